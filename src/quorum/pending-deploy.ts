@@ -37,19 +37,37 @@ export type RecordApprovalResult =
   | { readonly outcome: 'deploy_closed' }
   | { readonly outcome: 'deploy_expired' };
 
+/**
+ * The quorum an approval is counted against: the CURRENT policy's rule for the deploy's
+ * action (hot reload honoured), not the rule captured at creation.
+ */
+export interface ApprovalQuorum {
+  readonly threshold: number;
+  /** Eligible approver names; recorded names outside this list never count toward `threshold`. */
+  readonly approvers: readonly string[];
+}
+
 export interface PendingDeployStore {
   /** Stores a new pending deploy that disappears some time after `expiresAt`. */
   create(deploy: PendingDeploy): Promise<void>;
   get(id: string): Promise<PendingDeploy | undefined>;
   /**
-   * Atomically adds `approver` to `approvedBy` (state becomes `approved` when the count reaches
-   * `threshold`). Two concurrent calls for the same approver record one vote.
+   * Atomically adds `approver` to `approvedBy`. The state becomes `approved` when the number
+   * of DISTINCT names in `approvedBy` that are also in `quorum.approvers` reaches
+   * `quorum.threshold` (see `countVotes` in count-votes.ts). Two concurrent calls for the same
+   * approver record one vote. Outcome order: unknown_deploy, deploy_closed (already
+   * approved), deploy_expired (pending and `nowMs > expiresAt * 1000`), already_approved.
+   *
+   * PORT CHANGE (quorum engineer, first 20 min): the 4th parameter was `threshold: number`;
+   * it is now `quorum: ApprovalQuorum` so that an approver removed by a policy hot reload
+   * stops counting even for votes recorded before the reload. A Redis adapter passes
+   * `quorum.approvers` as ARGV to its script and counts membership there.
    */
   recordApproval(
     id: string,
     approver: string,
     nowMs: number,
-    threshold: number,
+    quorum: ApprovalQuorum,
   ): Promise<RecordApprovalResult>;
   ready(): Promise<boolean>;
   close(): Promise<void>;
