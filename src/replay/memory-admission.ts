@@ -1,0 +1,50 @@
+import type { AdmissionRequest, AdmissionResult, AdmissionStore } from './admission.js';
+import { MemoryNonceStore } from './memory-nonce-store.js';
+
+/** A per-client rate limiter (check 5); the memory and Redis adapters share its algorithm. */
+export interface RateLimiter {
+  take(
+    clientId: string,
+    ratePerMinute: number,
+    nowMs: number,
+  ): { ok: true } | { ok: false; retryAfterSeconds: number };
+}
+
+/**
+ * The embedded (single-process) AdmissionStore: rate limit first, then nonce claim, in
+ * PROTOCOL §2 order. Synchronous inside, so the pair is atomic in this process.
+ */
+export class MemoryAdmissionStore implements AdmissionStore {
+  readonly nonces: MemoryNonceStore;
+
+  constructor(
+    opts: { capacity: number; toleranceSeconds: number },
+    private readonly limiter?: RateLimiter,
+  ) {
+    this.nonces = new MemoryNonceStore(opts.capacity, opts.toleranceSeconds);
+  }
+
+  admit(req: AdmissionRequest): Promise<AdmissionResult> {
+    if (req.ratePerMinute !== undefined && this.limiter !== undefined) {
+      const rate = this.limiter.take(req.clientId, req.ratePerMinute, req.nowMs);
+      if (!rate.ok)
+        return Promise.resolve({
+          ok: false,
+          code: 'rate_limited',
+          retryAfterSeconds: rate.retryAfterSeconds,
+        });
+    }
+    const claim = this.nonces.claim(req.clientId, req.nonce, req.timestamp, req.nowMs);
+    if (claim === 'replayed') return Promise.resolve({ ok: false, code: 'replayed_nonce' });
+    if (claim === 'too_old') return Promise.resolve({ ok: false, code: 'timestamp_out_of_range' });
+    return Promise.resolve({ ok: true });
+  }
+
+  ready(): Promise<boolean> {
+    return Promise.resolve(true);
+  }
+
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+}

@@ -1,0 +1,41 @@
+/**
+ * Strict parsing of the codex-sig/v1 headers (PROTOCOL §2). Every value here is
+ * attacker-controlled, so the grammar is anchored and length-bounded and anything else is
+ * malformed: no number coercion (`1e9`, `Infinity`, `+1`, ` 1` are all refused).
+ */
+
+const TIMESTAMP = /^[0-9]{1,12}$/;
+const NONCE = /^[A-Za-z0-9_-]{16,64}$/;
+const SIG_ENTRY = /^v1=([0-9a-f]{64})$/;
+/** More entries than any rotation needs; bounds the HMAC work one request can cause. */
+export const MAX_SIGNATURES = 8;
+
+/** The parsed signature headers. */
+export interface SignatureHeaders {
+  readonly timestamp: number;
+  readonly nonce: string;
+  /** Each `v1=` value as 32 raw bytes. */
+  readonly signatures: readonly Uint8Array[];
+}
+
+/**
+ * Parses the three signature headers. Returns undefined when any is missing, repeated
+ * (Node joins repeated headers with ", ", which the grammars below refuse) or malformed.
+ */
+export function parseSignatureHeaders(
+  timestamp: string | undefined,
+  nonce: string | undefined,
+  sig: string | undefined,
+): SignatureHeaders | undefined {
+  if (timestamp === undefined || nonce === undefined || sig === undefined) return undefined;
+  if (!TIMESTAMP.test(timestamp) || !NONCE.test(nonce) || sig.length > 1024) return undefined;
+  const entries = sig.split(',').map((part) => part.trim());
+  if (entries.length === 0 || entries.length > MAX_SIGNATURES) return undefined;
+  const signatures: Uint8Array[] = [];
+  for (const entry of entries) {
+    const match = SIG_ENTRY.exec(entry);
+    if (match === null) return undefined;
+    signatures.push(new Uint8Array(Buffer.from(match[1]!, 'hex')));
+  }
+  return { timestamp: Number(timestamp), nonce, signatures };
+}

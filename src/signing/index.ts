@@ -1,0 +1,4 @@
+/** codex-sig/v1: header grammar, canonical string and verification (pure). */
+export { parseSignatureHeaders, MAX_SIGNATURES, type SignatureHeaders } from './headers.js';
+export { canonicalString, SIGNATURE_SCHEME, type SignedParts } from './canonical.js';
+export { verifySignature, timestampInWindow, signatureHeader } from './verify.js';
