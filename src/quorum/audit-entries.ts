@@ -1,0 +1,73 @@
+import type { AuditEntry } from '../audit/audit-log.js';
+import { sha256Hex } from '../crypto/index.js';
+import type { PendingDeploy } from './pending-deploy.js';
+
+/**
+ * Audit entries of the quorum (PROTOCOL §6). They carry digests and public values only:
+ * the approval signature is public (anyone may re-verify it against the message digest and
+ * the policy's key), and no request body or secret ever enters an entry.
+ */
+
+/** Fields the `pending` decision entry of `POST /v1/events` should add for a quorum event. */
+export function pendingDecisionAuditFields(deploy: PendingDeploy): Record<string, unknown> {
+  return {
+    deploy: deploy.id,
+    threshold: deploy.threshold,
+    approvers: [...deploy.approvers],
+    expiresAt: new Date(deploy.expiresAt * 1000).toISOString(),
+    message: `sha256:${sha256Hex(deploy.message)}`,
+  };
+}
+
+/** One accepted approval. `id` is fresh; `decision` links to the event's decision id. */
+export function approvalAuditEntry(input: {
+  id: string;
+  deploy: PendingDeploy;
+  approver: string;
+  signature: string;
+  policyRevision: string;
+  nowMs: number;
+}): AuditEntry {
+  const { deploy } = input;
+  return {
+    v: 1,
+    type: 'approval',
+    time: new Date(input.nowMs).toISOString(),
+    id: input.id,
+    decision: deploy.decisionId,
+    deploy: deploy.id,
+    client: deploy.clientId,
+    approver: input.approver,
+    signature: input.signature,
+    message: `sha256:${sha256Hex(deploy.message)}`,
+    policy: input.policyRevision,
+  };
+}
+
+/**
+ * The final `allow` for a deploy whose quorum was reached. Its `id` is the decision id of
+ * the event (the same decision, now resolved), `approvers` lists the counted approvers.
+ */
+export function quorumAllowAuditEntry(input: {
+  deploy: PendingDeploy;
+  approvers: readonly string[];
+  policyRevision: string;
+  nowMs: number;
+}): AuditEntry {
+  const { deploy } = input;
+  return {
+    v: 1,
+    type: 'decision',
+    time: new Date(input.nowMs).toISOString(),
+    id: deploy.decisionId,
+    client: deploy.clientId,
+    action: deploy.action,
+    target: deploy.target,
+    decision: 'allow',
+    reasons: [],
+    policy: input.policyRevision,
+    request: deploy.request,
+    deploy: deploy.id,
+    approvers: [...input.approvers],
+  };
+}
