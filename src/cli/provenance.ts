@@ -1,0 +1,106 @@
+import { readFile, stat } from 'node:fs/promises';
+import { ed25519PublicKeyProblem, fromHex, isHex } from '../crypto/index.js';
+import { hashFile } from '../supply/artifact-files.js';
+import { IN_TOTO_PAYLOAD_TYPE, keyIdOf, verifyEnvelope } from '../supply/dsse.js';
+import { statementSubjects } from '../supply/provenance-statement.js';
+
+/** Where the command writes: stdout and stderr lines. */
+export interface CommandIo {
+  out(s: string): void;
+  err(s: string): void;
+}
+
+/** Largest envelope file read (the real one is tens of kilobytes). */
+const MAX_ENVELOPE_BYTES = 8 * 1024 * 1024;
+
+const USAGE =
+  'usage: codex-gateway provenance verify --envelope <file> --public-key <64 hex> [--root <dir>]';
+
+/**
+ * `codex-gateway provenance verify`: checks the DSSE envelope's Ed25519 signature against
+ * the given release public key (obtained out of band, never from the envelope), then
+ * recomputes the SHA-256 of every subject under `--root` (default: current directory).
+ * Exit codes: 0 verified, 1 verification failed, 2 usage error.
+ */
+export async function provenanceCommand(args: string[], io: CommandIo): Promise<number> {
+  const [sub, ...rest] = args;
+  if (sub !== 'verify') {
+    io.err(USAGE);
+    return 2;
+  }
+  const opts = parseOptions(rest);
+  if (typeof opts === 'string') {
+    io.err(`${opts}\n${USAGE}`);
+    return 2;
+  }
+  const publicKey = fromHex(opts.publicKey);
+  const keyProblem = ed25519PublicKeyProblem(publicKey);
+  if (keyProblem !== undefined) {
+    io.err(`--public-key: ${keyProblem}`);
+    return 2;
+  }
+  let envelope: unknown;
+  try {
+    const size = (await stat(opts.envelope)).size;
+    if (size > MAX_ENVELOPE_BYTES) throw new Error('envelope file is too large');
+    envelope = JSON.parse(await readFile(opts.envelope, 'utf8'));
+  } catch (err) {
+    io.err(`FAIL cannot read envelope: ${(err as Error).message}`);
+    return 1;
+  }
+  const check = verifyEnvelope(envelope, IN_TOTO_PAYLOAD_TYPE, publicKey);
+  if (!check.ok) {
+    io.err(`FAIL signature: ${check.problem}`);
+    return 1;
+  }
+  io.out(`ok   signature (Ed25519, keyid ${keyIdOf(publicKey)})`);
+  let subjects;
+  try {
+    subjects = statementSubjects(check.payload);
+  } catch (err) {
+    io.err(`FAIL statement: ${(err as Error).message}`);
+    return 1;
+  }
+  let failures = 0;
+  for (const subject of subjects) {
+    let actual: string;
+    try {
+      actual = await hashFile(opts.root, subject.path);
+    } catch {
+      io.err(`FAIL missing   ${subject.path}`);
+      failures++;
+      continue;
+    }
+    if (actual === subject.sha256) io.out(`ok   sha256    ${subject.path}`);
+    else {
+      io.err(`FAIL digest    ${subject.path}`);
+      failures++;
+    }
+  }
+  if (failures > 0) {
+    io.err(`FAIL ${failures} of ${subjects.length} subjects do not match`);
+    return 1;
+  }
+  io.out(`verified: signature and ${subjects.length} subject digests`);
+  return 0;
+}
+
+function parseOptions(
+  args: string[],
+): { envelope: string; publicKey: string; root: string } | string {
+  const values: Record<string, string> = {};
+  for (let i = 0; i < args.length; i += 2) {
+    const name = args[i];
+    const value = args[i + 1];
+    if (name !== '--envelope' && name !== '--public-key' && name !== '--root')
+      return `unknown option ${name ?? ''}`;
+    if (value === undefined) return `${name} needs a value`;
+    values[name] = value;
+  }
+  const envelope = values['--envelope'];
+  const publicKey = values['--public-key'];
+  if (envelope === undefined) return '--envelope is required';
+  if (publicKey === undefined || !isHex(publicKey, 32))
+    return '--public-key must be 64 lowercase hex characters';
+  return { envelope, publicKey, root: values['--root'] ?? '.' };
+}
