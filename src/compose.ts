@@ -1,0 +1,117 @@
+import type { Logger } from 'pino';
+import type { AppDeps } from './app.js';
+import type { AuditAppender } from './audit/audit-log.js';
+import { canonicalBytes } from './audit/jcs.js';
+import { systemClock } from './clock.js';
+import type { ClientRegistry } from './config/clients.js';
+import { buildClientRegistry } from './config/clients.js';
+import { loadClientsFile } from './config/clients-file.js';
+import { generateDevClient } from './config/dev-client.js';
+import { ConfigError, type GatewayConfig } from './config/env.js';
+import { sha256Hex } from './crypto/index.js';
+import type { ActivePolicy, PolicyProvider } from './policy/active-policy.js';
+import { MemoryPendingDeployStore } from './quorum/memory-pending-deploy-store.js';
+import { MemoryAdmissionStore } from './replay/memory-admission.js';
+
+/** The built gateway: app dependencies plus lifecycle hooks for main.ts. */
+export interface Gateway {
+  readonly deps: AppDeps;
+  readonly mode: 'memory' | 'redis';
+  /** Re-read the policy file (SIGHUP). */
+  onSighup(): Promise<void>;
+  /** Close stores and files after the server stopped accepting. */
+  close(): Promise<void>;
+}
+
+/**
+ * Chooses and builds the adapters for `config` (the only place that does). `print` shows
+ * one-time output to the operator (the development client's credentials), outside the
+ * logger so that redaction does not hide what the operator must copy.
+ */
+export async function buildGateway(
+  config: GatewayConfig,
+  logger: Logger,
+  print: (text: string) => void,
+): Promise<Gateway> {
+  const clock = systemClock;
+  const clients = loadClients(config, print);
+  const admission = new MemoryAdmissionStore({
+    capacity: config.nonceCapacity,
+    toleranceSeconds: config.toleranceSeconds,
+  });
+  const deploys = new MemoryPendingDeployStore({ clock });
+  const policy = interimAllowAllPolicy(clock.nowMs());
+  const audit = interimAudit();
+  const deps: AppDeps = {
+    clients,
+    clock,
+    logger,
+    admission,
+    policy,
+    deploys,
+    audit,
+    readiness: [
+      { name: 'policy', check: () => policy.current() !== undefined },
+      { name: 'admission', check: () => admission.ready() },
+      { name: 'deploys', check: () => deploys.ready() },
+    ],
+    toleranceSeconds: config.toleranceSeconds,
+    bodyLimitBytes: config.bodyLimitBytes,
+  };
+  return {
+    deps,
+    mode: 'memory',
+    onSighup: async () => {},
+    close: async () => {
+      await Promise.allSettled([admission.close(), deploys.close()]);
+    },
+  };
+}
+
+function loadClients(config: GatewayConfig, print: (text: string) => void): ClientRegistry {
+  if (config.clientsFile !== undefined)
+    return loadClientsFile(config.clientsFile, { production: config.production });
+  if (config.production)
+    throw new ConfigError('GATEWAY_CLIENTS_FILE is required when NODE_ENV=production');
+  const dev = generateDevClient();
+  print(
+    [
+      '',
+      'codex-gateway: development mode (no GATEWAY_CLIENTS_FILE). A client was generated for this run:',
+      `  client id:       ${dev.id}`,
+      `  API key:         ${dev.apiKey}`,
+      `  signing secret:  ${dev.signingSecret}`,
+      '  scopes:          events:write approvals:write audit:read',
+      'These credentials are printed once and live only in this process.',
+      '',
+    ].join('\n') + '\n',
+  );
+  return buildClientRegistry({ clients: [dev.entry] }, { production: false });
+}
+
+// --- interim adapters, replaced as the policy and audit modules land -------------------
+
+function interimAllowAllPolicy(nowMs: number): PolicyProvider {
+  const active: ActivePolicy = {
+    revision: `sha256:${sha256Hex('interim')}`,
+    activatedAt: new Date(nowMs).toISOString(),
+    ratePerMinute: () => undefined,
+    evaluate: () => ({ decision: 'allow', reasons: [] }),
+    quorumFor: () => undefined,
+    approverKey: () => undefined,
+  };
+  return {
+    current: () => active,
+    status: () => ({ revision: active.revision, activatedAt: active.activatedAt }),
+  };
+}
+
+function interimAudit(): AuditAppender {
+  let size = 0;
+  return {
+    append: (entry) => {
+      const leafHash = sha256Hex(Buffer.concat([Buffer.from([0]), canonicalBytes(entry)]));
+      return Promise.resolve({ index: size++, leafHash });
+    },
+  };
+}

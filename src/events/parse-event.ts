@@ -1,0 +1,47 @@
+import { GatewayError } from '../errors.js';
+import { eventSchema, type GatewayEvent } from './event-schema.js';
+
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
+
+/** True for `application/json` with optional parameters (e.g. `; charset=utf-8`). */
+export function isJsonContentType(value: string | undefined): boolean {
+  if (value === undefined) return false;
+  const [type = '', ...params] = value.split(';');
+  if (type.trim().toLowerCase() !== 'application/json') return false;
+  // A declared charset other than UTF-8 would change what the bytes mean: refuse it.
+  return params.every((p) => {
+    const [k = '', v = ''] = p.split('=').map((s) => s.trim().toLowerCase());
+    return k !== 'charset' || v === 'utf-8' || v === '"utf-8"';
+  });
+}
+
+/**
+ * PROTOCOL §2 check 7 for events: strict UTF-8, JSON, and the §3 shape.
+ * Throws 415 `unsupported_media_type` or 400 `invalid_body` with a short, safe detail.
+ */
+export function parseEvent(contentType: string | undefined, body: Uint8Array): GatewayEvent {
+  if (!isJsonContentType(contentType)) {
+    throw new GatewayError('unsupported_media_type', {
+      detail: 'Content-Type must be application/json',
+    });
+  }
+  let text: string;
+  try {
+    text = strictUtf8.decode(body);
+  } catch {
+    throw new GatewayError('invalid_body', { detail: 'body is not valid UTF-8' });
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new GatewayError('invalid_body', { detail: 'body is not valid JSON' });
+  }
+  const parsed = eventSchema.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const where = issue === undefined || issue.path.length === 0 ? 'body' : issue.path.join('.');
+    throw new GatewayError('invalid_body', { detail: `${where}: ${issue?.message ?? 'invalid'}` });
+  }
+  return parsed.data;
+}

@@ -1,0 +1,89 @@
+import type { Context } from 'hono';
+import type { IncomingMessage } from 'node:http';
+import { GatewayError } from '../errors.js';
+import type { GatewayEnv } from './env.js';
+
+/** What the signed-request path needs from HTTP, independent of how the request arrived. */
+export interface RawRequest {
+  readonly method: string;
+  /** Path and query exactly as on the request line (what the signature covers). */
+  readonly target: string;
+  /** A header value, or undefined. Repeated headers arrive joined with ", ". */
+  header(name: string): string | undefined;
+  /** The raw body bytes, read with the size limit enforced while reading. */
+  readonly body: Buffer;
+}
+
+/**
+ * Reads the request, enforcing `limitBytes` while the body streams in (chunked bodies
+ * without Content-Length included): once the limit is passed it stops reading and throws
+ * 413 `payload_too_large` before any other work is done.
+ */
+export async function readRawRequest(
+  c: Context<GatewayEnv>,
+  limitBytes: number,
+): Promise<RawRequest> {
+  const incoming = c.env?.incoming;
+  if (incoming !== undefined && 'socket' in incoming)
+    return readFromNode(incoming as IncomingMessage, limitBytes);
+  return readFromFetch(c.req.raw, limitBytes);
+}
+
+function declaredTooLarge(contentLength: string | null | undefined, limitBytes: number): boolean {
+  if (contentLength === undefined || contentLength === null) return false;
+  const n = Number(contentLength);
+  return Number.isFinite(n) && n > limitBytes;
+}
+
+async function readFromNode(req: IncomingMessage, limitBytes: number): Promise<RawRequest> {
+  if (declaredTooLarge(req.headers['content-length'], limitBytes)) throw tooLarge();
+  const chunks: Buffer[] = [];
+  let total = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    total += chunk.length;
+    if (total > limitBytes) throw tooLarge();
+    chunks.push(chunk);
+  }
+  const headers = req.headers;
+  return {
+    method: req.method ?? 'GET',
+    target: req.url ?? '/',
+    header: (name) => {
+      const v = headers[name];
+      return Array.isArray(v) ? v.join(', ') : v;
+    },
+    body: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, total),
+  };
+}
+
+async function readFromFetch(req: Request, limitBytes: number): Promise<RawRequest> {
+  if (declaredTooLarge(req.headers.get('content-length'), limitBytes)) throw tooLarge();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  if (req.body !== null) {
+    const reader = req.body.getReader();
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      total += value.length;
+      if (total > limitBytes) {
+        await reader.cancel();
+        throw tooLarge();
+      }
+      chunks.push(value);
+    }
+  }
+  const url = new URL(req.url);
+  return {
+    method: req.method,
+    target: url.pathname + url.search,
+    header: (name) => req.headers.get(name) ?? undefined,
+    body: Buffer.concat(chunks, total),
+  };
+}
+
+function tooLarge(): GatewayError {
+  return new GatewayError('payload_too_large', {
+    detail: 'request body exceeds the configured limit',
+  });
+}

@@ -1,0 +1,82 @@
+import type { Client, ClientRegistry, Scope } from '../config/clients.js';
+import { sha256Hex } from '../crypto/index.js';
+import { GatewayError } from '../errors.js';
+import type { AdmissionStore } from '../replay/admission.js';
+import { parseSignatureHeaders, timestampInWindow, verifySignature } from '../signing/index.js';
+import type { RawRequest } from './raw-request.js';
+
+/** A request that passed PROTOCOL §2 checks 1–6. */
+export interface AuthenticatedRequest {
+  readonly client: Client;
+  /** Lowercase hex SHA-256 of the raw body. */
+  readonly bodySha256: string;
+}
+
+export interface SignedRequestDeps {
+  readonly clients: ClientRegistry;
+  readonly admission: AdmissionStore;
+  readonly toleranceSeconds: number;
+  nowMs(): number;
+}
+
+/**
+ * Runs checks 1–6 of PROTOCOL §2 in order, each failing closed with its code. The rate
+ * limit comes from the caller's policy snapshot (`rateFor`), so check 5 uses the same
+ * revision as the decision. A store that cannot answer gives 503 `unavailable`.
+ */
+export async function authenticateSignedRequest(
+  deps: SignedRequestDeps,
+  req: RawRequest,
+  scope: Scope,
+  rateFor: (clientId: string) => number | undefined,
+): Promise<AuthenticatedRequest> {
+  const apiKey = req.header('x-api-key');
+  const client = apiKey === undefined ? undefined : deps.clients.byApiKey(apiKey);
+  if (client === undefined) throw new GatewayError('invalid_api_key');
+  if (!client.scopes.has(scope)) throw new GatewayError('insufficient_scope');
+
+  const sig = parseSignatureHeaders(
+    req.header('x-codex-timestamp'),
+    req.header('x-codex-nonce'),
+    req.header('x-codex-sig'),
+  );
+  if (sig === undefined) throw new GatewayError('malformed_signature');
+
+  const nowMs = deps.nowMs();
+  if (!timestampInWindow(sig.timestamp, nowMs, deps.toleranceSeconds))
+    throw new GatewayError('timestamp_out_of_range');
+
+  const bodySha256 = sha256Hex(req.body);
+  const parts = {
+    timestamp: sig.timestamp,
+    nonce: sig.nonce,
+    method: req.method,
+    target: req.target,
+    bodySha256,
+  };
+  if (!verifySignature(parts, client.signingSecrets, sig.signatures))
+    throw new GatewayError('invalid_signature');
+
+  let admitted;
+  try {
+    admitted = await deps.admission.admit({
+      clientId: client.id,
+      nonce: sig.nonce,
+      timestamp: sig.timestamp,
+      nowMs,
+      ratePerMinute: rateFor(client.id),
+    });
+  } catch (cause) {
+    throw new GatewayError('unavailable', { cause });
+  }
+  if (!admitted.ok) {
+    if (admitted.code === 'rate_limited')
+      throw new GatewayError('rate_limited', { retryAfter: admitted.retryAfterSeconds });
+    if (admitted.code === 'timestamp_out_of_range')
+      throw new GatewayError('timestamp_out_of_range', {
+        detail: 'timestamp too old for the replay window',
+      });
+    throw new GatewayError('replayed_nonce');
+  }
+  return { client, bodySha256 };
+}

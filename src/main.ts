@@ -1,0 +1,87 @@
+#!/usr/bin/env node
+/**
+ * Composition root: read the environment once, build the adapters, create the app,
+ * listen, and drain on SIGTERM/SIGINT. `serve` is also what `codex-gateway serve` runs.
+ */
+import { serve as serveHttp, type ServerType } from '@hono/node-server';
+import type { Server } from 'node:http';
+import { pathToFileURL } from 'node:url';
+import { createApp } from './app.js';
+import { buildGateway } from './compose.js';
+import { ConfigError, loadConfig } from './config/env.js';
+import { createLogger } from './logger.js';
+
+/** Slow or stuck clients cannot pin sockets: every phase of a request has a deadline. */
+const SERVER_LIMITS = {
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 30_000,
+  keepAliveTimeoutMs: 5_000,
+  maxHeaderSize: 16 * 1024,
+  maxConnections: 1024,
+  drainTimeoutMs: 10_000,
+} as const;
+
+/** Starts the gateway from the environment; resolves once it listens. */
+export async function serve(env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  let config;
+  try {
+    config = loadConfig(env);
+  } catch (err) {
+    return fatal(err);
+  }
+  const logger = createLogger(config.logLevel);
+  let gateway;
+  try {
+    gateway = await buildGateway(config, logger, (text) => process.stdout.write(text));
+  } catch (err) {
+    return fatal(err);
+  }
+  const app = createApp(gateway.deps);
+  const server: ServerType = serveHttp({
+    fetch: app.fetch,
+    hostname: config.host,
+    port: config.port,
+    serverOptions: {
+      maxHeaderSize: SERVER_LIMITS.maxHeaderSize,
+      requestTimeout: SERVER_LIMITS.requestTimeoutMs,
+      headersTimeout: SERVER_LIMITS.headersTimeoutMs,
+      keepAliveTimeout: SERVER_LIMITS.keepAliveTimeoutMs,
+    },
+  });
+  const http = server as Server;
+  http.maxConnections = SERVER_LIMITS.maxConnections;
+  await new Promise<void>((resolve) => http.once('listening', resolve));
+  const address = http.address();
+  const port = typeof address === 'object' && address !== null ? address.port : config.port;
+  logger.info({ host: config.host, port, mode: gateway.mode }, 'listening');
+
+  let stopping = false;
+  const shutdown = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down: draining in-flight requests');
+    const force = setTimeout(() => process.exit(1), SERVER_LIMITS.drainTimeoutMs);
+    force.unref();
+    http.close(() => {
+      void gateway.close().finally(() => {
+        logger.flush();
+        process.exit(0);
+      });
+    });
+    http.closeIdleConnections();
+  };
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+  process.once('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGHUP', () => void gateway.onSighup());
+}
+
+/** One clear line on stderr, never a stack or a secret; exit non-zero. */
+function fatal(err: unknown): never {
+  const message = err instanceof ConfigError || err instanceof Error ? err.message : String(err);
+  process.stderr.write(`codex-gateway: ${message.split('\n')[0]}\n`);
+  process.exit(1);
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  void serve();
+}
