@@ -1,0 +1,54 @@
+/**
+ * Port: durable storage of the Merkle log's leaves and tree hashes. The file-backed
+ * adapter is `openFileLogStore(dir, opts)` in `storage/file-log-store.ts`, chosen in
+ * main.ts (this port stays free of node:fs). The audit service above it turns entries
+ * into canonical (JCS) leaf bytes and implements `AuditAppender` on top of this.
+ */
+
+/** Where an appended leaf sits; returned once it is durable. */
+export interface StoredLeaf {
+  readonly index: number;
+  /** RFC 6962 leaf hash, 32 bytes. */
+  readonly leafHash: Uint8Array;
+}
+
+/**
+ * An append-only RFC 6962 log. Sizes and indices are plain numbers (safe integers).
+ * Read methods throw RangeError for an index/size outside the durable tree (the HTTP
+ * layer maps it to 400 `invalid_range`).
+ */
+export interface MerkleLogStore {
+  /** Appends canonical leaf bytes; resolves when durable (fsync) with the index and leaf hash. */
+  append(leaf: Uint8Array): Promise<StoredLeaf>;
+  /** Number of durable leaves. */
+  size(): number;
+  /** RFC 6962 root of the first `size` leaves (size 0 = SHA-256 of the empty string). */
+  rootAt(size: number): Promise<Uint8Array>;
+  /** Leaf hash of the leaf at `index` (< size()). */
+  leafHash(index: number): Promise<Uint8Array>;
+  /** The exact leaf bytes stored at `index` (< size()). */
+  leaf(index: number): Promise<Uint8Array>;
+  /** RFC 9162 §2.1.3 inclusion proof of `index` in the tree of `size` (index < size ≤ size()). */
+  inclusionProof(index: number, size: number): Promise<Uint8Array[]>;
+  /** RFC 9162 §2.1.4 consistency proof, 1 ≤ from ≤ to ≤ size(); empty when from = to. */
+  consistencyProof(from: number, to: number): Promise<Uint8Array[]>;
+  /** Waits for in-flight appends, then closes the files. Later calls reject. */
+  close(): Promise<void>;
+}
+
+/** Options of the file-backed store. */
+export interface FileLogStoreOptions {
+  /** Largest accepted leaf in bytes (default 1 MiB); larger appends reject with RangeError. */
+  readonly maxLeafBytes?: number;
+}
+
+/**
+ * Raised by open when the stored files were altered or damaged anywhere but in an
+ * unacknowledged tail. The message is one line naming the file and position.
+ */
+export class AuditCorruptionError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'AuditCorruptionError';
+  }
+}
