@@ -1,0 +1,38 @@
+import { generateEd25519KeyPair, sha256Hex } from '../../src/crypto/index.js';
+import type { ActivePolicy, QuorumRule } from '../../src/policy/active-policy.js';
+import type { GatewayEvent } from '../../src/events/event-schema.js';
+
+/** A real Ed25519 key pair per name. */
+export function approverKeys(
+  names: readonly string[],
+): Map<string, { secretKey: Uint8Array; publicKey: Uint8Array }> {
+  return new Map(names.map((n) => [n, generateEd25519KeyPair()]));
+}
+
+/**
+ * A minimal ActivePolicy for the pure quorum tests: every event allowed, one quorum rule
+ * for `deploy`. (HTTP tests use the real policy engine through the app.)
+ */
+export function quorumPolicy(
+  rule: QuorumRule,
+  keys: ReadonlyMap<string, { publicKey: Uint8Array }>,
+  revision = `sha256:${sha256Hex('policy-1')}`,
+): ActivePolicy {
+  return {
+    revision,
+    activatedAt: new Date(0).toISOString(),
+    ratePerMinute: () => undefined,
+    evaluate: () => ({ decision: 'allow', reasons: [] }),
+    quorumFor: (action) => (action === 'deploy' ? rule : undefined),
+    approverKey: (name) => keys.get(name)?.publicKey,
+  };
+}
+
+export const deployEvent: GatewayEvent = {
+  action: 'deploy',
+  target: 'acme/web',
+  steps: [{ name: 'ship', run: './ship.sh' }],
+  deploy: { environment: 'prod', artifact: `sha256:${'ab'.repeat(32)}` },
+};
+
+export const requestDigest = `sha256:${sha256Hex('{"raw":"body"}')}`;
