@@ -1,0 +1,169 @@
+import type { AuditEntry } from './audit-log.js';
+
+/**
+ * Builders for the three kinds of audit entry (PROTOCOL §6). Each takes only typed,
+ * named fields and copies exactly those, so a raw request body, a header or a secret can
+ * never ride along into the permanent, public log. Inputs are checked here as well because
+ * an entry, once appended, can never be corrected.
+ */
+
+const DIGEST_LABEL = /^sha256:[0-9a-f]{64}$/;
+const RFC3339_MS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+const ID = /^[A-Za-z0-9._:-]{1,128}$/;
+const HEX_SIGNATURE = /^[0-9a-f]{128}$/;
+const MAX_TEXT = 512;
+
+/** RFC 3339 UTC time with milliseconds for a unix-milliseconds instant. */
+export function auditTime(nowMs: number): string {
+  return new Date(nowMs).toISOString();
+}
+
+export interface DecisionEntryInput {
+  readonly nowMs: number;
+  /** The decision id returned to the client. */
+  readonly id: string;
+  readonly client: string;
+  readonly action: string;
+  readonly target: string;
+  readonly decision: 'allow' | 'deny' | 'pending';
+  readonly reasons: readonly string[];
+  /** Active policy revision, `sha256:<hex>`. */
+  readonly policy: string;
+  /** `sha256:<hex>` of the raw request body. */
+  readonly request: string;
+  /** Deploy events needing a quorum: the deploy id (and, below, its quorum terms). */
+  readonly deploy?: string;
+  /** Quorum approvers: the eligible ones on `pending`, the counted ones on the closing `allow`. */
+  readonly approvers?: readonly string[];
+  readonly threshold?: number;
+  /** RFC 3339 expiry of the pending deploy. */
+  readonly expiresAt?: string;
+  /** `sha256:<hex>` of the approval message approvers must sign. */
+  readonly message?: string;
+}
+
+/** A `decision` entry (PROTOCOL §6 lists its mandatory fields). */
+export function decisionEntry(input: DecisionEntryInput): AuditEntry {
+  const entry: Record<string, unknown> = {
+    v: 1,
+    type: 'decision',
+    time: auditTime(input.nowMs),
+    id: id(input.id, 'id'),
+    client: text(input.client, 'client'),
+    action: text(input.action, 'action'),
+    target: text(input.target, 'target'),
+    decision: oneOf(input.decision, ['allow', 'deny', 'pending'], 'decision'),
+    reasons: input.reasons.map((r) => text(r, 'reasons[]')),
+    policy: digest(input.policy, 'policy'),
+    request: digest(input.request, 'request'),
+  };
+  // Optional quorum fields (same shape as src/quorum/audit-entries.ts produces).
+  if (input.deploy !== undefined) entry['deploy'] = id(input.deploy, 'deploy');
+  if (input.approvers !== undefined)
+    entry['approvers'] = input.approvers.map((a) => text(a, 'approvers[]'));
+  if (input.threshold !== undefined) entry['threshold'] = count(input.threshold, 'threshold');
+  if (input.expiresAt !== undefined) entry['expiresAt'] = time(input.expiresAt, 'expiresAt');
+  if (input.message !== undefined) entry['message'] = digest(input.message, 'message');
+  return entry as AuditEntry;
+}
+
+export interface ApprovalEntryInput {
+  readonly nowMs: number;
+  /** Fresh id of this approval record. */
+  readonly id: string;
+  /** Decision id of the event that opened the deploy. */
+  readonly decision: string;
+  /** Deploy id the approval is for. */
+  readonly deploy: string;
+  /** Client that sent the deploy event. */
+  readonly client: string;
+  readonly approver: string;
+  /** The approver's 128-hex Ed25519 signature over the approval message (public, not secret). */
+  readonly signature: string;
+  /** `sha256:<hex>` of the UTF-8 approval message that was signed. */
+  readonly message: string;
+  /** Policy revision the approval was checked under. */
+  readonly policy: string;
+}
+
+/** An `approval` entry: one accepted approver signature (same shape as src/quorum's). */
+export function approvalEntry(input: ApprovalEntryInput): AuditEntry {
+  if (!HEX_SIGNATURE.test(input.signature))
+    throw new TypeError('approvalEntry: signature must be 128 lowercase hex');
+  return {
+    v: 1,
+    type: 'approval',
+    time: auditTime(input.nowMs),
+    id: id(input.id, 'id'),
+    decision: id(input.decision, 'decision'),
+    deploy: id(input.deploy, 'deploy'),
+    client: text(input.client, 'client'),
+    approver: text(input.approver, 'approver'),
+    signature: input.signature,
+    message: digest(input.message, 'message'),
+    policy: digest(input.policy, 'policy'),
+  };
+}
+
+export interface PolicyEntryInput {
+  readonly nowMs: number;
+  readonly id: string;
+  /** `sha256:<hex>` of the policy file bytes that became active. */
+  readonly revision: string;
+}
+
+/** A `policy` entry: a new policy revision became active. */
+export function policyEntry(input: PolicyEntryInput): AuditEntry {
+  return {
+    v: 1,
+    type: 'policy',
+    time: auditTime(input.nowMs),
+    id: id(input.id, 'id'),
+    revision: digest(input.revision, 'revision'),
+  };
+}
+
+/**
+ * Checks the fields every entry must carry (PROTOCOL §6) before it is appended; entries
+ * not made by the builders above (or made wrong) are refused with a TypeError.
+ */
+export function assertAuditEntry(entry: AuditEntry): void {
+  if (entry.v !== 1) throw new TypeError('audit entry: v must be 1');
+  oneOf(entry.type, ['decision', 'approval', 'policy'], 'type');
+  time(entry.time, 'time');
+  id(entry.id, 'id');
+}
+
+function id(v: string, name: string): string {
+  if (typeof v !== 'string' || !ID.test(v)) throw new TypeError(`audit entry: bad ${name}`);
+  return v;
+}
+
+function time(v: string, name: string): string {
+  if (typeof v !== 'string' || !RFC3339_MS.test(v))
+    throw new TypeError(`audit entry: ${name} must be RFC 3339 UTC with milliseconds`);
+  return v;
+}
+
+function text(v: string, name: string): string {
+  if (typeof v !== 'string' || v.length === 0 || v.length > MAX_TEXT)
+    throw new TypeError(`audit entry: ${name} must be 1..${MAX_TEXT} characters`);
+  return v;
+}
+
+function digest(v: string, name: string): string {
+  if (typeof v !== 'string' || !DIGEST_LABEL.test(v))
+    throw new TypeError(`audit entry: ${name} must be sha256:<64 hex>`);
+  return v;
+}
+
+function count(v: number, name: string): number {
+  if (!Number.isSafeInteger(v) || v < 0)
+    throw new TypeError(`audit entry: ${name} must be a non-negative integer`);
+  return v;
+}
+
+function oneOf<T extends string>(v: T, allowed: readonly T[], name: string): T {
+  if (!allowed.includes(v)) throw new TypeError(`audit entry: bad ${name}`);
+  return v;
+}
