@@ -2,3 +2,4 @@
 export { parseSignatureHeaders, MAX_SIGNATURES, type SignatureHeaders } from './headers.js';
 export { canonicalString, SIGNATURE_SCHEME, type SignedParts } from './canonical.js';
 export { verifySignature, timestampInWindow, signatureHeader } from './verify.js';
+export { signRequest, type SignRequestInput } from './sign-request.js';
