@@ -8,6 +8,7 @@ import type { GatewayEnv } from './http/env.js';
 import { problemResponse } from './http/problem.js';
 import { requestContext } from './http/request-context.js';
 import { eventsRoute } from './http/routes/events-route.js';
+import { deployRoutes } from './http/routes/deploy-routes.js';
 import { healthRoutes, type ReadinessCheck } from './http/routes/health-routes.js';
 import type { PolicyProvider } from './policy/active-policy.js';
 import type { PendingDeployStore } from './quorum/pending-deploy.js';
@@ -36,6 +37,7 @@ export function createApp(deps: AppDeps): Hono<GatewayEnv> {
 
   app.route('/', healthRoutes(deps.readiness));
   app.post('/v1/events', eventsRoute({ ...deps, nowMs }));
+  app.route('/', deployRoutes(deps));
 
   app.notFound((c) => problemResponse(new GatewayError('not_found'), c.get('requestId')));
   app.onError((err, c) => {

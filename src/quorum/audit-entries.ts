@@ -19,9 +19,13 @@ export function pendingDecisionAuditFields(deploy: PendingDeploy): Record<string
   };
 }
 
-/** One accepted approval. `id` is fresh; `decision` links to the event's decision id. */
+/**
+ * One accepted approval. `id` is fresh; `decision` links to the event's decision id;
+ * `client` is the API client that submitted the approval (the approver is the key holder).
+ */
 export function approvalAuditEntry(input: {
   id: string;
+  client: string;
   deploy: PendingDeploy;
   approver: string;
   signature: string;
@@ -36,7 +40,7 @@ export function approvalAuditEntry(input: {
     id: input.id,
     decision: deploy.decisionId,
     deploy: deploy.id,
-    client: deploy.clientId,
+    client: input.client,
     approver: input.approver,
     signature: input.signature,
     message: `sha256:${sha256Hex(deploy.message)}`,
