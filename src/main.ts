@@ -5,8 +5,8 @@
  */
 import { serve as serveHttp, type ServerType } from '@hono/node-server';
 import type { Server } from 'node:http';
-import { pathToFileURL } from 'node:url';
 import { createApp } from './app.js';
+import { isEntryPoint } from './entry-point.js';
 import { buildGateway } from './compose.js';
 import { ConfigError, loadConfig } from './config/env.js';
 import { createLogger } from './logger.js';
@@ -82,6 +82,6 @@ function fatal(err: unknown): never {
   process.exit(1);
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+if (isEntryPoint(import.meta.url)) {
   void serve();
 }
