@@ -1,0 +1,207 @@
+import type { Redis } from 'ioredis';
+import type { Clock } from '../clock.js';
+import { GatewayError } from '../errors.js';
+import { closeRedisClient, isRedisReady } from '../redis/connection.js';
+import type {
+  ApprovalQuorum,
+  PendingDeploy,
+  PendingDeployStore,
+  RecordApprovalResult,
+} from './pending-deploy.js';
+
+/*
+ * One hash per deploy, `<prefix>deploy:<id>`:
+ *   deploy      JSON of the record as created (fields an approver signs; never changes)
+ *   approvedBy  JSON array of names, in order of acceptance (changed only by APPROVE_LUA)
+ *   state       'pending' | 'approved'
+ *   expiresAtMs, goneAtMs   expiry and end of retention, unix ms
+ * The key itself expires at the end of retention, so nothing is left behind.
+ */
+
+/** KEYS[1] deploy key. ARGV: deploy JSON, approvedBy JSON, state, expiresAtMs, goneAtMs, ttlMs. */
+const CREATE_LUA = `
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+redis.call('HSET', KEYS[1], 'deploy', ARGV[1], 'approvedBy', ARGV[2], 'state', ARGV[3],
+  'expiresAtMs', ARGV[4], 'goneAtMs', ARGV[5])
+redis.call('PEXPIRE', KEYS[1], ARGV[6])
+return 1
+`;
+
+/**
+ * The whole read-check-append in one script, so approvals arriving at several instances at
+ * the same moment are serialised by Redis: none is lost, none counted twice. Same outcome
+ * order and counting rule as the memory adapter (PendingDeployStore.recordApproval,
+ * countedApprovers): only distinct names of the current quorum count.
+ * KEYS[1] deploy key. ARGV: approver, nowMs, threshold, eligible approver names...
+ */
+const APPROVE_LUA = `
+local f = redis.call('HMGET', KEYS[1], 'approvedBy', 'state', 'expiresAtMs', 'goneAtMs')
+if not f[1] then return { 'unknown_deploy' } end
+local now = tonumber(ARGV[2])
+if now > tonumber(f[4]) then return { 'unknown_deploy' } end
+if f[2] == 'approved' then return { 'deploy_closed' } end
+if now > tonumber(f[3]) then return { 'deploy_expired' } end
+local approvedBy = cjson.decode(f[1])
+for _, name in ipairs(approvedBy) do
+  if name == ARGV[1] then return { 'already_approved' } end
+end
+approvedBy[#approvedBy + 1] = ARGV[1]
+local eligible = {}
+for i = 4, #ARGV do eligible[ARGV[i]] = true end
+local seen = {}
+local counted = 0
+for _, name in ipairs(approvedBy) do
+  if eligible[name] and not seen[name] then
+    seen[name] = true
+    counted = counted + 1
+  end
+end
+local state = 'pending'
+if counted >= tonumber(ARGV[3]) then state = 'approved' end
+local encoded = cjson.encode(approvedBy)
+redis.call('HSET', KEYS[1], 'approvedBy', encoded, 'state', state)
+return { 'recorded', redis.call('HGET', KEYS[1], 'deploy'), encoded, state }
+`;
+
+type CreateScript = (key: string, ...args: Array<string | number>) => Promise<unknown>;
+type ApproveScript = (key: string, ...args: Array<string | number>) => Promise<unknown>;
+
+export interface RedisPendingDeployStoreOptions {
+  readonly redis: Redis;
+  /** Key prefix (`REDIS_PREFIX`); keys are `<prefix>deploy:<id>`. */
+  readonly prefix: string;
+  readonly clock: Clock;
+  /** Seconds a deploy stays readable after `expiresAt` (default 3600, as in memory). */
+  readonly retainSeconds?: number;
+}
+
+/**
+ * The shared PendingDeployStore: a deploy created through one instance is seen, approved
+ * and closed identically through every other. Fails closed: a Redis error or an
+ * unreadable record rejects with GatewayError `unavailable` (503).
+ */
+export class RedisPendingDeployStore implements PendingDeployStore {
+  readonly #redis: Redis;
+  readonly #prefix: string;
+  readonly #clock: Clock;
+  readonly #retainMs: number;
+  readonly #create: CreateScript;
+  readonly #approve: ApproveScript;
+
+  constructor(options: RedisPendingDeployStoreOptions) {
+    const retainSeconds = options.retainSeconds ?? 3600;
+    if (!Number.isSafeInteger(retainSeconds) || retainSeconds < 0)
+      throw new RangeError('retainSeconds must be a non-negative integer');
+    this.#redis = options.redis;
+    this.#prefix = options.prefix;
+    this.#clock = options.clock;
+    this.#retainMs = retainSeconds * 1000;
+    const scripts = this.#redis as unknown as Record<string, CreateScript | undefined>;
+    if (scripts['codexDeployCreate'] === undefined)
+      this.#redis.defineCommand('codexDeployCreate', { numberOfKeys: 1, lua: CREATE_LUA });
+    if (scripts['codexDeployApprove'] === undefined)
+      this.#redis.defineCommand('codexDeployApprove', { numberOfKeys: 1, lua: APPROVE_LUA });
+    this.#create = (scripts['codexDeployCreate'] as CreateScript).bind(this.#redis);
+    this.#approve = (scripts['codexDeployApprove'] as ApproveScript).bind(this.#redis);
+  }
+
+  /** Redis key of deploy `id`. */
+  deployKey(id: string): string {
+    return `${this.#prefix}deploy:${id}`;
+  }
+
+  /** @throws RangeError on a duplicate id; GatewayError `unavailable` when Redis fails. */
+  async create(deploy: PendingDeploy): Promise<void> {
+    const expiresAtMs = deploy.expiresAt * 1000;
+    const goneAtMs = expiresAtMs + this.#retainMs;
+    // Relative expiry from our clock, so a skewed Redis clock cannot drop it early.
+    const ttlMs = Math.max(1, goneAtMs - this.#clock.nowMs());
+    const created = await this.#call(() =>
+      this.#create(
+        this.deployKey(deploy.id),
+        JSON.stringify(deploy),
+        JSON.stringify(deploy.approvedBy),
+        deploy.state,
+        expiresAtMs,
+        goneAtMs,
+        ttlMs,
+      ),
+    );
+    if (created !== 1) throw new RangeError('RedisPendingDeployStore: duplicate deploy id');
+  }
+
+  async get(id: string): Promise<PendingDeploy | undefined> {
+    const [deploy, approvedBy, state, goneAtMs] = (await this.#call(() =>
+      this.#redis.hmget(this.deployKey(id), 'deploy', 'approvedBy', 'state', 'goneAtMs'),
+    )) as Array<string | null>;
+    if (deploy == null) return undefined;
+    if (this.#clock.nowMs() > Number(goneAtMs)) return undefined;
+    return decode(deploy, approvedBy, state);
+  }
+
+  async recordApproval(
+    id: string,
+    approver: string,
+    nowMs: number,
+    quorum: ApprovalQuorum,
+  ): Promise<RecordApprovalResult> {
+    const reply = await this.#call(() =>
+      this.#approve(this.deployKey(id), approver, nowMs, quorum.threshold, ...quorum.approvers),
+    );
+    if (!Array.isArray(reply)) throw unreadable();
+    const [outcome, deploy, approvedBy, state] = reply as unknown[];
+    switch (outcome) {
+      case 'unknown_deploy':
+      case 'already_approved':
+      case 'deploy_closed':
+      case 'deploy_expired':
+        return { outcome };
+      case 'recorded':
+        return { outcome, deploy: decode(deploy, approvedBy, state) };
+      default:
+        throw unreadable();
+    }
+  }
+
+  ready(): Promise<boolean> {
+    return isRedisReady(this.#redis);
+  }
+
+  close(): Promise<void> {
+    return closeRedisClient(this.#redis);
+  }
+
+  async #call<T>(command: () => Promise<T>): Promise<T> {
+    try {
+      return await command();
+    } catch (cause) {
+      throw new GatewayError('unavailable', { detail: 'deploy store unavailable', cause });
+    }
+  }
+}
+
+/** Rebuilds a frozen PendingDeploy from the stored fields; anything odd fails closed. */
+function decode(deploy: unknown, approvedBy: unknown, state: unknown): PendingDeploy {
+  try {
+    if (typeof deploy !== 'string' || typeof approvedBy !== 'string') throw unreadable();
+    if (state !== 'pending' && state !== 'approved') throw unreadable();
+    const record = JSON.parse(deploy) as PendingDeploy;
+    const names: unknown = JSON.parse(approvedBy);
+    if (!Array.isArray(names) || !names.every((n) => typeof n === 'string')) throw unreadable();
+    if (typeof record !== 'object' || record === null || !Array.isArray(record.approvers))
+      throw unreadable();
+    return Object.freeze({
+      ...record,
+      approvers: Object.freeze([...record.approvers]),
+      approvedBy: Object.freeze(names as string[]),
+      state,
+    });
+  } catch (cause) {
+    if (cause instanceof GatewayError) throw cause;
+    throw new GatewayError('unavailable', { detail: 'deploy record unreadable', cause });
+  }
+}
+
+function unreadable(): GatewayError {
+  return new GatewayError('unavailable', { detail: 'deploy record unreadable' });
+}

@@ -1,0 +1,167 @@
+import type { Redis } from 'ioredis';
+import { sha256Hex } from '../crypto/index.js';
+import { GatewayError } from '../errors.js';
+import { closeRedisClient, isRedisReady } from '../redis/connection.js';
+import type { AdmissionRequest, AdmissionResult, AdmissionStore } from './admission.js';
+import { RATE_BUCKET_MS, RATE_BUCKETS, assertRatePerMinute } from './rate-limit.js';
+
+/**
+ * PROTOCOL §2 checks 5 (rate) and 6 (nonce) in ONE Lua script, so one Redis round trip per
+ * request and no interleaving between gateway instances. The rate part is the sliding
+ * window of `rate-limit.ts` step for step (a test runs both on the same inputs).
+ *
+ * KEYS[1] rate hash (field = bucket index, value = count), KEYS[2] nonce key.
+ * ARGV: nowMs, ratePerMinute (0 = no limit), nonce TTL ms, bucket ms, buckets.
+ * Reply: {1} admitted, {0, retryAfterSeconds} rate limited, {2} replayed nonce.
+ * Like the memory adapter, an allowed request is counted before its nonce is claimed.
+ */
+const ADMIT_LUA = `
+local now = tonumber(ARGV[1])
+local limit = tonumber(ARGV[2])
+local bucketMs = tonumber(ARGV[4])
+local buckets = tonumber(ARGV[5])
+if limit > 0 then
+  local current = math.floor(now / bucketMs)
+  local oldest = current - buckets
+  local flat = redis.call('HGETALL', KEYS[1])
+  local total = 0
+  local live = {}
+  local stale = {}
+  for i = 1, #flat, 2 do
+    local index = tonumber(flat[i])
+    local count = tonumber(flat[i + 1])
+    if index >= oldest then
+      total = total + count
+      live[#live + 1] = { index, count }
+    else
+      stale[#stale + 1] = flat[i]
+    end
+  end
+  if #stale > 0 then redis.call('HDEL', KEYS[1], unpack(stale)) end
+  if total >= limit then
+    table.sort(live, function(a, b) return a[1] < b[1] end)
+    local remaining = total
+    for _, bucket in ipairs(live) do
+      remaining = remaining - bucket[2]
+      if remaining < limit then
+        local waitMs = (bucket[1] + buckets + 1) * bucketMs - now
+        return { 0, math.max(1, math.ceil(waitMs / 1000)) }
+      end
+    end
+    return { 0, 1 }
+  end
+  redis.call('HINCRBY', KEYS[1], tostring(current), 1)
+  redis.call('PEXPIRE', KEYS[1], (buckets + 2) * bucketMs)
+end
+if redis.call('SET', KEYS[2], '1', 'PX', ARGV[3], 'NX') then return { 1 } end
+return { 2 }
+`;
+
+/** Extra seconds a nonce is kept past its window: clock skew between instances, rounding. */
+const DEFAULT_RETENTION_MARGIN_SECONDS = 30;
+
+type AdmitScript = (
+  rateKey: string,
+  nonceKey: string,
+  nowMs: number,
+  limit: number,
+  nonceTtlMs: number,
+  bucketMs: number,
+  buckets: number,
+) => Promise<unknown>;
+
+export interface RedisAdmissionStoreOptions {
+  readonly redis: Redis;
+  /** Key prefix (`REDIS_PREFIX`, default `codex:`); keys are `<prefix>nonce:…`, `<prefix>rate:…`. */
+  readonly prefix: string;
+  /** Timestamp tolerance of check 3, seconds. */
+  readonly toleranceSeconds: number;
+  readonly retentionMarginSeconds?: number;
+}
+
+/**
+ * The shared AdmissionStore. Fails closed: when Redis is unreachable, slow (client
+ * `commandTimeout`) or answers oddly, `admit` rejects with GatewayError `unavailable`
+ * (503); it never admits without the check. Requires a Redis that does not evict keys
+ * (`maxmemory-policy noeviction`): an evicted nonce key would make a replay possible.
+ */
+export class RedisAdmissionStore implements AdmissionStore {
+  readonly #redis: Redis;
+  readonly #prefix: string;
+  readonly #toleranceMs: number;
+  readonly #marginMs: number;
+  readonly #admit: AdmitScript;
+
+  constructor(options: RedisAdmissionStoreOptions) {
+    if (!Number.isSafeInteger(options.toleranceSeconds) || options.toleranceSeconds < 0)
+      throw new RangeError('toleranceSeconds must be a non-negative integer');
+    this.#redis = options.redis;
+    this.#prefix = options.prefix;
+    this.#toleranceMs = options.toleranceSeconds * 1000;
+    this.#marginMs = (options.retentionMarginSeconds ?? DEFAULT_RETENTION_MARGIN_SECONDS) * 1000;
+    // defineCommand sends EVALSHA and falls back to EVAL after a restart flushed the cache.
+    if (!('codexAdmit' in this.#redis))
+      this.#redis.defineCommand('codexAdmit', { numberOfKeys: 2, lua: ADMIT_LUA });
+    const command = (this.#redis as unknown as { codexAdmit: AdmitScript }).codexAdmit;
+    this.#admit = command.bind(this.#redis);
+  }
+
+  /** Redis key of a nonce: prefix + "nonce:" + hex SHA-256 of `client\nnonce` (never in clear). */
+  nonceKey(clientId: string, nonce: string): string {
+    return `${this.#prefix}nonce:${sha256Hex(`${clientId}\n${nonce}`)}`;
+  }
+
+  /** Redis key of a client's rate window. */
+  rateKey(clientId: string): string {
+    return `${this.#prefix}rate:${clientId}`;
+  }
+
+  /**
+   * Milliseconds to remember a nonce: the request's timestamp is accepted until
+   * `timestamp + tolerance` (it may lie up to `tolerance` in the future), so keep it at
+   * least that long from now, plus a margin.
+   */
+  nonceTtlMs(timestamp: number, nowMs: number): number {
+    return Math.max(1000, Math.ceil(timestamp * 1000 + this.#toleranceMs - nowMs + this.#marginMs));
+  }
+
+  async admit(request: AdmissionRequest): Promise<AdmissionResult> {
+    const limit = request.ratePerMinute;
+    if (limit !== undefined) assertRatePerMinute(limit);
+    let reply: unknown;
+    try {
+      reply = await this.#admit(
+        this.rateKey(request.clientId),
+        this.nonceKey(request.clientId, request.nonce),
+        Math.floor(request.nowMs),
+        limit ?? 0,
+        this.nonceTtlMs(request.timestamp, request.nowMs),
+        RATE_BUCKET_MS,
+        RATE_BUCKETS,
+      );
+    } catch (cause) {
+      throw new GatewayError('unavailable', { detail: 'replay store unavailable', cause });
+    }
+    return interpret(reply);
+  }
+
+  ready(): Promise<boolean> {
+    return isRedisReady(this.#redis);
+  }
+
+  close(): Promise<void> {
+    return closeRedisClient(this.#redis);
+  }
+}
+
+/** Maps the script's reply; anything unexpected fails closed. */
+function interpret(reply: unknown): AdmissionResult {
+  if (Array.isArray(reply)) {
+    const [code, retryAfter] = reply as unknown[];
+    if (code === 1) return { ok: true };
+    if (code === 2) return { ok: false, code: 'replayed_nonce' };
+    if (code === 0 && typeof retryAfter === 'number' && retryAfter >= 1)
+      return { ok: false, code: 'rate_limited', retryAfterSeconds: retryAfter };
+  }
+  throw new GatewayError('unavailable', { detail: 'replay store gave an unexpected answer' });
+}
