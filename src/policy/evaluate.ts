@@ -1,0 +1,112 @@
+import type { GatewayEvent } from '../events/event-schema.js';
+import type { PolicyVerdict } from './active-policy.js';
+import type { EmojiMatcher } from './emoji.js';
+import { foldForPatterns } from './normalize.js';
+import type { PatternSet } from './regex/pattern-set.js';
+
+/** What one client may do. */
+export interface ClientRule {
+  readonly actions: ReadonlySet<string>;
+  readonly ratePerMinute: number | undefined;
+}
+
+/** The compiled, immutable rules of one revision. */
+export interface CompiledRules {
+  readonly maxSteps: number;
+  readonly clients: ReadonlyMap<string, ClientRule>;
+  /** `[prefix, rule]`, longest prefix first; empty outside development mode. */
+  readonly wildcards: readonly (readonly [string, ClientRule])[];
+  readonly patternNames: readonly string[];
+  readonly patterns: PatternSet;
+  readonly emoji: EmojiMatcher;
+}
+
+/**
+ * Bound on the folded text examined per event, in UTF-16 code units. A 256 KiB body has
+ * at most 256 Ki characters, but NFKC can expand one character up to 18-fold; beyond this
+ * bound the event is denied (`evaluation_limit`) rather than examined partially.
+ */
+export const MAX_EVALUATED_CHARS = 4 * 1024 * 1024;
+
+const DENY_ON_ERROR: PolicyVerdict = Object.freeze({
+  decision: 'deny',
+  reasons: Object.freeze(['evaluation_error']),
+});
+
+/**
+ * Decides one event. Pure and total: any exception becomes a deny with reason
+ * `evaluation_error` (fail closed). Reasons come in a fixed order: `action_not_allowed`,
+ * `max_steps`, `deny_pattern:<name>` in policy order, `deny_emoji`, `evaluation_limit`.
+ */
+export function evaluateEvent(
+  rules: CompiledRules,
+  client: ClientRule | undefined,
+  event: GatewayEvent,
+): PolicyVerdict {
+  try {
+    const reasons: string[] = [];
+    if (client === undefined || !client.actions.has(event.action))
+      reasons.push('action_not_allowed');
+    if (event.steps.length > rules.maxSteps) reasons.push('max_steps');
+    reasons.push(...contentReasons(rules, event));
+    return Object.freeze({
+      decision: reasons.length === 0 ? 'allow' : 'deny',
+      reasons: Object.freeze(reasons),
+    });
+  } catch {
+    return DENY_ON_ERROR;
+  }
+}
+
+function contentReasons(rules: CompiledRules, event: GatewayEvent): string[] {
+  const total = rules.patternNames.length;
+  const found = new Set<number>();
+  let emoji = false;
+  let budget = MAX_EVALUATED_CHARS;
+  for (const text of eventStrings(event)) {
+    const folded = foldForPatterns(text);
+    budget -= folded.length;
+    if (budget < 0)
+      return [
+        ...patternReasons(rules, found),
+        ...(emoji ? ['deny_emoji'] : []),
+        'evaluation_limit',
+      ];
+    if (found.size < total) for (const i of rules.patterns.matches(folded)) found.add(i);
+    if (!emoji) emoji = rules.emoji.matches(text);
+  }
+  return [...patternReasons(rules, found), ...(emoji ? ['deny_emoji'] : [])];
+}
+
+function patternReasons(rules: CompiledRules, found: ReadonlySet<number>): string[] {
+  return [...found].sort((a, b) => a - b).map((i) => `deny_pattern:${rules.patternNames[i]!}`);
+}
+
+/**
+ * Every string of the event: action, target, step names and commands, deploy fields,
+ * metadata keys and string values at any depth. Iterative (metadata depth is bounded by
+ * the event schema, but a stack walk costs nothing and cannot overflow).
+ */
+export function* eventStrings(event: GatewayEvent): Generator<string> {
+  yield event.action;
+  yield event.target;
+  for (const step of event.steps) {
+    yield step.name;
+    yield step.run;
+  }
+  if (event.deploy !== undefined) {
+    yield event.deploy.environment;
+    yield event.deploy.artifact;
+  }
+  const stack: unknown[] = event.metadata === undefined ? [] : [event.metadata];
+  while (stack.length > 0) {
+    const v = stack.pop();
+    if (typeof v === 'string') yield v;
+    else if (Array.isArray(v)) for (let i = v.length - 1; i >= 0; i--) stack.push(v[i]);
+    else if (v !== null && typeof v === 'object')
+      for (const [k, item] of Object.entries(v)) {
+        yield k;
+        stack.push(item);
+      }
+  }
+}

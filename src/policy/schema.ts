@@ -1,0 +1,68 @@
+import { z } from 'zod';
+
+/**
+ * The policy file format (PROTOCOL §4), strict: an unknown field anywhere is a load error,
+ * so a typo such as `"maxstep": 3` can never silently leave a rule unset. Absent optional
+ * sections are filled with their defaults. `policy/policy.schema.json` is generated from
+ * this schema (`npm run policy:schema`) so editors validate the file while it is written.
+ */
+
+/** Same grammar as the event `action` (PROTOCOL §3). */
+const actionName = z
+  .string()
+  .regex(/^[a-z][a-z0-9_.-]{0,63}$/, 'must match ^[a-z][a-z0-9_.-]{0,63}$');
+/** A client id as in the clients file, optionally ending in `*` (prefix wildcard, dev mode only). */
+const clientKey = z
+  .string()
+  .regex(
+    /^[A-Za-z0-9._-]{1,64}\*?$/,
+    'must be a client id, optionally ending in * (dev mode only)',
+  );
+const ruleName = z.string().regex(/^[a-z][a-z0-9_]{0,63}$/, 'must match ^[a-z][a-z0-9_]{0,63}$');
+const approverName = z
+  .string()
+  .regex(/^[a-z][a-z0-9_-]{0,31}$/, 'must match ^[a-z][a-z0-9_-]{0,31}$');
+
+export const DEFAULT_MAX_STEPS = 12;
+export const DEFAULT_QUORUM_TTL_SECONDS = 900;
+
+export const policySchema = z.strictObject({
+  /** Lets editors find the JSON Schema; ignored by the gateway. */
+  $schema: z.string().max(2048).optional(),
+  version: z.literal(1),
+  maxSteps: z.number().int().min(0).max(10_000).default(DEFAULT_MAX_STEPS),
+  clients: z
+    .record(
+      clientKey,
+      z.strictObject({
+        actions: z.array(actionName).max(64),
+        ratePerMinute: z.number().int().min(1).max(1_000_000).optional(),
+      }),
+    )
+    .default({}),
+  deny: z
+    .strictObject({
+      patterns: z
+        .array(z.strictObject({ name: ruleName, regex: z.string().min(1).max(1000) }))
+        .max(256)
+        .default([]),
+      emoji: z.array(z.string().min(1).max(64)).max(1024).default([]),
+    })
+    .prefault({}),
+  approvers: z
+    .record(approverName, z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lowercase hex characters'))
+    .default({}),
+  quorum: z
+    .record(
+      actionName,
+      z.strictObject({
+        threshold: z.number().int().min(1),
+        approvers: z.array(approverName).min(1).max(16),
+        ttlSeconds: z.number().int().min(1).max(604_800).default(DEFAULT_QUORUM_TTL_SECONDS),
+      }),
+    )
+    .default({}),
+});
+
+/** A policy file after validation, with defaults filled. */
+export type PolicyDocument = z.infer<typeof policySchema>;
