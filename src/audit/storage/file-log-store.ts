@@ -1,14 +1,180 @@
 /**
- * File-backed MerkleLogStore (work in progress: the interface is final, the body lands next).
+ * File-backed MerkleLogStore.
+ *
+ * Layout on disk (one directory, e.g. $GATEWAY_DATA_DIR/audit, files 0600):
+ * - `entries.log`  records `u32 LE length ‖ 32-byte leaf hash ‖ leaf bytes`, appended in
+ *                  index order. The leaf hash doubles as the record checksum.
+ * - `offsets.bin`  8 bytes per leaf: the byte offset of record i, so `leaf(i)` is O(1).
+ * - `hashes.bin`   32-byte tree hashes in the Go sumdb/tlog dense order (tlog-layout.ts):
+ *                  appending leaf n writes its leaf hash plus one hash per trailing 1 bit
+ *                  of n; the hash of any perfect subtree is one positional read, so roots
+ *                  and proofs read O(log n) hashes.
+ * Memory holds only the size, the entries length and the compact range (≤ 64 hashes).
+ *
+ * Group commit: appends queue while a batch is being written; a batch writes entries,
+ * then offsets, then hashes (each complete before the next starts), fdatasyncs all three
+ * in parallel, and only then advances the durable size and resolves its appends.
+ *
+ * Crash recovery (recovery.ts): open() re-reads everything in one pass, recomputes every
+ * leaf hash (checking each record) and every tree hash (checking hashes.bin) and checks
+ * offsets.bin. Because of the write order, an offset or hash for leaf n proves record n
+ * was completely written, so a damaged or missing record that the other files vouch for
+ * means acknowledged data was altered: open() refuses (AuditCorruptionError). Only a bad
+ * stretch at the end that nothing vouches for, no longer than one batch, is an interrupted
+ * unacknowledged batch: it is cut, and missing offsets/hashes of intact records are
+ * recomputed. A fsynced (acknowledged) entry is therefore never dropped.
  */
-import type { FileLogStoreOptions, MerkleLogStore } from '../log-store.js';
+import { readSync } from 'node:fs';
+import {
+  type FileLogStoreOptions,
+  type MerkleLogStore,
+  type StoredLeaf,
+  AuditCorruptionError,
+} from '../log-store.js';
+import {
+  type HashAt,
+  HASH_BYTES,
+  consistencyProof,
+  inclusionProof,
+  isTreeSize,
+  rootOf,
+} from '../merkle.js';
+import { MAX_LEAF_BYTES_HARD, RECORD_HEADER_BYTES } from './record-format.js';
+import { GroupCommitter } from './group-commit.js';
+import { type LogFiles, closeLogFiles, openLogFiles } from './log-files.js';
+import { OFFSET_BYTES, readOffset } from './batch-limits.js';
+import { recoverLog } from './recovery.js';
+import { storedHashIndex } from './tlog-layout.js';
 
-/** Opens (creating if needed) the log in `dir`, recovering a torn tail; see module comment. */
+const DEFAULT_MAX_LEAF_BYTES = 1024 * 1024;
+
+/** Opens (creating if needed) the log in `dir`, verifying it and cutting a torn tail. */
 export async function openFileLogStore(
   dir: string,
   opts: FileLogStoreOptions = {},
 ): Promise<MerkleLogStore> {
-  void dir;
-  void opts;
-  throw new Error('openFileLogStore: not implemented yet');
+  const maxLeafBytes = opts.maxLeafBytes ?? DEFAULT_MAX_LEAF_BYTES;
+  if (!isTreeSize(maxLeafBytes) || maxLeafBytes > MAX_LEAF_BYTES_HARD) {
+    throw new RangeError(`maxLeafBytes must be an integer in 0..${MAX_LEAF_BYTES_HARD}`);
+  }
+  const files = openLogFiles(dir);
+  try {
+    const state = recoverLog(files);
+    return new FileLogStore(files, new GroupCommitter(files, state), maxLeafBytes);
+  } catch (err) {
+    closeLogFiles(files);
+    throw err;
+  }
+}
+
+function readExactly(fd: number, length: number, position: number): Buffer {
+  const buf = Buffer.allocUnsafe(length);
+  let got = 0;
+  while (got < length) {
+    const n = readSync(fd, buf, got, length - got, position + got);
+    if (n === 0)
+      throw new AuditCorruptionError(
+        'audit log corrupt: a stored file is shorter than its index says',
+      );
+    got += n;
+  }
+  return buf;
+}
+
+class FileLogStore implements MerkleLogStore {
+  private closed = false;
+
+  constructor(
+    private readonly files: LogFiles,
+    private readonly committer: GroupCommitter,
+    private readonly maxLeafBytes: number,
+  ) {}
+
+  append(leaf: Uint8Array): Promise<StoredLeaf> {
+    if (this.closed) return Promise.reject(new Error('audit log store is closed'));
+    if (!(leaf instanceof Uint8Array))
+      return Promise.reject(new TypeError('leaf must be a Uint8Array'));
+    if (leaf.length > this.maxLeafBytes) {
+      return Promise.reject(new RangeError(`leaf is larger than ${this.maxLeafBytes} bytes`));
+    }
+    // Copy: the caller may reuse its buffer before the batch is written.
+    return this.committer.append(Uint8Array.from(leaf));
+  }
+
+  size(): number {
+    return this.committer.size;
+  }
+
+  async rootAt(size: number): Promise<Uint8Array> {
+    this.checkSize(size);
+    if (size === this.committer.size) return this.committer.root();
+    return rootOf(size, this.hashAt);
+  }
+
+  async leafHash(index: number): Promise<Uint8Array> {
+    this.checkIndex(index, this.committer.size);
+    return this.readHash(0, index);
+  }
+
+  async leaf(index: number): Promise<Uint8Array> {
+    this.checkIndex(index, this.committer.size);
+    const start = readOffset(readExactly(this.files.offsets, OFFSET_BYTES, index * OFFSET_BYTES));
+    const end =
+      index + 1 < this.committer.size
+        ? readOffset(readExactly(this.files.offsets, OFFSET_BYTES, (index + 1) * OFFSET_BYTES))
+        : this.committer.entriesEnd;
+    if (!(end - start >= RECORD_HEADER_BYTES)) {
+      throw new AuditCorruptionError(`audit log corrupt: bad offsets around leaf ${index}`);
+    }
+    const record = readExactly(this.files.entries, end - start, start);
+    const body = record.subarray(RECORD_HEADER_BYTES);
+    // Files can be damaged after open; never serve bytes that no longer match their hash.
+    if (record.readUInt32LE(0) !== body.length || !this.committer.matchesLeafHash(body, record)) {
+      throw new AuditCorruptionError(
+        `audit log corrupt: record ${index} no longer matches its checksum`,
+      );
+    }
+    return new Uint8Array(body);
+  }
+
+  async inclusionProof(index: number, size: number): Promise<Uint8Array[]> {
+    this.checkSize(size);
+    this.checkIndex(index, size);
+    return inclusionProof(index, size, this.hashAt);
+  }
+
+  async consistencyProof(from: number, to: number): Promise<Uint8Array[]> {
+    this.checkSize(to);
+    if (!isTreeSize(from) || from < 1 || from > to) {
+      throw new RangeError(`from must be in 1..${to}`);
+    }
+    return consistencyProof(from, to, this.hashAt);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.committer.drain();
+    closeLogFiles(this.files);
+  }
+
+  private checkSize(size: number): void {
+    if (this.closed) throw new Error('audit log store is closed');
+    if (!isTreeSize(size) || size > this.committer.size) {
+      throw new RangeError(`size must be in 0..${this.committer.size}`);
+    }
+  }
+
+  private checkIndex(index: number, size: number): void {
+    if (this.closed) throw new Error('audit log store is closed');
+    if (!isTreeSize(index) || index >= size)
+      throw new RangeError(`index must be in 0..${size - 1}`);
+  }
+
+  private readHash(level: number, index: number): Uint8Array {
+    return readExactly(this.files.hashes, HASH_BYTES, storedHashIndex(level, index) * HASH_BYTES);
+  }
+
+  /** Positional reads of stored hashes (the durable part of hashes.bin never changes). */
+  private readonly hashAt: HashAt = (level, index) => this.readHash(level, index);
 }

@@ -1,0 +1,27 @@
+import { MAX_LEAF_BYTES_HARD, RECORD_HEADER_BYTES } from './record-format.js';
+
+/** A batch stops taking leaves once it holds this many bytes or leaves. */
+export const MAX_BATCH_BYTES = 4 * 1024 * 1024;
+export const MAX_BATCH_LEAVES = 4096;
+
+/**
+ * The most bytes one interrupted batch can leave at the end of the entries file; open()
+ * refuses to cut more than this, because a longer bad stretch cannot come from a crash.
+ */
+export const MAX_TORN_TAIL_BYTES = MAX_BATCH_BYTES + RECORD_HEADER_BYTES + MAX_LEAF_BYTES_HARD;
+
+/** Offsets file: one fixed-width little-endian 48-bit byte offset (in 8 bytes) per leaf. */
+export const OFFSET_BYTES = 8;
+
+/** Decodes an offsets-file slot; NaN when the top bytes are not zero (never written by us). */
+export function readOffset(slot: Buffer): number {
+  if (slot.readUInt16LE(6) !== 0) return Number.NaN;
+  return slot.readUIntLE(0, 6);
+}
+
+/** Encodes one offsets-file slot. */
+export function writeOffset(offset: number): Buffer {
+  const slot = Buffer.alloc(OFFSET_BYTES);
+  slot.writeUIntLE(offset, 0, 6);
+  return slot;
+}

@@ -1,0 +1,44 @@
+import { readSync } from 'node:fs';
+
+/**
+ * Reads a file front to back in large chunks (open-time verification streams the whole
+ * log; one syscall per few MiB instead of three per record). Memory is one chunk.
+ */
+export class SequentialReader {
+  private buf: Buffer;
+  private start = 0;
+  private filled = 0;
+
+  constructor(
+    private readonly fd: number,
+    readonly fileSize: number,
+    chunkBytes = 4 * 1024 * 1024,
+  ) {
+    this.buf = Buffer.allocUnsafe(chunkBytes);
+  }
+
+  /**
+   * The bytes [pos, pos + len) of the file, or null when the file ends before that.
+   * The view is only valid until the next call.
+   */
+  view(pos: number, len: number): Buffer | null {
+    if (pos + len > this.fileSize) return null;
+    if (pos < this.start || pos + len > this.start + this.filled) this.refill(pos, len);
+    const at = pos - this.start;
+    return this.buf.subarray(at, at + len);
+  }
+
+  private refill(pos: number, len: number): void {
+    if (len > this.buf.length) this.buf = Buffer.allocUnsafe(len);
+    const want = Math.min(this.buf.length, this.fileSize - pos);
+    let got = 0;
+    while (got < want) {
+      const n = readSync(this.fd, this.buf, got, want - got, pos + got);
+      if (n === 0) break;
+      got += n;
+    }
+    this.start = pos;
+    this.filled = got;
+    if (got < len) throw new Error('file shrank while being read');
+  }
+}
