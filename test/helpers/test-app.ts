@@ -1,0 +1,107 @@
+import { Writable } from 'node:stream';
+import { createApp } from '../../src/app.js';
+import type { AuditAppender } from '../../src/audit/audit-log.js';
+import type { Clock } from '../../src/clock.js';
+import { buildClientRegistry } from '../../src/config/clients.js';
+import type { NewCredentials } from '../../src/config/dev-client.js';
+import { createLogger } from '../../src/logger.js';
+import { compilePolicy } from '../../src/policy/compile.js';
+import type { ActivePolicy, PolicyProvider } from '../../src/policy/active-policy.js';
+import { MemoryPendingDeployStore } from '../../src/quorum/memory-pending-deploy-store.js';
+import { MemoryAdmissionStore } from '../../src/replay/memory-admission.js';
+import { signRequest } from '../../src/signing/index.js';
+import { openPolicy, testClient } from './credentials.js';
+import { RecordingAudit } from '../quorum/quorum-app.js';
+
+/** A clock a test can move. */
+export class TestClock implements Clock {
+  constructor(public ms = Date.now()) {}
+  nowMs(): number {
+    return this.ms;
+  }
+}
+
+/** Compiles a policy document exactly as the server does and serves it. */
+export function fixedPolicy(doc: unknown): PolicyProvider {
+  const result = compilePolicy(new TextEncoder().encode(JSON.stringify(doc)), {
+    devMode: false,
+    activatedAt: new Date().toISOString(),
+  });
+  if (!result.ok) throw new Error(`test policy invalid: ${result.errors.join('; ')}`);
+  const active: ActivePolicy = result.policy;
+  return { current: () => active, status: () => ({ revision: active.revision }) };
+}
+
+export interface TestAppOptions {
+  readonly clients?: readonly NewCredentials[];
+  readonly policy?: PolicyProvider;
+  readonly clock?: TestClock;
+  readonly audit?: AuditAppender;
+  readonly nonceCapacity?: number;
+  readonly bodyLimitBytes?: number;
+}
+
+/** The real app with in-memory stores, a capturing logger and a movable clock. */
+export function createTestApp(options: TestAppOptions = {}) {
+  const clients = options.clients ?? [testClient()];
+  const clock = options.clock ?? new TestClock();
+  const logLines: string[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      logLines.push(chunk.toString('utf8'));
+      done();
+    },
+  });
+  const admission = new MemoryAdmissionStore({
+    capacity: options.nonceCapacity ?? 10_000,
+    toleranceSeconds: 300,
+  });
+  const audit = options.audit ?? new RecordingAudit();
+  const policy = options.policy ?? fixedPolicy(openPolicy(clients.map((c) => c.id)));
+  const app = createApp({
+    clients: buildClientRegistry({ clients: clients.map((c) => c.entry) }, { production: false }),
+    clock,
+    logger: createLogger('debug', sink),
+    admission,
+    policy,
+    deploys: new MemoryPendingDeployStore({ clock }),
+    audit,
+    readiness: [{ name: 'policy', check: () => policy.current() !== undefined }],
+    toleranceSeconds: 300,
+    bodyLimitBytes: options.bodyLimitBytes ?? 262_144,
+  });
+  const client = clients[0]!;
+  /** Signs and sends; `tamper` may change the request after signing. */
+  const send = async (
+    body: string | Uint8Array,
+    opts: {
+      target?: string;
+      method?: string;
+      signMethod?: string;
+      signTarget?: string;
+      timestamp?: number;
+      nonce?: string;
+      headers?: Record<string, string>;
+      as?: NewCredentials;
+      sendBody?: string | Uint8Array;
+    } = {},
+  ): Promise<Response> => {
+    const who = opts.as ?? client;
+    const target = opts.target ?? '/v1/events';
+    const signed = signRequest({
+      apiKey: who.apiKey,
+      secret: who.signingSecret,
+      method: opts.signMethod ?? opts.method ?? 'POST',
+      target: opts.signTarget ?? target,
+      body,
+      timestamp: opts.timestamp ?? Math.floor(clock.ms / 1000),
+      ...(opts.nonce === undefined ? {} : { nonce: opts.nonce }),
+    });
+    return app.request(target, {
+      method: opts.method ?? 'POST',
+      headers: { 'content-type': 'application/json', ...signed, ...opts.headers },
+      body: opts.sendBody ?? body,
+    });
+  };
+  return { app, clock, client, clients, audit, admission, logLines, send };
+}
