@@ -85,6 +85,24 @@ export function createRedisClient(options: RedisConnectionOptions): Redis {
   return client;
 }
 
+/**
+ * Resolves true once `client` is ready, false after `timeoutMs` (it keeps reconnecting in
+ * the background either way). Commands fail until then, since there is no offline queue.
+ */
+export function waitForRedis(client: Redis, timeoutMs: number): Promise<boolean> {
+  if (client.status === 'ready') return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const done = (ready: boolean): void => {
+      clearTimeout(timer);
+      client.off('ready', onReady);
+      resolve(ready);
+    };
+    const onReady = (): void => done(true);
+    const timer = setTimeout(() => done(false), timeoutMs);
+    client.on('ready', onReady);
+  });
+}
+
 /** True when `client` is connected and answers PING (bounded by its command timeout). */
 export async function isRedisReady(client: Redis): Promise<boolean> {
   if (client.status !== 'ready') return false;
