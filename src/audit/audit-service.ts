@@ -1,0 +1,145 @@
+import { toHex } from '../crypto/index.js';
+import { GatewayError } from '../errors.js';
+import type { AuditAppender, AuditEntry, AuditReceipt } from './audit-log.js';
+import { formatVkey, type NoteVerifier } from './checkpoint.js';
+import type { CheckpointSigner } from './checkpoint-signer.js';
+import { assertAuditEntry } from './entry.js';
+import { canonicalBytes } from './jcs.js';
+import type { MerkleLogStore } from './log-store.js';
+
+/** `GET /v1/audit/key` (PROTOCOL §6). */
+export interface AuditKeyView {
+  readonly origin: string;
+  readonly publicKey: string;
+  readonly vkey: string;
+}
+
+/** `GET /v1/audit/entries/<index>`: the exact leaf text and its parsed entry. */
+export interface AuditEntryView {
+  readonly index: number;
+  readonly leafHash: string;
+  readonly leaf: string;
+  readonly entry: unknown;
+}
+
+export interface InclusionView {
+  readonly index: number;
+  readonly size: number;
+  readonly leafHash: string;
+  readonly root: string;
+  readonly proof: string[];
+}
+
+export interface ConsistencyView {
+  readonly from: number;
+  readonly to: number;
+  readonly root: string;
+  readonly proof: string[];
+}
+
+/** What the audit read routes need; every index/size argument is range-checked here. */
+export interface AuditReader {
+  /** Current number of durable entries. */
+  size(): number;
+  /** The signed checkpoint note of the current tree. */
+  checkpoint(): Promise<string>;
+  key(): AuditKeyView;
+  /** Entries `start .. start+count-1`; the whole range must exist. */
+  entries(start: number, count: number): Promise<AuditEntryView[]>;
+  /** Inclusion proof of `index` in the tree of `size` (default: current size). */
+  inclusion(index: number, size?: number): Promise<InclusionView>;
+  /** Consistency proof from `from` (≥ 1) to `to` (default: current size). */
+  consistency(from: number, to?: number): Promise<ConsistencyView>;
+}
+
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * The audit log as the rest of the gateway sees it: appends canonical (RFC 8785) entries
+ * to the Merkle store and answers the read routes. Out-of-range requests are
+ * `invalid_range`; the size used by one call is read once, so a concurrent append cannot
+ * make a proof and its root disagree.
+ */
+export class AuditService implements AuditAppender, AuditReader {
+  private readonly keyView: AuditKeyView;
+
+  constructor(
+    private readonly store: MerkleLogStore,
+    private readonly signer: CheckpointSigner,
+    verifier: NoteVerifier,
+  ) {
+    this.keyView = {
+      origin: verifier.name,
+      publicKey: toHex(verifier.publicKey),
+      vkey: formatVkey(verifier),
+    };
+  }
+
+  /** Appends `entry`; resolves once it is durable. Throws TypeError for an invalid entry. */
+  async append(entry: AuditEntry): Promise<AuditReceipt> {
+    assertAuditEntry(entry);
+    const stored = await this.store.append(canonicalBytes(entry));
+    return { index: stored.index, leafHash: toHex(stored.leafHash) };
+  }
+
+  size(): number {
+    return this.store.size();
+  }
+
+  async checkpoint(): Promise<string> {
+    return (await this.signer.current()).note;
+  }
+
+  key(): AuditKeyView {
+    return this.keyView;
+  }
+
+  async entries(start: number, count: number): Promise<AuditEntryView[]> {
+    const size = this.store.size();
+    if (!isCount(start) || !isCount(count) || count < 1 || start + count > size)
+      throw rangeError(`entries ${start}..${start + count - 1} are not all in the log of ${size}`);
+    const views: Promise<AuditEntryView>[] = [];
+    for (let i = start; i < start + count; i++) views.push(this.entryAt(i));
+    return Promise.all(views);
+  }
+
+  async inclusion(index: number, size: number = this.store.size()): Promise<InclusionView> {
+    const current = this.store.size();
+    if (!isCount(size) || size > current)
+      throw rangeError(`size ${size} is beyond the log of ${current}`);
+    if (!isCount(index) || index >= size)
+      throw rangeError(`index ${index} is not in the tree of ${size}`);
+    const [leafHash, root, proof] = await Promise.all([
+      this.store.leafHash(index),
+      this.store.rootAt(size),
+      this.store.inclusionProof(index, size),
+    ]);
+    return { index, size, leafHash: toHex(leafHash), root: toHex(root), proof: proof.map(toHex) };
+  }
+
+  async consistency(from: number, to: number = this.store.size()): Promise<ConsistencyView> {
+    const current = this.store.size();
+    if (!isCount(to) || to > current) throw rangeError(`to ${to} is beyond the log of ${current}`);
+    if (!isCount(from) || from < 1 || from > to)
+      throw rangeError(`from must be between 1 and to (${to})`);
+    const [root, proof] = await Promise.all([
+      this.store.rootAt(to),
+      this.store.consistencyProof(from, to),
+    ]);
+    return { from, to, root: toHex(root), proof: proof.map(toHex) };
+  }
+
+  private async entryAt(index: number): Promise<AuditEntryView> {
+    const [bytes, hash] = await Promise.all([this.store.leaf(index), this.store.leafHash(index)]);
+    const leaf = strictUtf8.decode(bytes);
+    return { index, leafHash: toHex(hash), leaf, entry: JSON.parse(leaf) as unknown };
+  }
+}
+
+function isCount(n: number): boolean {
+  return Number.isSafeInteger(n) && n >= 0;
+}
+
+function rangeError(detail: string): GatewayError {
+  return new GatewayError('invalid_range', { detail });
+}
