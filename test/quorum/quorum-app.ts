@@ -1,0 +1,154 @@
+import pino from 'pino';
+import { createApp } from '../../src/app.js';
+import type { AuditAppender, AuditEntry } from '../../src/audit/audit-log.js';
+import { canonicalBytes } from '../../src/audit/jcs.js';
+import { buildClientRegistry, type Scope } from '../../src/config/clients.js';
+import { generateCredentials, type NewCredentials } from '../../src/config/dev-client.js';
+import { sha256Hex, signEd25519, toHex, generateEd25519KeyPair } from '../../src/crypto/index.js';
+import type { ActivePolicy, PolicyProvider, PolicyStatus } from '../../src/policy/active-policy.js';
+import { compilePolicy } from '../../src/policy/compile.js';
+import { MemoryPendingDeployStore } from '../../src/quorum/memory-pending-deploy-store.js';
+import { MemoryAdmissionStore } from '../../src/replay/memory-admission.js';
+import { signRequest } from '../../src/signing/index.js';
+
+export type KeyPair = { secretKey: Uint8Array; publicKey: Uint8Array };
+
+/**
+ * Records appended entries with their real RFC 6962 leaf hash (SHA-256 of 0x00 ‖ JCS).
+ * Stands in for the Merkle log while it is being written; it implements the same port.
+ */
+export class RecordingAudit implements AuditAppender {
+  readonly entries: AuditEntry[] = [];
+  append(entry: AuditEntry): Promise<{ index: number; leafHash: string }> {
+    const leafHash = sha256Hex(Buffer.concat([Buffer.from([0]), canonicalBytes(entry)]));
+    this.entries.push(entry);
+    return Promise.resolve({ index: this.entries.length - 1, leafHash });
+  }
+}
+
+/** A policy provider whose revision a test replaces, the way the file reloader does. */
+export class ReloadablePolicy implements PolicyProvider {
+  #active: ActivePolicy | undefined;
+  load(doc: unknown): ActivePolicy {
+    const result = compilePolicy(new TextEncoder().encode(JSON.stringify(doc)), {
+      devMode: false,
+      activatedAt: new Date().toISOString(),
+    });
+    if (!result.ok) throw new Error(`test policy invalid: ${result.errors.join('; ')}`);
+    this.#active = result.policy;
+    return result.policy;
+  }
+  current(): ActivePolicy | undefined {
+    return this.#active;
+  }
+  status(): PolicyStatus {
+    return this.#active === undefined ? {} : { revision: this.#active.revision };
+  }
+}
+
+/** A policy document with a deploy quorum over the given approvers. */
+export function quorumPolicyDoc(
+  clientId: string,
+  keys: ReadonlyMap<string, KeyPair>,
+  quorum: { threshold: number; approvers: string[]; ttlSeconds?: number },
+): Record<string, unknown> {
+  return {
+    version: 1,
+    clients: { [clientId]: { actions: ['build', 'deploy'] } },
+    approvers: Object.fromEntries([...keys].map(([n, k]) => [n, toHex(k.publicKey)])),
+    quorum: { deploy: { ttlSeconds: 900, ...quorum } },
+  };
+}
+
+/** The real app (createApp) with in-memory adapters, a settable clock and a recording audit. */
+export function quorumApp(opts: { names?: string[]; scopes?: Scope[] } = {}) {
+  let now = Date.UTC(2026, 10, 21, 20, 0, 0);
+  const clock = { nowMs: () => now };
+  const client: NewCredentials = generateCredentials('ci-main', [
+    'events:write',
+    'approvals:write',
+    'audit:read',
+  ]);
+  const reader = generateCredentials('reader', opts.scopes ?? ['audit:read']);
+  const keys = new Map<string, KeyPair>(
+    (opts.names ?? ['alice', 'bob', 'carol', 'dave']).map((n) => [n, generateEd25519KeyPair()]),
+  );
+  const policy = new ReloadablePolicy();
+  policy.load(
+    quorumPolicyDoc(client.id, keys, { threshold: 2, approvers: ['alice', 'bob', 'carol'] }),
+  );
+  const audit = new RecordingAudit();
+  const deploys = new MemoryPendingDeployStore({ clock });
+  const app = createApp({
+    clients: buildClientRegistry({ clients: [client.entry, reader.entry] }, { production: false }),
+    clock,
+    logger: pino({ level: 'silent' }),
+    admission: new MemoryAdmissionStore({ capacity: 10_000, toleranceSeconds: 300 }),
+    policy,
+    deploys,
+    audit,
+    readiness: [],
+    toleranceSeconds: 300,
+    bodyLimitBytes: 262_144,
+  });
+
+  const enc = new TextEncoder();
+  return {
+    app,
+    client,
+    reader,
+    keys,
+    policy,
+    audit,
+    deploys,
+    advance: (ms: number) => (now += ms),
+    nowMs: () => now,
+    /** Signed POST /v1/events. */
+    postEvent(event: unknown): Promise<Response> {
+      const body = JSON.stringify(event);
+      const headers = signRequest({
+        apiKey: client.apiKey,
+        secret: client.signingSecret,
+        method: 'POST',
+        target: '/v1/events',
+        body,
+        timestamp: Math.floor(now / 1000),
+      });
+      return Promise.resolve(
+        app.request('/v1/events', {
+          method: 'POST',
+          headers: { ...headers, 'content-type': 'application/json' },
+          body,
+        }),
+      );
+    },
+    /** POST /v1/deploys/:id/approvals with a raw body. */
+    postApproval(id: string, body: unknown, apiKey = client.apiKey): Promise<Response> {
+      return Promise.resolve(
+        app.request(`/v1/deploys/${id}/approvals`, {
+          method: 'POST',
+          headers: { 'x-api-key': apiKey, 'content-type': 'application/json' },
+          body: typeof body === 'string' ? body : JSON.stringify(body),
+        }),
+      );
+    },
+    getDeploy(id: string, apiKey = client.apiKey): Promise<Response> {
+      return Promise.resolve(
+        app.request(`/v1/deploys/${id}`, { headers: { 'x-api-key': apiKey } }),
+      );
+    },
+    /** `name`'s signature (hex) over `message`, with `key` defaulting to name's own. */
+    sign(message: string, name: string): string {
+      const key = keys.get(name);
+      if (key === undefined) throw new Error(`no key for ${name}`);
+      return toHex(signEd25519(enc.encode(message), key.secretKey));
+    },
+  };
+}
+
+export const deployEvent = {
+  action: 'deploy',
+  target: 'acme/web',
+  steps: [{ name: 'ship', run: './ship.sh' }],
+  deploy: { environment: 'prod', artifact: `sha256:${'ab'.repeat(32)}` },
+};
