@@ -1,5 +1,6 @@
 import type { AdmissionRequest, AdmissionResult, AdmissionStore } from './admission.js';
 import { MemoryNonceStore } from './memory-nonce-store.js';
+import { MemoryRateLimiter } from './memory-rate-limiter.js';
 
 /** A per-client rate limiter (check 5); the memory and Redis adapters share its algorithm. */
 export interface RateLimiter {
@@ -19,13 +20,14 @@ export class MemoryAdmissionStore implements AdmissionStore {
 
   constructor(
     opts: { capacity: number; toleranceSeconds: number },
-    private readonly limiter?: RateLimiter,
+    /** Defaults to the sliding-window limiter of rate-limit.ts (same algorithm as Redis). */
+    private readonly limiter: RateLimiter = new MemoryRateLimiter(),
   ) {
     this.nonces = new MemoryNonceStore(opts.capacity, opts.toleranceSeconds);
   }
 
   admit(req: AdmissionRequest): Promise<AdmissionResult> {
-    if (req.ratePerMinute !== undefined && this.limiter !== undefined) {
+    if (req.ratePerMinute !== undefined) {
       const rate = this.limiter.take(req.clientId, req.ratePerMinute, req.nowMs);
       if (!rate.ok)
         return Promise.resolve({

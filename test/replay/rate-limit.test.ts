@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { MemoryAdmissionStore } from '../../src/replay/memory-admission.js';
 import { MemoryRateLimiter } from '../../src/replay/memory-rate-limiter.js';
 import { decideRate, rateBucketIndex } from '../../src/replay/rate-limit.js';
 
@@ -93,5 +94,34 @@ describe('MemoryRateLimiter', () => {
     expect(limiter.size).toBe(2);
     expect(limiter.check('a', 1, T0).allowed).toBe(false);
     expect(limiter.check('b', 1, T0).allowed).toBe(true);
+  });
+});
+
+describe('MemoryAdmissionStore with the default limiter', () => {
+  const admit = (store: MemoryAdmissionStore, nonce: string, nowMs: number) =>
+    store.admit({
+      clientId: 'ci',
+      nonce,
+      timestamp: Math.floor(nowMs / 1000),
+      nowMs,
+      ratePerMinute: 2,
+    });
+
+  it('enforces ratePerMinute before the nonce check (PROTOCOL §2 order)', async () => {
+    const store = new MemoryAdmissionStore({ capacity: 100, toleranceSeconds: 300 });
+    expect(await admit(store, 'nonce-0000000000000001', T0)).toEqual({ ok: true });
+    expect(await admit(store, 'nonce-0000000000000001', T0)).toEqual({
+      ok: false,
+      code: 'replayed_nonce',
+    });
+    // The replay used up the second slot, as in Redis: now every request is limited.
+    expect(await admit(store, 'nonce-0000000000000002', T0)).toEqual({
+      ok: false,
+      code: 'rate_limited',
+      retryAfterSeconds: 61,
+    });
+    expect(await admit(store, 'nonce-0000000000000001', T0)).toMatchObject({
+      code: 'rate_limited',
+    });
   });
 });
