@@ -13,6 +13,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
     return -1; // keeps running; the server exits the process itself
   },
   'client add': async () => (await import('./client-add.js')).clientAddCommand,
+  'policy check': async () => (await import('./policy-check.js')).policyCheckCommand,
   sign: async () => (await import('./sign.js')).signCommand,
 };
 

@@ -1,0 +1,17 @@
+import type { Context } from 'hono';
+import type { PolicyProvider } from '../../policy/active-policy.js';
+import type { GatewayEnv } from '../env.js';
+
+/**
+ * `GET /v1/policy` (PROTOCOL §4): `{ revision, activatedAt, lastError?, lastAttemptAt }`.
+ * The app mounts it behind `requireApiKey(clients, 'audit:read')`. `revision` and
+ * `activatedAt` are absent while no good policy was ever loaded (every event is denied);
+ * `lastError` says why the latest attempt was refused, with JSON paths into the file
+ * (the operator's own file, so echoing it leaks nothing the caller could not read).
+ */
+export function policyRoute(provider: PolicyProvider) {
+  return (c: Context<GatewayEnv>): Response => {
+    c.header('cache-control', 'no-store');
+    return c.json(provider.status());
+  };
+}
