@@ -1,0 +1,220 @@
+import { NoteError, parseVkey, verifyCheckpoint, type Checkpoint } from '../audit/checkpoint.js';
+import { canonicalize } from '../audit/jcs.js';
+import {
+  EMPTY_ROOT,
+  leafHash,
+  nodeHash,
+  verifyConsistency,
+  verifyInclusion,
+} from '../audit/merkle.js';
+import { constantTimeEqual, toHex } from '../crypto/index.js';
+import { AuditFailure, getJson, getText, hashField, intField, proofField } from './audit-http.js';
+import { readAuditorState, writeAuditorState } from './audit-state.js';
+import { parseOptions } from './io.js';
+
+const USAGE = `usage: codex-gateway audit verify --url URL --api-key KEY --vkey VKEY [--state FILE] [--entries]
+       codex-gateway audit prove  --url URL --api-key KEY --vkey VKEY --index I
+the API key may instead come from CODEX_API_KEY; VKEY is the "vkey" of GET /v1/audit/key,
+obtained once from a source you trust`;
+
+/** Entries fetched per request by `--entries` (the gateway's per-request bound). */
+const BATCH = 256;
+
+/**
+ * `codex-gateway audit verify|prove`: an independent auditor of a gateway's log. It trusts
+ * only the vkey it is given: every checkpoint must be signed by it, must extend the one
+ * saved by the previous run (consistency proof), and with `--entries` every entry is
+ * downloaded and re-hashed into the signed root. Exit 0 = verified, 1 = a check failed
+ * (one line on stderr says which), 2 = usage.
+ */
+export async function auditCommand(
+  args: string[],
+  io: { out(s: string): void; err(s: string): void },
+): Promise<number> {
+  const [sub, ...rest] = args;
+  let opts;
+  try {
+    opts = parseOptions(rest, {
+      values: ['url', 'api-key', 'vkey', 'state', 'index'],
+      flags: ['entries'],
+    });
+  } catch (err) {
+    io.err(`audit: ${(err as Error).message}\n${USAGE}\n`);
+    return 2;
+  }
+  const one = (name: string): string | undefined => opts.values.get(name)?.[0];
+  const url = one('url');
+  const apiKey = one('api-key') ?? process.env.CODEX_API_KEY;
+  const vkeyText = one('vkey');
+  const index = one('index');
+  const usable =
+    url !== undefined &&
+    apiKey !== undefined &&
+    vkeyText !== undefined &&
+    opts.positional.length === 0 &&
+    (sub === 'verify' ? index === undefined : sub === 'prove' && index !== undefined);
+  if (!usable) {
+    io.err(`${USAGE}\n`);
+    return 2;
+  }
+  try {
+    const vkey = parseVkey(vkeyText);
+    const note = await getText(url, '/v1/audit/checkpoint', apiKey);
+    const cp = verifyCheckpoint(note, vkey);
+    const message =
+      sub === 'verify'
+        ? await verify(url, apiKey, cp, note, one('state'), opts.flags.has('entries'))
+        : await prove(url, apiKey, cp, parseIndexArg(index!));
+    io.out(`audit ${sub}: OK: ${message}\n`);
+    return 0;
+  } catch (err) {
+    if (err instanceof AuditFailure || err instanceof NoteError) {
+      io.err(`audit ${sub}: FAILED: ${err.message}\n`);
+      return 1;
+    }
+    throw err;
+  }
+}
+
+async function verify(
+  url: string,
+  apiKey: string,
+  cp: Checkpoint,
+  note: string,
+  stateFile: string | undefined,
+  entries: boolean,
+): Promise<string> {
+  const parts = [`${cp.origin} size ${cp.size} root ${toHex(cp.root)} (signature valid)`];
+  const saved = stateFile === undefined ? undefined : await readAuditorState(stateFile);
+  if (saved !== undefined) {
+    if (saved.origin !== cp.origin)
+      throw new AuditFailure(`state file is for log ${saved.origin}, not ${cp.origin}`);
+    const savedRoot = new Uint8Array(Buffer.from(saved.root, 'hex'));
+    await checkConsistency(url, apiKey, saved.size, savedRoot, cp);
+    parts.push(`consistent with the saved checkpoint of size ${saved.size}`);
+  }
+  if (entries) {
+    await checkAllEntries(url, apiKey, cp);
+    parts.push(`all ${cp.size} entries re-hashed to the signed root`);
+  }
+  if (stateFile !== undefined)
+    await writeAuditorState(stateFile, {
+      origin: cp.origin,
+      size: cp.size,
+      root: toHex(cp.root),
+      checkpoint: note,
+    });
+  return parts.join('; ');
+}
+
+async function checkConsistency(
+  url: string,
+  apiKey: string,
+  oldSize: number,
+  oldRoot: Uint8Array,
+  cp: Checkpoint,
+): Promise<void> {
+  if (cp.size < oldSize)
+    throw new AuditFailure(`log shrank from ${oldSize} to ${cp.size} entries (rollback)`);
+  if (cp.size === oldSize) {
+    if (!constantTimeEqual(oldRoot, cp.root))
+      throw new AuditFailure(`log of size ${oldSize} now has a different root (fork)`);
+    return;
+  }
+  if (oldSize === 0) return; // every tree extends the empty tree
+  const where = 'consistency proof';
+  const r = await getJson(
+    url,
+    `/v1/audit/proofs/consistency?from=${oldSize}&to=${cp.size}`,
+    apiKey,
+  );
+  if (intField(r, 'from', where) !== oldSize || intField(r, 'to', where) !== cp.size)
+    throw new AuditFailure(`${where}: answers for the wrong sizes`);
+  if (!verifyConsistency(oldSize, cp.size, proofField(r, where), oldRoot, cp.root))
+    throw new AuditFailure(
+      `signed checkpoint of size ${cp.size} is NOT consistent with the saved one of size ${oldSize}`,
+    );
+}
+
+async function checkAllEntries(url: string, apiKey: string, cp: Checkpoint): Promise<void> {
+  const root = new RootBuilder();
+  for (let start = 0; start < cp.size; start += BATCH) {
+    const count = Math.min(BATCH, cp.size - start);
+    const r = await getJson(url, `/v1/audit/entries?start=${start}&count=${count}`, apiKey);
+    const list = r['entries'];
+    if (!Array.isArray(list) || list.length !== count)
+      throw new AuditFailure(`entries ${start}..${start + count - 1}: wrong number of entries`);
+    list.forEach((e: unknown, i) => root.add(checkEntry(e, start + i)));
+  }
+  if (!constantTimeEqual(root.root(), cp.root))
+    throw new AuditFailure(`entries hash to root ${toHex(root.root())}, not the signed root`);
+}
+
+/** Checks one entry view: index, leaf hash of the exact leaf, and leaf = JCS(entry). */
+function checkEntry(e: unknown, index: number): Uint8Array {
+  const where = `entry ${index}`;
+  if (typeof e !== 'object' || e === null) throw new AuditFailure(`${where}: malformed`);
+  const o = e as Record<string, unknown>;
+  if (intField(o, 'index', where) !== index) throw new AuditFailure(`${where}: wrong index`);
+  const leaf = o['leaf'];
+  if (typeof leaf !== 'string') throw new AuditFailure(`${where}: leaf is not a string`);
+  const hash = leafHash(new TextEncoder().encode(leaf));
+  if (!constantTimeEqual(hash, hashField(o, 'leafHash', where)))
+    throw new AuditFailure(`${where}: leafHash does not match its leaf`);
+  let canonical: string;
+  try {
+    canonical = canonicalize(JSON.parse(leaf));
+  } catch {
+    throw new AuditFailure(`${where}: leaf is not canonical JSON`);
+  }
+  if (canonical !== leaf) throw new AuditFailure(`${where}: leaf is not RFC 8785 canonical`);
+  if (canonicalize(o['entry'] ?? null) !== leaf)
+    throw new AuditFailure(`${where}: entry does not match its leaf`);
+  return hash;
+}
+
+async function prove(url: string, apiKey: string, cp: Checkpoint, index: number): Promise<string> {
+  if (index >= cp.size)
+    throw new AuditFailure(`index ${index} is not in the signed tree of size ${cp.size}`);
+  const where = 'inclusion proof';
+  const [p, e] = await Promise.all([
+    getJson(url, `/v1/audit/proofs/inclusion?index=${index}&size=${cp.size}`, apiKey),
+    getJson(url, `/v1/audit/entries/${index}`, apiKey),
+  ]);
+  if (intField(p, 'index', where) !== index || intField(p, 'size', where) !== cp.size)
+    throw new AuditFailure(`${where}: answers for the wrong index or size`);
+  const hash = checkEntry(e, index);
+  if (!verifyInclusion(hash, index, cp.size, proofField(p, where, 64), cp.root))
+    throw new AuditFailure(`entry ${index} is NOT included in the signed tree of size ${cp.size}`);
+  return `entry ${index} ${e['leaf'] as string} is in ${cp.origin} at size ${cp.size}`;
+}
+
+function parseIndexArg(text: string): number {
+  if (!/^[0-9]{1,15}$/.test(text)) throw new AuditFailure(`--index must be a decimal integer`);
+  return Number(text);
+}
+
+/**
+ * RFC 6962 root of a stream of leaf hashes in O(log n) memory: a stack of perfect
+ * subtrees, merged as soon as two of equal height meet, folded right to left at the end.
+ */
+class RootBuilder {
+  private readonly stack: { hash: Uint8Array; height: number }[] = [];
+
+  add(hash: Uint8Array): void {
+    let node = { hash, height: 0 };
+    for (let top = this.stack.at(-1); top?.height === node.height; top = this.stack.at(-1)) {
+      this.stack.pop();
+      node = { hash: nodeHash(top.hash, node.hash), height: node.height + 1 };
+    }
+    this.stack.push(node);
+  }
+
+  root(): Uint8Array {
+    // MTH of the empty tree is SHA-256 of the empty string (RFC 6962 §2.1).
+    if (this.stack.length === 0) return EMPTY_ROOT;
+    let r = this.stack.at(-1)!.hash;
+    for (let i = this.stack.length - 2; i >= 0; i--) r = nodeHash(this.stack[i]!.hash, r);
+    return r;
+  }
+}
