@@ -12,6 +12,7 @@ import { sha256Hex } from './crypto/index.js';
 import type { ActivePolicy, PolicyProvider } from './policy/active-policy.js';
 import { MemoryPendingDeployStore } from './quorum/memory-pending-deploy-store.js';
 import { MemoryAdmissionStore } from './replay/memory-admission.js';
+import { openRedisStores } from './redis/redis-stores.js';
 
 /** The built gateway: app dependencies plus lifecycle hooks for main.ts. */
 export interface Gateway {
@@ -35,11 +36,24 @@ export async function buildGateway(
 ): Promise<Gateway> {
   const clock = systemClock;
   const clients = loadClients(config, print);
-  const admission = new MemoryAdmissionStore({
-    capacity: config.nonceCapacity,
-    toleranceSeconds: config.toleranceSeconds,
-  });
-  const deploys = new MemoryPendingDeployStore({ clock });
+  // REDIS_URL set: nonces, rate windows and pending deploys are shared by every instance.
+  const shared =
+    config.redisUrl === undefined
+      ? undefined
+      : await openRedisStores({
+          url: config.redisUrl,
+          prefix: config.redisPrefix,
+          toleranceSeconds: config.toleranceSeconds,
+          clock,
+          logger,
+        });
+  const admission =
+    shared?.admission ??
+    new MemoryAdmissionStore({
+      capacity: config.nonceCapacity,
+      toleranceSeconds: config.toleranceSeconds,
+    });
+  const deploys = shared?.deploys ?? new MemoryPendingDeployStore({ clock });
   const policy = interimAllowAllPolicy(clock.nowMs());
   const audit = interimAudit();
   const deps: AppDeps = {
@@ -60,7 +74,7 @@ export async function buildGateway(
   };
   return {
     deps,
-    mode: 'memory',
+    mode: shared === undefined ? 'memory' : 'redis',
     onSighup: async () => {},
     close: async () => {
       await Promise.allSettled([admission.close(), deploys.close()]);
