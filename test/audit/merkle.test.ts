@@ -127,7 +127,8 @@ const ROOTS = Array.from({ length: MAX + 1 }, (_, n) => rootOf(n, TREE));
 
 function flipBit(h: Uint8Array, bit: number): Uint8Array {
   const out = Uint8Array.from(h);
-  out[Math.floor(bit / 8) % out.length] ^= 1 << (bit % 8);
+  const at = Math.floor(bit / 8) % out.length;
+  out[at] = (out[at] as number) ^ (1 << (bit % 8));
   return out;
 }
 
