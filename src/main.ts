@@ -68,7 +68,9 @@ export async function serve(env: NodeJS.ProcessEnv = process.env): Promise<void>
         process.exit(0);
       });
     });
+    // Keep-alive sockets become idle as their last request finishes; close them as they do.
     http.closeIdleConnections();
+    setInterval(() => http.closeIdleConnections(), 100).unref();
   };
   process.once('SIGTERM', () => shutdown('SIGTERM'));
   process.once('SIGINT', () => shutdown('SIGINT'));

@@ -100,7 +100,10 @@ describe('POST /v1/events', () => {
       ['timestamp in exponent form', { 'x-codex-timestamp': '1e9' }],
       ['timestamp Infinity', { 'x-codex-timestamp': 'Infinity' }],
       ['timestamp with a plus', { 'x-codex-timestamp': '+1614265330' }],
-      ['timestamp with a space inside (HTTP trims only the ends)', { 'x-codex-timestamp': '1614 265330' }],
+      [
+        'timestamp with a space inside (HTTP trims only the ends)',
+        { 'x-codex-timestamp': '1614 265330' },
+      ],
       ['duplicated timestamp', { 'x-codex-timestamp': '1614265330, 1614265330' }],
       ['short nonce', { 'x-codex-nonce': 'abc' }],
       ['nonce with a bad character', { 'x-codex-nonce': 'abcdefghijklmnop!' }],

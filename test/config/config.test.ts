@@ -1,0 +1,95 @@
+import { chmodSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { buildClientRegistry } from '../../src/config/clients.js';
+import { loadClientsFile } from '../../src/config/clients-file.js';
+import { ConfigError, loadConfig } from '../../src/config/env.js';
+import { tempDir, testClient, writeClientsFile } from '../helpers/credentials.js';
+
+describe('loadConfig', () => {
+  it('fills the PROTOCOL §8 defaults', () => {
+    const c = loadConfig({});
+    expect(c).toMatchObject({
+      host: '127.0.0.1',
+      port: 8787,
+      policyFile: 'policy/policy.json',
+      dataDir: './data',
+      toleranceSeconds: 300,
+      nonceCapacity: 100_000,
+      bodyLimitBytes: 262_144,
+      redisPrefix: 'codex:',
+    });
+  });
+  it.each([
+    ['PORT', 'eighty'],
+    ['PORT', '70000'],
+    ['GATEWAY_TOLERANCE_SECONDS', '1e3'],
+    ['GATEWAY_NONCE_CAPACITY', '-1'],
+    ['LOG_LEVEL', 'loud'],
+    ['GATEWAY_LOG_ORIGIN', 'has space'],
+  ])('refuses %s=%s naming the variable in one line', (name, value) => {
+    expect(() => loadConfig({ [name]: value })).toThrow(
+      new RegExp(`^invalid configuration: ${name} `),
+    );
+  });
+  it('never echoes the value of a bad REDIS_URL (it may hold a password)', () => {
+    try {
+      loadConfig({ REDIS_URL: 'http://:hunter2-secret@host' });
+      expect.unreachable();
+    } catch (err) {
+      expect(err).toBeInstanceOf(ConfigError);
+      expect((err as Error).message).toContain('REDIS_URL');
+      expect((err as Error).message).not.toContain('hunter2');
+    }
+  });
+});
+
+describe('loadClientsFile', () => {
+  it('loads a 0600 file and finds clients by API key', () => {
+    const c = testClient();
+    const registry = loadClientsFile(writeClientsFile(tempDir(), [c]), { production: true });
+    expect(registry.byApiKey(c.apiKey)?.id).toBe('ci-main');
+    expect(registry.byApiKey(`${c.apiKey}x`)).toBeUndefined();
+  });
+  it.each([0o644, 0o640, 0o604])('refuses a file with mode %o in one line', (mode) => {
+    const file = writeClientsFile(tempDir(), [testClient()]);
+    chmodSync(file, mode);
+    expect(() => loadClientsFile(file, { production: false })).toThrow(
+      /readable by group or others/,
+    );
+  });
+  it('refuses bad JSON without echoing the content', () => {
+    const file = path.join(tempDir(), 'clients.json');
+    writeFileSync(file, '{"clients": [ "s3cret-value-in-file', { mode: 0o600 });
+    expect(() => loadClientsFile(file, { production: false })).toThrow(
+      /^GATEWAY_CLIENTS_FILE: .* is not valid JSON$/,
+    );
+  });
+});
+
+describe('buildClientRegistry', () => {
+  const entry = testClient().entry;
+  const load =
+    (clients: unknown[], production = false) =>
+    () =>
+      buildClientRegistry({ clients }, { production });
+  it('refuses unknown fields', () =>
+    expect(load([{ ...entry, admin: true }])).toThrow(/clients file/));
+  it('refuses duplicate ids', () =>
+    expect(load([entry, { ...testClient().entry }])).toThrow(/duplicate id/));
+  it('refuses duplicate API key hashes', () =>
+    expect(
+      load([entry, { ...testClient('other').entry, apiKeySha256: entry.apiKeySha256 }]),
+    ).toThrow(/duplicate API key/));
+  it('refuses secrets shorter than 32 characters without echoing them', () => {
+    expect(load([{ ...entry, signingSecrets: ['short-secret-xyz'] }])).toThrow(/shorter than 32/);
+    expect(load([{ ...entry, signingSecrets: ['short-secret-xyz'] }])).not.toThrow(
+      /short-secret-xyz/,
+    );
+  });
+  it('refuses dev- clients in production only', () => {
+    const dev = testClient('dev-abc').entry;
+    expect(load([dev], true)).toThrow(/refused in production/);
+    expect(load([dev], false)).not.toThrow();
+  });
+});

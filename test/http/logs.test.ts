@@ -1,0 +1,41 @@
+import { describe, expect, it } from 'vitest';
+import { signRequest } from '../../src/signing/index.js';
+import { createTestApp } from '../helpers/test-app.js';
+
+describe('logs', () => {
+  it('never contain an API key, signing secret or signature value', async () => {
+    const t = createTestApp();
+    const body = JSON.stringify({ action: 'build', target: 'a', steps: [] });
+    const sigs: string[] = [];
+    for (const variant of ['ok', 'bad-sig', 'bad-json', 'replay'] as const) {
+      const headers = signRequest({
+        apiKey: t.client.apiKey,
+        secret: t.client.signingSecret,
+        method: 'POST',
+        target: '/v1/events',
+        body,
+        timestamp: Math.floor(t.clock.ms / 1000),
+        ...(variant === 'replay' ? { nonce: 'same-nonce-0000000' } : {}),
+      });
+      if (variant === 'bad-sig') headers['x-codex-sig'] = `v1=${'f'.repeat(64)}`;
+      sigs.push(headers['x-codex-sig']!.slice(3));
+      await t.app.request('/v1/events', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body: variant === 'bad-json' ? '{' : body,
+      });
+      if (variant === 'replay')
+        await t.app.request('/v1/events', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', ...headers },
+          body,
+        });
+    }
+    expect(t.logLines.length).toBeGreaterThan(0);
+    const all = t.logLines.join('');
+    expect(all).toContain('"path":"/v1/events"');
+    expect(all).not.toContain(t.client.apiKey);
+    expect(all).not.toContain(t.client.signingSecret);
+    for (const s of sigs) expect(all).not.toContain(s);
+  });
+});
