@@ -23,11 +23,13 @@ export function semanticProblems(doc: PolicyDocument): string[] {
     names.add(p.name);
     for (const ch of p.regex) {
       // Text is folded before matching; a literal that folding changes could never match.
-      if (foldForPatterns(ch) !== ch.toLowerCase())
+      if (foldForPatterns(ch) !== ch.toLowerCase()) {
         at(
           ['deny', 'patterns', i, 'regex'],
           `character U+${hex(ch)} never occurs in folded text; write "${foldForPatterns(ch)}"`,
         );
+        break;
+      }
     }
   });
 

@@ -119,7 +119,7 @@ class Parser {
   }
 
   private braces(): [number, number] {
-    const m = /^\{(\d{1,3})(,(\d{0,3}))?\}/.exec(this.src.slice(this.pos));
+    const m = /^\{(\d{1,6})(,(\d{0,6}))?\}/.exec(this.src.slice(this.pos));
     if (m === null) this.fail('malformed {m,n} quantifier (or escape a literal "{")');
     const min = Number(m[1]);
     const max = m[2] === undefined ? min : m[3] === '' ? Infinity : Number(m[3]);
