@@ -15,6 +15,8 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   'client add': async () => (await import('./client-add.js')).clientAddCommand,
   'policy check': async () => (await import('./policy-check.js')).policyCheckCommand,
   sign: async () => (await import('./sign.js')).signCommand,
+  keygen: async () => (await import('./keygen.js')).keygenCommand,
+  approve: async () => (await import('./approve.js')).approveCommand,
 };
 
 const HELP = `codex-gateway — signed-webhook policy gateway

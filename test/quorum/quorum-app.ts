@@ -61,8 +61,8 @@ export function quorumPolicyDoc(
 }
 
 /** The real app (createApp) with in-memory adapters, a settable clock and a recording audit. */
-export function quorumApp(opts: { names?: string[]; scopes?: Scope[] } = {}) {
-  let now = Date.UTC(2026, 10, 21, 20, 0, 0);
+export function quorumApp(opts: { names?: string[]; scopes?: Scope[]; startMs?: number } = {}) {
+  let now = opts.startMs ?? Date.UTC(2026, 10, 21, 20, 0, 0);
   const clock = { nowMs: () => now };
   const client: NewCredentials = generateCredentials('ci-main', [
     'events:write',
