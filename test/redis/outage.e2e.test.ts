@@ -1,0 +1,89 @@
+import { rmSync } from 'node:fs';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { startGateway, type GatewayProcess } from '../helpers/gateway-process.js';
+import {
+  describeWithRedis,
+  sharedRedis,
+  startPrivateRedis,
+  type PrivateRedis,
+} from '../helpers/redis.js';
+
+// The shared probe decides skip/fail; the outage itself uses a private redis-server.
+const env = await sharedRedis('outage-e2e');
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Acceptance for issue #6: kill Redis under load, then bring it back. */
+describeWithRedis(env, 'a Redis-mode gateway when its Redis dies and comes back', () => {
+  let redis: PrivateRedis;
+  let gateway: GatewayProcess;
+
+  beforeAll(async () => {
+    redis = await startPrivateRedis();
+    gateway = await startGateway({ env: { REDIS_URL: redis.url } });
+  }, 60_000);
+  afterAll(async () => {
+    await gateway?.stop();
+    await redis?.stop();
+    if (gateway !== undefined) rmSync(gateway.dir, { recursive: true, force: true });
+  });
+
+  /** Keeps 8 signed requests in flight until `stop()`; collects every status. */
+  function load() {
+    const statuses: number[] = [];
+    let running = true;
+    const workers = Array.from({ length: 8 }, async () => {
+      while (running) {
+        const res = await gateway.post('/v1/events');
+        await res.arrayBuffer();
+        statuses.push(res.status);
+      }
+    });
+    return {
+      statuses,
+      stop: async () => {
+        running = false;
+        await Promise.all(workers);
+      },
+    };
+  }
+
+  it('answers 503 (never 200) while Redis is down and recovers without a restart', async () => {
+    const before = load();
+    await sleep(300);
+    await before.stop();
+    expect(before.statuses.length).toBeGreaterThan(0);
+    expect(before.statuses.every((s) => s === 200)).toBe(true);
+
+    const during = load();
+    await sleep(100);
+    await redis.stop();
+    const killedAt = during.statuses.length;
+    await sleep(1500);
+    await during.stop();
+    const afterKill = during.statuses.slice(killedAt + 8); // requests already in flight may finish
+    expect(afterKill.length).toBeGreaterThan(0);
+    expect(afterKill.every((s) => s === 503)).toBe(true);
+    expect(during.statuses.every((s) => s === 200 || s === 503)).toBe(true);
+    const ready = await fetch(`${gateway.url}/readyz`);
+    expect(ready.status).toBe(503);
+    const problem = (await gateway.post('/v1/events')).headers.get('content-type');
+    expect(problem).toContain('application/problem+json');
+
+    await redis.restart();
+    const restartedAt = Date.now();
+    const deadline = Date.now() + 10_000;
+    let status = 0;
+    while (Date.now() < deadline && status !== 200) {
+      status = (await gateway.post('/v1/events')).status;
+      if (status !== 200) await sleep(100);
+    }
+    expect(status).toBe(200);
+    console.info(
+      `[outage] ${afterKill.length} answers while down, all 503; ` +
+        `first 200 ${Date.now() - restartedAt} ms after redis-server restarted`,
+    );
+    expect((await fetch(`${gateway.url}/readyz`)).status).toBe(200);
+    expect(gateway.child.exitCode).toBeNull();
+  }, 60_000);
+});
