@@ -1,6 +1,8 @@
 import type { MiddlewareHandler } from 'hono';
+import { routePath } from 'hono/route';
 import type { Logger } from 'pino';
 import { randomId } from '../crypto/index.js';
+import { noopMetrics, type Metrics } from '../metrics/metrics-port.js';
 import type { GatewayEnv } from './env.js';
 
 const SAFE_REQUEST_ID = /^[A-Za-z0-9._-]{8,64}$/;
@@ -9,8 +11,13 @@ const SAFE_REQUEST_ID = /^[A-Za-z0-9._-]{8,64}$/;
  * Gives every request an id (a caller's well-formed `X-Request-Id` is kept so logs can be
  * joined across systems, anything else is replaced), returns it on every answer, and logs
  * one line per request: never headers or bodies, so no key or signature reaches the logs.
+ * Counts the request by its matched route PATTERN (`unmatched` when none), never the raw
+ * path, so hostile paths cannot create metric series.
  */
-export function requestContext(logger: Logger): MiddlewareHandler<GatewayEnv> {
+export function requestContext(
+  logger: Logger,
+  metrics: Metrics = noopMetrics,
+): MiddlewareHandler<GatewayEnv> {
   return async (c, next) => {
     const started = performance.now();
     const offered = c.req.header('x-request-id');
@@ -18,13 +25,21 @@ export function requestContext(logger: Logger): MiddlewareHandler<GatewayEnv> {
     c.set('requestId', requestId);
     await next();
     c.res.headers.set('x-request-id', requestId);
+    const ms = performance.now() - started;
+    const pattern = routePath(c, -1);
+    metrics.request(
+      pattern === '*' || pattern === '' ? 'unmatched' : pattern,
+      c.req.method,
+      c.res.status,
+      ms / 1000,
+    );
     logger.info(
       {
         reqId: requestId,
         method: c.req.method,
         path: c.req.path,
         status: c.res.status,
-        ms: Math.round((performance.now() - started) * 100) / 100,
+        ms: Math.round(ms * 100) / 100,
         client: c.get('client')?.id,
       },
       'request',

@@ -10,6 +10,7 @@ import {
   pendingDeployAnswer,
   type PendingDeployStore,
 } from '../../quorum/index.js';
+import { noopMetrics, timeAsync, timeSync, type Metrics } from '../../metrics/metrics-port.js';
 import type { GatewayEnv } from '../env.js';
 import { readRawRequest } from '../raw-request.js';
 import { authenticateSignedRequest, type SignedRequestDeps } from '../signed-request.js';
@@ -19,6 +20,8 @@ export interface EventsRouteDeps extends SignedRequestDeps {
   readonly policy: PolicyProvider;
   readonly deploys: PendingDeployStore;
   readonly audit: AuditAppender;
+  /** Stage timings (verify, policy); audit appends are timed by the app's audit wrapper. */
+  readonly metrics?: Metrics;
 }
 
 /** Reason given when no valid policy has ever been loaded: everything is denied. */
@@ -34,8 +37,9 @@ export function eventsRoute(deps: EventsRouteDeps) {
     const raw = await readRawRequest(c, deps.bodyLimitBytes);
     // The snapshot taken here serves the whole request, even if a reload lands meanwhile.
     const policy = deps.policy.current();
-    const auth = await authenticateSignedRequest(deps, raw, 'events:write', (id) =>
-      policy?.ratePerMinute(id),
+    const metrics = deps.metrics ?? noopMetrics;
+    const auth = await timeAsync(metrics, 'verify', () =>
+      authenticateSignedRequest(deps, raw, 'events:write', (id) => policy?.ratePerMinute(id)),
     );
     c.set('client', auth.client);
     const event = parseEvent(raw.header('content-type'), raw.body);
@@ -58,7 +62,7 @@ export function eventsRoute(deps: EventsRouteDeps) {
       };
       throw denied(record, await appendAudit(deps.audit, record));
     }
-    const verdict = policy.evaluate(auth.client.id, event);
+    const verdict = timeSync(metrics, 'policy', () => policy.evaluate(auth.client.id, event));
     if (verdict.decision === 'deny') {
       const record: DecisionRecord = {
         ...base,

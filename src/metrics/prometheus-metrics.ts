@@ -1,0 +1,204 @@
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { GaugeSources } from './gauge-sources.js';
+import type { DecisionOutcome, Metrics, MetricsEndpoint, Stage } from './metrics-port.js';
+
+/** Seconds; the hot path sits in the tens of microseconds, a slow fsync in the tens of ms. */
+const STAGE_BUCKETS = [
+  0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1,
+];
+const REQUEST_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
+
+/** A prom-client registry of its own (never the global one) and the recorder writing to it. */
+export interface PrometheusMetrics extends MetricsEndpoint {
+  readonly metrics: Metrics;
+  readonly registry: Registry;
+  /** The Prometheus text exposition of every metric, gauges collected now. */
+  render(): Promise<{ contentType: string; body: string }>;
+}
+
+export interface PrometheusOptions {
+  /** Also export process metrics (RSS, CPU, event-loop delay, GC); off in unit tests. */
+  readonly processMetrics?: boolean;
+}
+
+/**
+ * Builds the gateway's metrics. Counters and histograms are updated on the request path
+ * (a label lookup and an add); everything in `sources` is read only at scrape time.
+ */
+export function createPrometheusMetrics(
+  sources: GaugeSources = {},
+  options: PrometheusOptions = {},
+): PrometheusMetrics {
+  const registry = new Registry();
+  const registers = [registry];
+  if (options.processMetrics === true) collectDefaultMetrics({ register: registry });
+
+  const requests = new Counter({
+    name: 'gateway_http_requests_total',
+    help: 'HTTP requests answered, by matched route pattern, method and status.',
+    labelNames: ['route', 'method', 'status'] as const,
+    registers,
+  });
+  const requestSeconds = new Histogram({
+    name: 'gateway_http_request_duration_seconds',
+    help: 'Time from the first middleware to the answer, by matched route pattern.',
+    labelNames: ['route'] as const,
+    buckets: REQUEST_BUCKETS,
+    registers,
+  });
+  const refusals = new Counter({
+    name: 'gateway_refusals_total',
+    help: 'Problem+json answers by stable error code (PROTOCOL section 7).',
+    labelNames: ['code'] as const,
+    registers,
+  });
+  const decisions = new Counter({
+    name: 'gateway_decisions_total',
+    help: 'Audited decisions by outcome and reason (one increment per reason; "none" when empty).',
+    labelNames: ['outcome', 'reason'] as const,
+    registers,
+  });
+  const stages = new Histogram({
+    name: 'gateway_stage_duration_seconds',
+    help: 'Duration of request stages: verify (checks 1-6 incl. nonce/rate store), policy, audit_append.',
+    labelNames: ['stage'] as const,
+    buckets: STAGE_BUCKETS,
+    registers,
+  });
+  registerSourceGauges(registers, sources);
+
+  // Methods outside this set become OTHER: a client must not be able to mint label values.
+  const knownMethods = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
+  const metrics: Metrics = {
+    request(route, method, status, seconds) {
+      const m = knownMethods.has(method) ? method : 'OTHER';
+      requests.inc({ route, method: m, status: String(status) });
+      requestSeconds.observe({ route }, seconds);
+    },
+    refusal(code) {
+      refusals.inc({ code });
+    },
+    decision(outcome: DecisionOutcome, reasons) {
+      if (reasons.length === 0) decisions.inc({ outcome, reason: 'none' });
+      for (const reason of reasons) decisions.inc({ outcome, reason });
+    },
+    stage(stage: Stage, seconds) {
+      stages.observe({ stage }, seconds);
+    },
+  };
+  return {
+    metrics,
+    registry,
+    render: async () => ({ contentType: registry.contentType, body: await registry.metrics() }),
+  };
+}
+
+/** Reads a source, or undefined when it throws or rejects (that gauge is skipped this scrape). */
+async function read<T>(source: (() => T | Promise<T>) | undefined): Promise<T | undefined> {
+  if (source === undefined) return undefined;
+  try {
+    return await source();
+  } catch {
+    return undefined;
+  }
+}
+
+function registerSourceGauges(registers: Registry[], sources: GaugeSources): void {
+  const gauge = (name: string, help: string, collect: (g: Gauge) => Promise<void>): void => {
+    new Gauge({
+      name,
+      help,
+      registers,
+      async collect() {
+        this.reset();
+        await collect(this);
+      },
+    });
+  };
+  if (sources.nonceStore !== undefined) {
+    const nonce = sources.nonceStore;
+    gauge('gateway_nonce_store_size', 'Nonces remembered by the replay store.', async (g) => {
+      const s = await read(nonce);
+      if (s !== undefined) g.set(s.size);
+    });
+    gauge('gateway_nonce_store_capacity', 'Bound of the memory nonce store.', async (g) => {
+      const s = await read(nonce);
+      if (s?.capacity !== undefined) g.set(s.capacity);
+    });
+    gauge(
+      'gateway_nonce_store_high_water_timestamp_seconds',
+      'Unix time of the newest nonce dropped for capacity; requests not newer are refused (-1: none).',
+      async (g) => {
+        const s = await read(nonce);
+        if (s?.highWaterTimestamp !== undefined) g.set(s.highWaterTimestamp);
+      },
+    );
+  }
+  if (sources.auditLog !== undefined) {
+    const audit = sources.auditLog;
+    gauge('gateway_audit_tree_size', 'Entries in the audit Merkle tree.', async (g) => {
+      const s = await read(audit);
+      if (s !== undefined) g.set(s.size);
+    });
+    gauge(
+      'gateway_audit_last_checkpoint_timestamp_seconds',
+      'Unix time of the last signed audit checkpoint.',
+      async (g) => {
+        const s = await read(audit);
+        if (s?.lastCheckpointMs !== undefined) g.set(s.lastCheckpointMs / 1000);
+      },
+    );
+  }
+  if (sources.policy !== undefined) registerPolicyGauges(gauge, sources.policy, registers);
+  if (sources.redisUp !== undefined) {
+    const redis = sources.redisUp;
+    gauge('gateway_redis_up', '1 when Redis answers, 0 when it does not.', async (g) => {
+      g.set((await read(redis)) === true ? 1 : 0);
+    });
+  }
+}
+
+function registerPolicyGauges(
+  gauge: (name: string, help: string, collect: (g: Gauge) => Promise<void>) => void,
+  policy: NonNullable<GaugeSources['policy']>,
+  registers: Registry[],
+): void {
+  new Gauge({
+    name: 'gateway_policy_info',
+    help: 'Active policy revision (value 1); absent when no good policy was ever loaded.',
+    labelNames: ['revision'] as const,
+    registers,
+    async collect() {
+      this.reset();
+      const s = await read(policy);
+      if (s?.revision !== undefined) this.set({ revision: s.revision }, 1);
+    },
+  });
+  gauge(
+    'gateway_policy_activated_timestamp_seconds',
+    'Unix time the active policy revision became active.',
+    async (g) => {
+      const at = (await read(policy))?.activatedAt;
+      const ms = at === undefined ? NaN : Date.parse(at);
+      if (Number.isFinite(ms)) g.set(ms / 1000);
+    },
+  );
+  gauge(
+    'gateway_policy_last_reload_failed',
+    '1 when the latest policy reload was rejected (the last good policy stays active).',
+    async (g) => {
+      const s = await read(policy);
+      if (s !== undefined) g.set(s.lastReloadFailed ? 1 : 0);
+    },
+  );
+  new Counter({
+    name: 'gateway_policy_reload_failures_total',
+    help: 'Rejected policy reloads since start.',
+    registers,
+    async collect() {
+      const n = (await read(policy))?.reloadFailures;
+      this.reset();
+      if (n !== undefined) this.inc(n);
+    },
+  });
+}

@@ -1,0 +1,106 @@
+import { z } from 'zod';
+
+/**
+ * Shapes of the answers (PROTOCOL §3–§7), for the OpenAPI document only. Request bodies are
+ * NOT defined here: the document imports the very schemas the routes validate with.
+ */
+
+const hex = (bytes: number) => z.string().regex(new RegExp(`^[0-9a-f]{${bytes * 2}}$`));
+const digestLabel = z.string().regex(/^sha256:[0-9a-f]{64}$/);
+const rfc3339 = z.string().describe('RFC 3339 UTC with milliseconds');
+
+export const problemSchema = z
+  .object({
+    type: z.string(),
+    title: z.string(),
+    status: z.number().int(),
+    code: z.string().describe('stable snake_case code (PROTOCOL §7)'),
+    detail: z.string().optional(),
+  })
+  .describe('RFC 9457 problem document; a 5xx never carries detail');
+
+export const auditReceiptSchema = z.object({ index: z.number().int().min(0), leafHash: hex(32) });
+
+export const deployViewSchema = z.object({
+  id: z.string(),
+  state: z.enum(['pending', 'approved', 'expired']),
+  threshold: z.number().int().min(1),
+  approvers: z.array(z.string()),
+  approvedBy: z.array(z.string()),
+  expiresAt: rfc3339,
+  message: z.string().describe('the exact codex-approval/v1 text approvers sign'),
+});
+
+export const allowAnswerSchema = z.object({
+  decision: z.literal('allow'),
+  id: z.string(),
+  policy: digestLabel,
+  audit: auditReceiptSchema,
+});
+
+export const pendingAnswerSchema = z.object({
+  decision: z.literal('pending'),
+  id: z.string(),
+  policy: digestLabel,
+  deploy: deployViewSchema.omit({ approvedBy: true }),
+  audit: auditReceiptSchema,
+});
+
+export const denyProblemSchema = problemSchema.extend({
+  decision: z.literal('deny'),
+  id: z.string(),
+  policy: digestLabel.nullable(),
+  reasons: z.array(z.string()),
+  audit: auditReceiptSchema,
+});
+
+export const approvalAnswerSchema = deployViewSchema.extend({
+  audit: auditReceiptSchema,
+  decision: z.object({ decision: z.literal('allow'), audit: auditReceiptSchema }).optional(),
+});
+
+export const policyStatusSchema = z.object({
+  revision: digestLabel.optional(),
+  activatedAt: rfc3339.optional(),
+  lastError: z.string().optional(),
+  lastAttemptAt: rfc3339.optional(),
+});
+
+export const auditKeySchema = z.object({
+  origin: z.string(),
+  publicKey: hex(32),
+  vkey: z.string(),
+});
+
+export const auditEntryViewSchema = z.object({
+  index: z.number().int().min(0),
+  leafHash: hex(32),
+  leaf: z.string().describe('the exact leaf text (RFC 8785 JSON)'),
+  entry: z.record(z.string(), z.unknown()),
+});
+
+export const auditEntriesSchema = z.object({
+  start: z.number().int().min(0),
+  entries: z.array(auditEntryViewSchema),
+});
+
+export const inclusionProofSchema = z.object({
+  index: z.number().int().min(0),
+  size: z.number().int().min(1),
+  leafHash: hex(32),
+  root: hex(32),
+  proof: z.array(hex(32)),
+});
+
+export const consistencyProofSchema = z.object({
+  from: z.number().int().min(1),
+  to: z.number().int().min(1),
+  root: hex(32),
+  proof: z.array(hex(32)),
+});
+
+export const healthSchema = z.object({ status: z.literal('ok') });
+export const readinessSchema = z.object({
+  status: z.enum(['ready', 'not_ready']),
+  failing: z.array(z.string()),
+});

@@ -1,0 +1,212 @@
+import { z } from 'zod';
+import type { Scope } from '../config/clients.js';
+import { eventSchema } from '../events/event-schema.js';
+import { approvalRequestSchema } from '../quorum/approval-request.js';
+import * as r from './response-schemas.js';
+
+/** How a route authenticates (PROTOCOL §2, §5, §6). */
+export type RouteAuth = 'none' | 'api-key' | 'signed';
+
+/** One documented answer. */
+export interface ResponseDoc {
+  readonly description: string;
+  readonly schema?: z.ZodType;
+  /** Defaults to application/json (application/problem+json for 4xx/5xx). */
+  readonly contentType?: string;
+}
+
+/** One route as the OpenAPI document describes it. `path` uses Hono syntax (`/x/:id`). */
+export interface RouteDoc {
+  readonly method: 'get' | 'post';
+  readonly path: string;
+  readonly summary: string;
+  readonly auth: RouteAuth;
+  readonly scopes: readonly Scope[];
+  readonly query?: Readonly<Record<string, { schema: z.ZodType; required: boolean }>>;
+  /** The schema the route itself validates its JSON body with. */
+  readonly body?: z.ZodType;
+  readonly responses: Readonly<Record<number, ResponseDoc>>;
+}
+
+/** Indices arrive as text and are accepted as plain digits only (audit routes). */
+const index = z.string().regex(/^[0-9]{1,15}$/);
+const json = (description: string, schema: z.ZodType): ResponseDoc => ({ description, schema });
+const problem = (description: string): ResponseDoc => ({ description, schema: r.problemSchema });
+
+const authProblems = {
+  401: problem('invalid_api_key'),
+  403: problem('insufficient_scope'),
+} as const;
+
+/**
+ * Every route the gateway serves. A test (test/openapi) walks the app's route table and
+ * fails if a route is missing here, so the document cannot silently fall behind the code.
+ */
+export const ROUTES: readonly RouteDoc[] = [
+  {
+    method: 'get',
+    path: '/healthz',
+    summary: 'Liveness: the process is up',
+    auth: 'none',
+    scopes: [],
+    responses: { 200: json('up', r.healthSchema) },
+  },
+  {
+    method: 'get',
+    path: '/readyz',
+    summary: 'Readiness: every dependency (policy, stores, audit log) can serve',
+    auth: 'none',
+    scopes: [],
+    responses: { 200: json('ready', r.readinessSchema), 503: json('not ready', r.readinessSchema) },
+  },
+  {
+    method: 'get',
+    path: '/openapi.json',
+    summary: 'This OpenAPI 3.1 document',
+    auth: 'none',
+    scopes: [],
+    responses: { 200: { description: 'OpenAPI 3.1 document' } },
+  },
+  {
+    method: 'get',
+    path: '/metrics',
+    summary: 'Prometheus metrics (X-Api-Key or Authorization: Bearer <api key>)',
+    auth: 'api-key',
+    scopes: ['metrics:read'],
+    responses: {
+      200: { description: 'Prometheus text exposition format 0.0.4', contentType: 'text/plain' },
+      ...authProblems,
+    },
+  },
+  {
+    method: 'post',
+    path: '/v1/events',
+    summary: 'Submit a signed CI event for a policy decision (PROTOCOL §2, §3)',
+    auth: 'signed',
+    scopes: ['events:write'],
+    body: eventSchema,
+    responses: {
+      200: json('allowed and audited', r.allowAnswerSchema),
+      202: json('held for a deploy quorum', r.pendingAnswerSchema),
+      400: problem('invalid_body'),
+      401: problem(
+        'invalid_api_key, malformed_signature, timestamp_out_of_range, invalid_signature',
+      ),
+      403: json('policy_denied (audited) or insufficient_scope', r.denyProblemSchema),
+      409: problem('replayed_nonce'),
+      413: problem('payload_too_large'),
+      415: problem('unsupported_media_type'),
+      429: problem('rate_limited (Retry-After)'),
+      503: problem('unavailable: a store the gateway needs is down'),
+    },
+  },
+  {
+    method: 'get',
+    path: '/v1/deploys/:id',
+    summary: 'A pending deploy and its approvals (PROTOCOL §5)',
+    auth: 'api-key',
+    scopes: ['events:write', 'approvals:write', 'audit:read'],
+    responses: {
+      200: json('deploy', r.deployViewSchema),
+      ...authProblems,
+      404: problem('unknown_deploy'),
+    },
+  },
+  {
+    method: 'post',
+    path: '/v1/deploys/:id/approvals',
+    summary: 'Approve a pending deploy with an Ed25519 signature of its message (PROTOCOL §5)',
+    auth: 'api-key',
+    scopes: ['approvals:write'],
+    body: approvalRequestSchema,
+    responses: {
+      200: json('approval recorded and audited', r.approvalAnswerSchema),
+      400: problem('invalid_body'),
+      401: problem('invalid_api_key or invalid_approval'),
+      403: problem('insufficient_scope or unknown_approver'),
+      404: problem('unknown_deploy'),
+      409: problem('already_approved'),
+      410: problem('deploy_expired or deploy_closed'),
+      413: problem('payload_too_large'),
+      415: problem('unsupported_media_type'),
+    },
+  },
+  {
+    method: 'get',
+    path: '/v1/policy',
+    summary: 'Active policy revision and the last reload attempt (PROTOCOL §4)',
+    auth: 'api-key',
+    scopes: ['audit:read'],
+    responses: { 200: json('policy status', r.policyStatusSchema), ...authProblems },
+  },
+  {
+    method: 'get',
+    path: '/v1/audit/checkpoint',
+    summary: 'C2SP tlog-checkpoint signed note of the current tree (PROTOCOL §6)',
+    auth: 'api-key',
+    scopes: ['audit:read'],
+    responses: {
+      200: { description: 'signed note', contentType: 'text/plain; charset=utf-8' },
+      ...authProblems,
+    },
+  },
+  {
+    method: 'get',
+    path: '/v1/audit/key',
+    summary: 'The log origin and Ed25519 checkpoint key',
+    auth: 'api-key',
+    scopes: ['audit:read'],
+    responses: { 200: json('key', r.auditKeySchema), ...authProblems },
+  },
+  {
+    method: 'get',
+    path: '/v1/audit/entries/:index',
+    summary: 'One audit entry with its exact leaf text',
+    auth: 'api-key',
+    scopes: ['audit:read'],
+    responses: {
+      200: json('entry', r.auditEntryViewSchema),
+      ...authProblems,
+      400: problem('invalid_range'),
+    },
+  },
+  {
+    method: 'get',
+    path: '/v1/audit/entries',
+    summary: 'A batch of audit entries (at most 256)',
+    auth: 'api-key',
+    scopes: ['audit:read'],
+    query: { start: { schema: index, required: true }, count: { schema: index, required: true } },
+    responses: {
+      200: json('entries', r.auditEntriesSchema),
+      ...authProblems,
+      400: problem('invalid_range'),
+    },
+  },
+  {
+    method: 'get',
+    path: '/v1/audit/proofs/inclusion',
+    summary: 'RFC 9162 inclusion proof',
+    auth: 'api-key',
+    scopes: ['audit:read'],
+    query: { index: { schema: index, required: true }, size: { schema: index, required: false } },
+    responses: {
+      200: json('proof', r.inclusionProofSchema),
+      ...authProblems,
+      400: problem('invalid_range'),
+    },
+  },
+  {
+    method: 'get',
+    path: '/v1/audit/proofs/consistency',
+    summary: 'RFC 9162 consistency proof (from ≥ 1)',
+    auth: 'api-key',
+    scopes: ['audit:read'],
+    query: { from: { schema: index, required: true }, to: { schema: index, required: false } },
+    responses: {
+      200: json('proof', r.consistencyProofSchema),
+      ...authProblems,
+      400: problem('invalid_range'),
+    },
+  },
+];
