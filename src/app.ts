@@ -2,13 +2,16 @@ import { Hono } from 'hono';
 import type { Logger } from 'pino';
 import type { AuditAppender } from './audit/audit-log.js';
 import type { AuditReader } from './audit/audit-service.js';
+import type { AuditReader } from './audit/audit-service.js';
 import type { ClientRegistry } from './config/clients.js';
 import type { Clock } from './clock.js';
 import { GatewayError, isGatewayError } from './errors.js';
 import type { GatewayEnv } from './http/env.js';
 import { requireApiKey } from './http/authenticate.js';
+import { requireApiKey } from './http/authenticate.js';
 import { problemResponse } from './http/problem.js';
 import { requestContext } from './http/request-context.js';
+import { auditRoutes } from './http/routes/audit-routes.js';
 import { auditRoutes } from './http/routes/audit-routes.js';
 import { eventsRoute } from './http/routes/events-route.js';
 import { deployRoutes } from './http/routes/deploy-routes.js';
@@ -31,6 +34,8 @@ export interface AppDeps {
   readonly policy: PolicyProvider;
   readonly deploys: PendingDeployStore;
   readonly audit: AuditAppender;
+  /** Audit read side (`GET /v1/audit/*`, scope `audit:read`); absent: those routes 404. */
+  readonly auditReader?: AuditReader;
   /** Audit read side (`GET /v1/audit/*`, scope `audit:read`); absent: those routes 404. */
   readonly auditReader?: AuditReader;
   readonly readiness: readonly ReadinessCheck[];
@@ -60,6 +65,10 @@ export function createApp(deps: AppDeps): Hono<GatewayEnv> {
   app.get('/metrics', metricsRoute(deps.clients, render));
   app.post('/v1/events', eventsRoute({ ...deps, audit, metrics, nowMs }));
   app.route('/', deployRoutes({ ...deps, audit }));
+  if (deps.auditReader !== undefined) {
+    app.use('/v1/audit/*', requireApiKey(deps.clients, 'audit:read'));
+    app.route('/', auditRoutes(deps.auditReader));
+  }
   if (deps.auditReader !== undefined) {
     app.use('/v1/audit/*', requireApiKey(deps.clients, 'audit:read'));
     app.route('/', auditRoutes(deps.auditReader));
