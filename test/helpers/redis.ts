@@ -1,6 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { connect, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, describe, it } from 'vitest';
 
@@ -116,37 +119,90 @@ function redactUrl(url: string): string {
 }
 
 export interface PrivateRedis {
+  /** `redis://127.0.0.1:<port>`, or `rediss://[:password@]localhost:<port>` with TLS/password. */
   readonly url: string;
   readonly port: number;
+  /** PEM file of the self-signed certificate (TLS only): trust it via NODE_EXTRA_CA_CERTS. */
+  readonly caFile: string | undefined;
   /** Kills the server (SIGKILL, like a crash) and waits until it is gone. */
   stop(): Promise<void>;
   /** Starts it again on the same port (empty: no persistence) and waits until it answers. */
   restart(): Promise<void>;
 }
 
+export interface PrivateRedisOptions {
+  /** `requirepass`; the URL then carries it as `:password@`. */
+  readonly password?: string;
+  /** Serve TLS only, with a fresh self-signed certificate for `localhost` (needs openssl). */
+  readonly tls?: boolean;
+}
+
 /** Starts a private `redis-server` on a free port: no RDB, no AOF. Stop it in afterAll. */
-export async function startPrivateRedis(): Promise<PrivateRedis> {
+export async function startPrivateRedis(options: PrivateRedisOptions = {}): Promise<PrivateRedis> {
   const port = await freePort();
-  const url = `redis://127.0.0.1:${port}`;
+  const auth = options.password === undefined ? '' : `:${encodeURIComponent(options.password)}@`;
+  const tlsDir = options.tls === true ? makeCertificate() : undefined;
+  const url =
+    tlsDir === undefined ? `redis://${auth}127.0.0.1:${port}` : `rediss://${auth}localhost:${port}`;
+  const args = ['--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'];
+  if (tlsDir === undefined) args.push('--port', String(port));
+  else
+    args.push(
+      ...['--port', '0', '--tls-port', String(port), '--tls-auth-clients', 'no'],
+      ...['--tls-cert-file', join(tlsDir, 'cert.pem'), '--tls-key-file', join(tlsDir, 'key.pem')],
+    );
+  if (options.password !== undefined) args.push('--requirepass', options.password);
   let child: ChildProcess | undefined;
   const start = async (): Promise<void> => {
-    child = spawn(
-      'redis-server',
-      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-      { stdio: 'ignore' },
-    );
-    await waitUntil(() => probe(url), 5000, `private redis-server on port ${port} did not start`);
+    child = spawn('redis-server', args, { stdio: 'ignore' });
+    await waitUntil(() => portOpen(port), 5000, `private redis-server on ${port} did not start`);
   };
   const stop = async (): Promise<void> => {
     const running = child;
     child = undefined;
-    if (running === undefined || running.exitCode !== null) return;
-    const exited = new Promise<void>((resolve) => running.once('exit', () => resolve()));
-    running.kill('SIGKILL');
-    await exited;
+    if (running !== undefined && running.exitCode === null) {
+      const exited = new Promise<void>((resolve) => running.once('exit', () => resolve()));
+      running.kill('SIGKILL');
+      await exited;
+    }
   };
   await start();
-  return { url, port, stop, restart: start };
+  return {
+    url,
+    port,
+    caFile: tlsDir === undefined ? undefined : join(tlsDir, 'cert.pem'),
+    stop: async () => {
+      await stop();
+    },
+    restart: start,
+  };
+}
+
+/** A self-signed P-256 certificate for localhost/127.0.0.1 in a new temp directory. */
+function makeCertificate(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'codex-redis-tls-'));
+  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  execFileSync(
+    'openssl',
+    [
+      ...['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'],
+      ...['-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '1'],
+      ...['-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1'],
+    ],
+    { stdio: 'ignore' },
+  );
+  return dir;
+}
+
+/** True when something accepts TCP connections on 127.0.0.1:`port`. */
+function portOpen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: '127.0.0.1', port }, () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
 }
 
 /** A TCP port that was free a moment ago. */
