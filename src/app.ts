@@ -2,20 +2,18 @@ import { Hono } from 'hono';
 import type { Logger } from 'pino';
 import type { AuditAppender } from './audit/audit-log.js';
 import type { AuditReader } from './audit/audit-service.js';
-import type { AuditReader } from './audit/audit-service.js';
 import type { ClientRegistry } from './config/clients.js';
 import type { Clock } from './clock.js';
 import { GatewayError, isGatewayError } from './errors.js';
 import type { GatewayEnv } from './http/env.js';
 import { requireApiKey } from './http/authenticate.js';
-import { requireApiKey } from './http/authenticate.js';
 import { problemResponse } from './http/problem.js';
 import { requestContext } from './http/request-context.js';
-import { auditRoutes } from './http/routes/audit-routes.js';
 import { auditRoutes } from './http/routes/audit-routes.js';
 import { eventsRoute } from './http/routes/events-route.js';
 import { deployRoutes } from './http/routes/deploy-routes.js';
 import { healthRoutes, type ReadinessCheck } from './http/routes/health-routes.js';
+import { policyRoute } from './http/routes/policy-route.js';
 import { metricsRoute } from './http/routes/metrics-route.js';
 import { openApiRoute } from './http/routes/openapi-route.js';
 import { instrumentAudit } from './metrics/instrument-audit.js';
@@ -34,8 +32,6 @@ export interface AppDeps {
   readonly policy: PolicyProvider;
   readonly deploys: PendingDeployStore;
   readonly audit: AuditAppender;
-  /** Audit read side (`GET /v1/audit/*`, scope `audit:read`); absent: those routes 404. */
-  readonly auditReader?: AuditReader;
   /** Audit read side (`GET /v1/audit/*`, scope `audit:read`); absent: those routes 404. */
   readonly auditReader?: AuditReader;
   readonly readiness: readonly ReadinessCheck[];
@@ -65,10 +61,7 @@ export function createApp(deps: AppDeps): Hono<GatewayEnv> {
   app.get('/metrics', metricsRoute(deps.clients, render));
   app.post('/v1/events', eventsRoute({ ...deps, audit, metrics, nowMs }));
   app.route('/', deployRoutes({ ...deps, audit }));
-  if (deps.auditReader !== undefined) {
-    app.use('/v1/audit/*', requireApiKey(deps.clients, 'audit:read'));
-    app.route('/', auditRoutes(deps.auditReader));
-  }
+  app.get('/v1/policy', requireApiKey(deps.clients, 'audit:read'), policyRoute(deps.policy));
   if (deps.auditReader !== undefined) {
     app.use('/v1/audit/*', requireApiKey(deps.clients, 'audit:read'));
     app.route('/', auditRoutes(deps.auditReader));
