@@ -4,14 +4,18 @@ import type { AuditAppender } from './audit/audit-log.js';
 import { canonicalBytes } from './audit/jcs.js';
 import { systemClock } from './clock.js';
 import type { ClientRegistry } from './config/clients.js';
-import { buildClientRegistry } from './config/clients.js';
+import { buildClientRegistry, SCOPES } from './config/clients.js';
 import { loadClientsFile } from './config/clients-file.js';
 import { generateDevClient } from './config/dev-client.js';
 import { ConfigError, type GatewayConfig } from './config/env.js';
 import { sha256Hex } from './crypto/index.js';
-import type { ActivePolicy, PolicyProvider } from './policy/active-policy.js';
+import { PolicyReloader } from './policy/reloader.js';
+import { policyEntry } from './audit/entry.js';
+import { randomId } from './crypto/index.js';
 import { MemoryPendingDeployStore } from './quorum/memory-pending-deploy-store.js';
 import { MemoryAdmissionStore } from './replay/memory-admission.js';
+import { gatewayGaugeSources } from './metrics/gateway-gauges.js';
+import { createPrometheusMetrics } from './metrics/prometheus-metrics.js';
 import { openRedisStores } from './redis/redis-stores.js';
 
 /** The built gateway: app dependencies plus lifecycle hooks for main.ts. */
@@ -54,8 +58,22 @@ export async function buildGateway(
       toleranceSeconds: config.toleranceSeconds,
     });
   const deploys = shared?.deploys ?? new MemoryPendingDeployStore({ clock });
-  const policy = interimAllowAllPolicy(clock.nowMs());
   const audit = interimAudit();
+  // Every revision that becomes active is audited first; if that append fails, the
+  // revision is not activated (the reloader keeps the last good one and retries).
+  const policy = new PolicyReloader({
+    file: config.policyFile,
+    devMode: !config.production && config.clientsFile === undefined,
+    clock,
+    onActivate: async (active) => {
+      await audit.append(
+        policyEntry({ nowMs: clock.nowMs(), id: randomId(), revision: active.revision }),
+      );
+    },
+    log: (level, message, fields) =>
+      logger[level]({ ...fields, policyFile: config.policyFile }, message),
+  });
+  await policy.start();
   const deps: AppDeps = {
     clients,
     clock,
@@ -71,13 +89,23 @@ export async function buildGateway(
     ],
     toleranceSeconds: config.toleranceSeconds,
     bodyLimitBytes: config.bodyLimitBytes,
+    metrics: createPrometheusMetrics(
+      gatewayGaugeSources({
+        admission,
+        policy,
+        audit,
+        nonceCapacity: config.nonceCapacity,
+        ...(shared !== undefined && { redisUp: () => admission.ready() }),
+      }),
+      { processMetrics: true },
+    ),
   };
   return {
     deps,
     mode: shared === undefined ? 'memory' : 'redis',
-    onSighup: async () => {},
+    onSighup: () => policy.reload(),
     close: async () => {
-      await Promise.allSettled([admission.close(), deploys.close()]);
+      await Promise.allSettled([policy.close(), admission.close(), deploys.close()]);
     },
   };
 }
@@ -95,7 +123,7 @@ function loadClients(config: GatewayConfig, print: (text: string) => void): Clie
       `  client id:       ${dev.id}`,
       `  API key:         ${dev.apiKey}`,
       `  signing secret:  ${dev.signingSecret}`,
-      '  scopes:          events:write approvals:write audit:read',
+      `  scopes:          ${SCOPES.join(' ')}`,
       'These credentials are printed once and live only in this process.',
       '',
     ].join('\n') + '\n',
@@ -104,21 +132,6 @@ function loadClients(config: GatewayConfig, print: (text: string) => void): Clie
 }
 
 // --- interim adapters, replaced as the policy and audit modules land -------------------
-
-function interimAllowAllPolicy(nowMs: number): PolicyProvider {
-  const active: ActivePolicy = {
-    revision: `sha256:${sha256Hex('interim')}`,
-    activatedAt: new Date(nowMs).toISOString(),
-    ratePerMinute: () => undefined,
-    evaluate: () => ({ decision: 'allow', reasons: [] }),
-    quorumFor: () => undefined,
-    approverKey: () => undefined,
-  };
-  return {
-    current: () => active,
-    status: () => ({ revision: active.revision, activatedAt: active.activatedAt }),
-  };
-}
 
 function interimAudit(): AuditAppender {
   let size = 0;
