@@ -11,7 +11,9 @@
  * advisory data was checked, and exits 0. It never reads a failed request as "no findings".
  */
 import { spawnSync } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parseAllowList } from '../src/supply/audit-allowlist.js';
 import {
   evaluateGate,
@@ -69,24 +71,31 @@ async function main(argv: string[]): Promise<number> {
 }
 
 async function runAudit(attempts: number): Promise<AuditOutput> {
-  let last: AuditOutput = { kind: 'unavailable', reason: 'not attempted' };
-  for (let i = 1; i <= attempts; i++) {
-    const run = spawnSync('npm', ['audit', '--omit=dev', '--json'], {
-      encoding: 'utf8',
-      timeout: 120_000,
-      maxBuffer: 64 * 1024 * 1024,
-    });
-    // npm exits non-zero both for "vulnerabilities found" and for errors: decide by content.
-    last = run.error
-      ? { kind: 'unavailable', reason: run.error.message }
-      : readAuditOutput(run.stdout);
-    if (last.kind === 'report') return last;
-    if (i < attempts) {
-      console.warn(`audit:gate: attempt ${i} failed (${last.reason}); retrying`);
-      await new Promise((r) => setTimeout(r, 2000 * i));
+  // A throwaway npm cache: npm stores advisory answers in its cache and would replay them
+  // (even with --prefer-online), so a shared cache could hide an advisory published today.
+  const cache = await mkdtemp(join(tmpdir(), 'audit-gate-cache-'));
+  try {
+    let last: AuditOutput = { kind: 'unavailable', reason: 'not attempted' };
+    for (let i = 1; i <= attempts; i++) {
+      const run = spawnSync('npm', ['audit', '--omit=dev', '--json', '--cache', cache], {
+        encoding: 'utf8',
+        timeout: 120_000,
+        maxBuffer: 64 * 1024 * 1024,
+      });
+      // npm exits non-zero both for "vulnerabilities found" and for errors: decide by content.
+      last = run.error
+        ? { kind: 'unavailable', reason: run.error.message }
+        : readAuditOutput(run.stdout);
+      if (last.kind === 'report') return last;
+      if (i < attempts) {
+        console.warn(`audit:gate: attempt ${i} failed (${last.reason}); retrying`);
+        await new Promise((r) => setTimeout(r, 2000 * i));
+      }
     }
+    return last;
+  } finally {
+    await rm(cache, { recursive: true, force: true });
   }
-  return last;
 }
 
 main(process.argv.slice(2)).then(
