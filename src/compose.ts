@@ -1,14 +1,12 @@
 import type { Logger } from 'pino';
 import type { AppDeps } from './app.js';
-import type { AuditAppender } from './audit/audit-log.js';
-import { canonicalBytes } from './audit/jcs.js';
+import { openFileAudit } from './audit/open-file-audit.js';
 import { systemClock } from './clock.js';
 import type { ClientRegistry } from './config/clients.js';
 import { buildClientRegistry, SCOPES } from './config/clients.js';
 import { loadClientsFile } from './config/clients-file.js';
 import { generateDevClient } from './config/dev-client.js';
 import { ConfigError, type GatewayConfig } from './config/env.js';
-import { sha256Hex } from './crypto/index.js';
 import { PolicyReloader } from './policy/reloader.js';
 import { policyEntry } from './audit/entry.js';
 import { randomId } from './crypto/index.js';
@@ -58,7 +56,10 @@ export async function buildGateway(
       toleranceSeconds: config.toleranceSeconds,
     });
   const deploys = shared?.deploys ?? new MemoryPendingDeployStore({ clock });
-  const audit = interimAudit();
+  // Opens and fully verifies the Merkle log, and proves it extends the last signed
+  // checkpoint: a corrupted or rewritten log stops start-up with one line.
+  const auditLog = await openFileAudit(config);
+  const audit = auditLog.service;
   // Every revision that becomes active is audited first; if that append fails, the
   // revision is not activated (the reloader keeps the last good one and retries).
   const policy = new PolicyReloader({
@@ -82,6 +83,7 @@ export async function buildGateway(
     policy,
     deploys,
     audit,
+    auditReader: audit,
     readiness: [
       { name: 'policy', check: () => policy.current() !== undefined },
       { name: 'admission', check: () => admission.ready() },
@@ -106,6 +108,7 @@ export async function buildGateway(
     onSighup: () => policy.reload(),
     close: async () => {
       await Promise.allSettled([policy.close(), admission.close(), deploys.close()]);
+      await auditLog.close(); // after the rest: waits for in-flight appends
     },
   };
 }
@@ -129,16 +132,4 @@ function loadClients(config: GatewayConfig, print: (text: string) => void): Clie
     ].join('\n') + '\n',
   );
   return buildClientRegistry({ clients: [dev.entry] }, { production: false });
-}
-
-// --- interim adapters, replaced as the policy and audit modules land -------------------
-
-function interimAudit(): AuditAppender {
-  let size = 0;
-  return {
-    append: (entry) => {
-      const leafHash = sha256Hex(Buffer.concat([Buffer.from([0]), canonicalBytes(entry)]));
-      return Promise.resolve({ index: size++, leafHash });
-    },
-  };
 }
