@@ -28,7 +28,8 @@ export function requestContext(
     const ms = performance.now() - started;
     const pattern = routePath(c, -1);
     metrics.request(
-      pattern === '*' || pattern === '' ? 'unmatched' : pattern,
+      // Only a wildcard middleware matched (no route): one bounded label for all of them.
+      pattern === '' || pattern.endsWith('*') ? 'unmatched' : pattern,
       c.req.method,
       c.res.status,
       ms / 1000,
