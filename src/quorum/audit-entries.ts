@@ -8,17 +8,6 @@ import type { PendingDeploy } from './pending-deploy.js';
  * the policy's key), and no request body or secret ever enters an entry.
  */
 
-/** Fields the `pending` decision entry of `POST /v1/events` should add for a quorum event. */
-export function pendingDecisionAuditFields(deploy: PendingDeploy): Record<string, unknown> {
-  return {
-    deploy: deploy.id,
-    threshold: deploy.threshold,
-    approvers: [...deploy.approvers],
-    expiresAt: new Date(deploy.expiresAt * 1000).toISOString(),
-    message: `sha256:${sha256Hex(deploy.message)}`,
-  };
-}
-
 /**
  * One accepted approval. `id` is fresh; `decision` links to the event's decision id;
  * `client` is the API client that submitted the approval (the approver is the key holder).

@@ -96,5 +96,27 @@ describe('deploy quorum in a running gateway', () => {
       approvedBy: string[];
     };
     expect(view).toMatchObject({ state: 'approved', approvedBy: ['alice', 'carol'] });
+
+    // The durable audit log holds the pending decision, both approvals and the final allow.
+    const checkpoint = await (await gw.get('/v1/audit/checkpoint')).text();
+    const size = Number(checkpoint.split('\n')[1]);
+    const entries: Record<string, unknown>[] = [];
+    for (let i = 0; i < size; i++) {
+      const res = await gw.get(`/v1/audit/entries/${i}`);
+      expect(res.status).toBe(200);
+      entries.push(((await res.json()) as { entry: Record<string, unknown> }).entry);
+    }
+    const mine = entries.filter((e) => e['deploy'] === deploy.id);
+    expect(mine.map((e) => [e['type'], e['decision'] ?? e['approver']])).toEqual([
+      ['decision', 'pending'],
+      ['approval', expect.any(String)],
+      ['approval', expect.any(String)],
+      ['decision', 'allow'],
+    ]);
+    expect(mine.filter((e) => e['type'] === 'approval').map((e) => e['approver'])).toEqual([
+      'alice',
+      'carol',
+    ]);
+    expect(mine[3]).toMatchObject({ approvers: ['alice', 'carol'], reasons: [] });
   });
 });
