@@ -67,6 +67,7 @@ describeWithRedis(env, 'a Redis-mode gateway when its Redis dies and comes back'
     expect(during.statuses.every((s) => s === 200 || s === 503)).toBe(true);
     const ready = await fetch(`${gateway.url}/readyz`);
     expect(ready.status).toBe(503);
+    expect(((await ready.json()) as { failing: string[] }).failing).toContain('admission');
     const problem = (await gateway.post('/v1/events')).headers.get('content-type');
     expect(problem).toContain('application/problem+json');
 
@@ -85,5 +86,7 @@ describeWithRedis(env, 'a Redis-mode gateway when its Redis dies and comes back'
     );
     expect((await fetch(`${gateway.url}/readyz`)).status).toBe(200);
     expect(gateway.child.exitCode).toBeNull();
+    // SIGTERM drains and closes the Redis connection: a clean exit.
+    expect(await gateway.stop()).toBe(0);
   }, 60_000);
 });
