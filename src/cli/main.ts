@@ -17,6 +17,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   sign: async () => (await import('./sign.js')).signCommand,
   keygen: async () => (await import('./keygen.js')).keygenCommand,
   approve: async () => (await import('./approve.js')).approveCommand,
+  audit: async () => async (args, io) => (await import('./audit.js')).auditCommand([...args], io),
 };
 
 const HELP = `codex-gateway — signed-webhook policy gateway
