@@ -62,6 +62,7 @@ export async function buildGateway(
   const audit = auditLog.service;
   // Every revision that becomes active is audited first; if that append fails, the
   // revision is not activated (the reloader keeps the last good one and retries).
+  let policyReloadFailures = 0; // exported as gateway_policy_reload_failures_total
   const policy = new PolicyReloader({
     file: config.policyFile,
     devMode: !config.production && config.clientsFile === undefined,
@@ -73,6 +74,9 @@ export async function buildGateway(
     },
     log: (level, message, fields) =>
       logger[level]({ ...fields, policyFile: config.policyFile }, message),
+    onError: () => {
+      policyReloadFailures += 1;
+    },
   });
   await policy.start();
   const deps: AppDeps = {
@@ -97,6 +101,7 @@ export async function buildGateway(
         policy,
         audit,
         nonceCapacity: config.nonceCapacity,
+        reloadFailures: () => policyReloadFailures,
         ...(shared !== undefined && { redisUp: () => admission.ready() }),
       }),
       { processMetrics: true },
