@@ -1,6 +1,7 @@
 import { Writable } from 'node:stream';
 import { createApp } from '../../src/app.js';
 import type { AuditAppender } from '../../src/audit/audit-log.js';
+import type { AuditReader } from '../../src/audit/audit-service.js';
 import type { Clock } from '../../src/clock.js';
 import { buildClientRegistry } from '../../src/config/clients.js';
 import type { NewCredentials } from '../../src/config/dev-client.js';
@@ -37,6 +38,8 @@ export interface TestAppOptions {
   readonly policy?: PolicyProvider;
   readonly clock?: TestClock;
   readonly audit?: AuditAppender;
+  /** Mounts GET /v1/audit/* over this reader (usually the same AuditService as `audit`). */
+  readonly auditReader?: AuditReader;
   readonly nonceCapacity?: number;
   readonly bodyLimitBytes?: number;
 }
@@ -66,6 +69,7 @@ export function createTestApp(options: TestAppOptions = {}) {
     policy,
     deploys: new MemoryPendingDeployStore({ clock }),
     audit,
+    ...(options.auditReader !== undefined && { auditReader: options.auditReader }),
     readiness: [{ name: 'policy', check: () => policy.current() !== undefined }],
     toleranceSeconds: 300,
     bodyLimitBytes: options.bodyLimitBytes ?? 262_144,
