@@ -11,11 +11,18 @@ import { buildGateway } from './compose.js';
 import { ConfigError, loadConfig } from './config/env.js';
 import { createLogger } from './logger.js';
 
-/** Slow or stuck clients cannot pin sockets: every phase of a request has a deadline. */
-const SERVER_LIMITS = {
+/**
+ * Slow or stuck clients cannot pin sockets: every phase of a request has a deadline
+ * (docs/operations.md explains each figure).
+ */
+export const SERVER_LIMITS = {
   headersTimeoutMs: 10_000,
   requestTimeoutMs: 30_000,
   keepAliveTimeoutMs: 5_000,
+  /** How often Node enforces the two timeouts above; its default (30 s) would let a slowloris hold a socket ~40 s. */
+  connectionsCheckingIntervalMs: 1_000,
+  /** A socket with no traffic in either direction (e.g. a client that stops reading the answer) is closed. */
+  socketIdleTimeoutMs: 30_000,
   maxHeaderSize: 16 * 1024,
   maxConnections: 1024,
   drainTimeoutMs: 10_000,
@@ -46,9 +53,15 @@ export async function serve(env: NodeJS.ProcessEnv = process.env): Promise<void>
       requestTimeout: SERVER_LIMITS.requestTimeoutMs,
       headersTimeout: SERVER_LIMITS.headersTimeoutMs,
       keepAliveTimeout: SERVER_LIMITS.keepAliveTimeoutMs,
+      connectionsCheckingInterval: SERVER_LIMITS.connectionsCheckingIntervalMs,
     },
   });
   const http = server as Server;
+  // Set on the instance too: not every Node 20 release reads all of these from options.
+  http.headersTimeout = SERVER_LIMITS.headersTimeoutMs;
+  http.requestTimeout = SERVER_LIMITS.requestTimeoutMs;
+  http.keepAliveTimeout = SERVER_LIMITS.keepAliveTimeoutMs;
+  http.timeout = SERVER_LIMITS.socketIdleTimeoutMs;
   http.maxConnections = SERVER_LIMITS.maxConnections;
   await new Promise<void>((resolve) => http.once('listening', resolve));
   const address = http.address();
