@@ -63,7 +63,19 @@ export async function serve(env: NodeJS.ProcessEnv = process.env): Promise<void>
   http.keepAliveTimeout = SERVER_LIMITS.keepAliveTimeoutMs;
   http.timeout = SERVER_LIMITS.socketIdleTimeoutMs;
   http.maxConnections = SERVER_LIMITS.maxConnections;
-  await new Promise<void>((resolve) => http.once('listening', resolve));
+  try {
+    await new Promise<void>((resolve, reject) => {
+      http.once('listening', resolve);
+      http.once('error', reject);
+    });
+  } catch (err) {
+    await gateway.close();
+    return fatal(
+      new Error(
+        `cannot listen on ${config.host}:${config.port}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`,
+      ),
+    );
+  }
   const address = http.address();
   const port = typeof address === 'object' && address !== null ? address.port : config.port;
   logger.info({ host: config.host, port, mode: gateway.mode }, 'listening');
