@@ -12,12 +12,13 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AuditCorruptionError } from '../../src/audit/log-store.js';
 import { leafHash, rootOf, verifyInclusion } from '../../src/audit/merkle.js';
 import { openFileLogStore } from '../../src/audit/storage/file-log-store.js';
+import { RECORD_HEADER_BYTES } from '../../src/audit/storage/record-format.js';
 import { toHex } from '../../src/crypto/index.js';
 import { memoryHashAt, sampleLeaf, tempDir } from './fixtures/temp-log.js';
 
 const N = 40;
 const LEAVES = Array.from({ length: N }, (_, i) => sampleLeaf(i));
-const HEADER = 36;
+const HEADER = RECORD_HEADER_BYTES; // u32 length, 32-byte leaf hash, 0x00 prefix
 
 /** Byte offset of record i in entries.log, from the known leaf lengths. */
 const recordStart = (i: number): number =>
@@ -148,6 +149,11 @@ describe('opening a log after a crash or damage', () => {
     it('refuses a flipped byte in a record length in the middle', async () => {
       flipByte(file('entries.log'), recordStart(9) + 1);
       await expectRefusal(/entries\.log record 9/);
+    });
+
+    it('refuses a changed 0x00 leaf prefix byte in a record', async () => {
+      flipByte(file('entries.log'), recordStart(11) + HEADER - 1);
+      await expectRefusal(/entries\.log record 11/);
     });
 
     it('refuses a flipped byte in a record checksum', async () => {

@@ -2,7 +2,7 @@
  * File-backed MerkleLogStore.
  *
  * Layout on disk (one directory, e.g. $GATEWAY_DATA_DIR/audit, files 0600):
- * - `entries.log`  records `u32 LE length ‖ 32-byte leaf hash ‖ leaf bytes`, appended in
+ * - `entries.log`  records `u32 LE length ‖ 32-byte leaf hash ‖ 0x00 ‖ leaf bytes`, in
  *                  index order. The leaf hash doubles as the record checksum.
  * - `offsets.bin`  8 bytes per leaf: the byte offset of record i, so `leaf(i)` is O(1).
  * - `hashes.bin`   32-byte tree hashes in the Go sumdb/tlog dense order (tlog-layout.ts):
@@ -39,7 +39,12 @@ import {
   isTreeSize,
   rootOf,
 } from '../merkle.js';
-import { MAX_LEAF_BYTES_HARD, RECORD_HEADER_BYTES } from './record-format.js';
+import {
+  MAX_LEAF_BYTES_HARD,
+  RECORD_HEADER_BYTES,
+  leafHashOfRecord,
+  storedLeafHash,
+} from './record-format.js';
 import { GroupCommitter } from './group-commit.js';
 import { type LogFiles, closeLogFiles, openLogFiles } from './log-files.js';
 import { OFFSET_BYTES, readOffset } from './batch-limits.js';
@@ -129,7 +134,10 @@ class FileLogStore implements MerkleLogStore {
     const record = readExactly(this.files.entries, end - start, start);
     const body = record.subarray(RECORD_HEADER_BYTES);
     // Files can be damaged after open; never serve bytes that no longer match their hash.
-    if (record.readUInt32LE(0) !== body.length || !this.committer.matchesLeafHash(body, record)) {
+    const intact =
+      record.readUInt32LE(0) === body.length &&
+      Buffer.compare(leafHashOfRecord(record), storedLeafHash(record)) === 0;
+    if (!intact) {
       throw new AuditCorruptionError(
         `audit log corrupt: record ${index} no longer matches its checksum`,
       );

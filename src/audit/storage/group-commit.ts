@@ -1,8 +1,8 @@
 import type { StoredLeaf } from '../log-store.js';
-import { HASH_BYTES, EMPTY_ROOT, leafHash, nodeHash } from '../merkle.js';
+import { HASH_BYTES, EMPTY_ROOT, nodeHash } from '../merkle.js';
 import { MAX_BATCH_BYTES, MAX_BATCH_LEAVES, OFFSET_BYTES, writeOffset } from './batch-limits.js';
 import { type LogFiles, datasync, writeFully } from './log-files.js';
-import { RECORD_HEADER_BYTES, recordSize, writeRecord } from './record-format.js';
+import { recordSize, writeRecord } from './record-format.js';
 import type { RecoveredLog } from './recovery.js';
 import { storedHashCount, trailingOnes } from './tlog-layout.js';
 
@@ -54,11 +54,6 @@ export class GroupCommitter {
     return h ?? EMPTY_ROOT;
   }
 
-  /** True when `record`'s stored checksum is the leaf hash of `body`. */
-  matchesLeafHash(body: Uint8Array, record: Buffer): boolean {
-    return Buffer.compare(leafHash(body), record.subarray(4, RECORD_HEADER_BYTES)) === 0;
-  }
-
   /** Resolves once every queued append has settled. */
   async drain(): Promise<void> {
     while (this.running) await this.running;
@@ -107,10 +102,10 @@ export class GroupCommitter {
     const results: StoredLeaf[] = [];
     let at = 0;
     batch.forEach((p, i) => {
-      let h = leafHash(p.leaf);
-      results.push({ index: first + i, leafHash: h });
       writeOffset(this.entriesEnd + at).copy(offsets, i * OFFSET_BYTES);
-      at += writeRecord(entries, at, p.leaf, h);
+      let h = writeRecord(entries, at, p.leaf);
+      at += recordSize(p.leaf.length);
+      results.push({ index: first + i, leafHash: h });
       hashes.push(h);
       for (let t = trailingOnes(first + i); t > 0; t--) {
         h = nodeHash(stack.pop() as Uint8Array, h);

@@ -1,31 +1,43 @@
 /**
- * Framing of one leaf in the entries file: `u32 LE length ‖ 32-byte leaf hash ‖ leaf bytes`.
+ * Framing of one leaf in the entries file:
+ * `u32 LE length ‖ 32-byte leaf hash ‖ 0x00 ‖ leaf bytes`.
  *
  * The checksum is the RFC 6962 leaf hash itself, SHA-256(0x00 ‖ leaf): verifying a record
  * and recomputing the tree's level 0 are the same work, and unlike a CRC it also ties the
- * record to the hashes file.
+ * record to the hashes file. The 0x00 byte stored before the leaf is the RFC 6962 leaf
+ * prefix, so the hash is taken over a view of the file buffer without copying the leaf
+ * (open() hashes a million of them; copies were most of its garbage-collection time).
  */
+import { sha256 } from '../../crypto/index.js';
 import { HASH_BYTES } from '../merkle.js';
 
-export const RECORD_HEADER_BYTES = 4 + HASH_BYTES;
+/** Bytes before the leaf: length, leaf hash, the 0x00 prefix. */
+export const RECORD_HEADER_BYTES = 4 + HASH_BYTES + 1;
 
 /** Hard ceiling on a leaf, independent of options, so a corrupt length can never make open() read gigabytes. */
 export const MAX_LEAF_BYTES_HARD = 16 * 1024 * 1024;
 
-/** Writes the record for `leaf` into `out` at `at`; returns the bytes written. */
-export function writeRecord(
-  out: Buffer,
-  at: number,
-  leaf: Uint8Array,
-  leafHash: Uint8Array,
-): number {
-  out.writeUInt32LE(leaf.length, at);
-  out.set(leafHash, at + 4);
-  out.set(leaf, at + RECORD_HEADER_BYTES);
-  return RECORD_HEADER_BYTES + leaf.length;
-}
-
 /** Total framed size of a leaf of `leafBytes` bytes. */
 export function recordSize(leafBytes: number): number {
   return RECORD_HEADER_BYTES + leafBytes;
+}
+
+/** Writes the record for `leaf` into `out` at `at`; returns its leaf hash. */
+export function writeRecord(out: Buffer, at: number, leaf: Uint8Array): Uint8Array {
+  out.writeUInt32LE(leaf.length, at);
+  out[at + RECORD_HEADER_BYTES - 1] = 0;
+  out.set(leaf, at + RECORD_HEADER_BYTES);
+  const hash = leafHashOfRecord(out.subarray(at, at + RECORD_HEADER_BYTES + leaf.length));
+  out.set(hash, at + 4);
+  return hash;
+}
+
+/** SHA-256(0x00 ‖ leaf) computed over the record's own prefix byte and leaf (no copy). */
+export function leafHashOfRecord(record: Uint8Array): Uint8Array {
+  return sha256(record.subarray(RECORD_HEADER_BYTES - 1));
+}
+
+/** The leaf hash stored in a record's header. */
+export function storedLeafHash(record: Uint8Array): Uint8Array {
+  return record.subarray(4, 4 + HASH_BYTES);
 }

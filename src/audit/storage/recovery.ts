@@ -1,8 +1,14 @@
 import { fdatasyncSync, fstatSync, ftruncateSync } from 'node:fs';
 import { AuditCorruptionError } from '../log-store.js';
-import { HASH_BYTES, leafHash, nodeHash } from '../merkle.js';
+import { sha256 } from '../../crypto/index.js';
+import { HASH_BYTES } from '../merkle.js';
 import { type LogFiles, FILE_NAMES, writeFully } from './log-files.js';
-import { MAX_LEAF_BYTES_HARD, RECORD_HEADER_BYTES } from './record-format.js';
+import {
+  MAX_LEAF_BYTES_HARD,
+  RECORD_HEADER_BYTES,
+  leafHashOfRecord,
+  storedLeafHash,
+} from './record-format.js';
 import { SequentialReader } from './sequential-reader.js';
 import { trailingOnes } from './tlog-layout.js';
 import { MAX_TORN_TAIL_BYTES, OFFSET_BYTES, readOffset, writeOffset } from './batch-limits.js';
@@ -20,6 +26,14 @@ export interface RecoveredLog {
 }
 
 const equal = (a: Uint8Array, b: Uint8Array): boolean => Buffer.compare(a, b) === 0;
+
+/** merkle.nodeHash through one reused 65-byte buffer: open() computes ~n of these. */
+function nodeHashInto(scratch: Uint8Array, left: Uint8Array, right: Uint8Array): Uint8Array {
+  scratch[0] = 1;
+  scratch.set(left, 1);
+  scratch.set(right, 1 + HASH_BYTES);
+  return sha256(scratch);
+}
 
 /** Collects bytes destined for consecutive file positions and writes them in large pieces. */
 class AppendWriter {
@@ -60,6 +74,7 @@ export function recoverLog(files: LogFiles): RecoveredLog {
   const hashOut = new AppendWriter(files.hashes);
   const offsetOut = new AppendWriter(files.offsets);
   const stack: Uint8Array[] = [];
+  const scratch = new Uint8Array(1 + 2 * HASH_BYTES);
   let count = 0;
   let pos = 0;
   let hashPos = 0;
@@ -87,8 +102,8 @@ export function recoverLog(files: LogFiles): RecoveredLog {
       break;
     }
     const record = entries.view(pos, RECORD_HEADER_BYTES + len) as Buffer;
-    let h = leafHash(record.subarray(RECORD_HEADER_BYTES));
-    if (!equal(h, record.subarray(4, RECORD_HEADER_BYTES))) {
+    let h = leafHashOfRecord(record);
+    if (!equal(h, storedLeafHash(record))) {
       stopped = 'checksum';
       break;
     }
@@ -103,7 +118,7 @@ export function recoverLog(files: LogFiles): RecoveredLog {
     }
     checkHash(h);
     for (let t = trailingOnes(count); t > 0; t--) {
-      h = nodeHash(stack.pop() as Uint8Array, h);
+      h = nodeHashInto(scratch, stack.pop() as Uint8Array, h);
       checkHash(h);
     }
     stack.push(h);
