@@ -18,6 +18,8 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   keygen: async () => (await import('./keygen.js')).keygenCommand,
   approve: async () => (await import('./approve.js')).approveCommand,
   audit: async () => async (args, io) => (await import('./audit.js')).auditCommand([...args], io),
+  provenance: async () => async (args, io) =>
+    (await import('./provenance.js')).provenanceCommand([...args], io),
 };
 
 const HELP = `codex-gateway — signed-webhook policy gateway

@@ -4,7 +4,7 @@ import { hashFile } from '../supply/artifact-files.js';
 import { IN_TOTO_PAYLOAD_TYPE, keyIdOf, verifyEnvelope } from '../supply/dsse.js';
 import { statementSubjects } from '../supply/provenance-statement.js';
 
-/** Where the command writes: stdout and stderr lines. */
+/** Where the command writes: raw text for stdout and stderr (each line ends in `\n`). */
 export interface CommandIo {
   out(s: string): void;
   err(s: string): void;
@@ -25,18 +25,18 @@ const USAGE =
 export async function provenanceCommand(args: string[], io: CommandIo): Promise<number> {
   const [sub, ...rest] = args;
   if (sub !== 'verify') {
-    io.err(USAGE);
+    io.err(`${USAGE}\n`);
     return 2;
   }
   const opts = parseOptions(rest);
   if (typeof opts === 'string') {
-    io.err(`${opts}\n${USAGE}`);
+    io.err(`${opts}\n${USAGE}\n`);
     return 2;
   }
   const publicKey = fromHex(opts.publicKey);
   const keyProblem = ed25519PublicKeyProblem(publicKey);
   if (keyProblem !== undefined) {
-    io.err(`--public-key: ${keyProblem}`);
+    io.err(`--public-key: ${keyProblem}\n`);
     return 2;
   }
   let envelope: unknown;
@@ -45,20 +45,20 @@ export async function provenanceCommand(args: string[], io: CommandIo): Promise<
     if (size > MAX_ENVELOPE_BYTES) throw new Error('envelope file is too large');
     envelope = JSON.parse(await readFile(opts.envelope, 'utf8'));
   } catch (err) {
-    io.err(`FAIL cannot read envelope: ${(err as Error).message}`);
+    io.err(`FAIL cannot read envelope: ${(err as Error).message}\n`);
     return 1;
   }
   const check = verifyEnvelope(envelope, IN_TOTO_PAYLOAD_TYPE, publicKey);
   if (!check.ok) {
-    io.err(`FAIL signature: ${check.problem}`);
+    io.err(`FAIL signature: ${check.problem}\n`);
     return 1;
   }
-  io.out(`ok   signature (Ed25519, keyid ${keyIdOf(publicKey)})`);
+  io.out(`ok   signature (Ed25519, keyid ${keyIdOf(publicKey)})\n`);
   let subjects;
   try {
     subjects = statementSubjects(check.payload);
   } catch (err) {
-    io.err(`FAIL statement: ${(err as Error).message}`);
+    io.err(`FAIL statement: ${(err as Error).message}\n`);
     return 1;
   }
   let failures = 0;
@@ -67,21 +67,21 @@ export async function provenanceCommand(args: string[], io: CommandIo): Promise<
     try {
       actual = await hashFile(opts.root, subject.path);
     } catch {
-      io.err(`FAIL missing   ${subject.path}`);
+      io.err(`FAIL missing   ${subject.path}\n`);
       failures++;
       continue;
     }
-    if (actual === subject.sha256) io.out(`ok   sha256    ${subject.path}`);
+    if (actual === subject.sha256) io.out(`ok   sha256    ${subject.path}\n`);
     else {
-      io.err(`FAIL digest    ${subject.path}`);
+      io.err(`FAIL digest    ${subject.path}\n`);
       failures++;
     }
   }
   if (failures > 0) {
-    io.err(`FAIL ${failures} of ${subjects.length} subjects do not match`);
+    io.err(`FAIL ${failures} of ${subjects.length} subjects do not match\n`);
     return 1;
   }
-  io.out(`verified: signature and ${subjects.length} subject digests`);
+  io.out(`verified: signature and ${subjects.length} subject digests\n`);
   return 0;
 }
 

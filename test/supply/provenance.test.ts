@@ -17,8 +17,8 @@ async function verify(args: string[]): Promise<{ code: number; out: string; err:
   let out = '';
   let err = '';
   const code = await provenanceCommand(['verify', ...args], {
-    out: (s) => (out += `${s}\n`),
-    err: (s) => (err += `${s}\n`),
+    out: (s) => (out += s),
+    err: (s) => (err += s),
   });
   return { code, out, err };
 }
