@@ -114,3 +114,16 @@ console.log(
 console.log(
   `quorum: ratio gateway/baseline: ${(g / o).toFixed(3)}  (rounds: ${gw.map(Math.round).join(', ')} vs ${node.map(Math.round).join(', ')})`,
 );
+console.log(
+  JSON.stringify({
+    bench: 'quorum',
+    roundMs: ROUND_MS,
+    rounds: ROUNDS,
+    results: {
+      approvalsVerifiedPerSec: Math.round(g),
+      nodeCryptoEd25519VerifyPerSec: Math.round(o),
+      approvalsOverNodeCrypto: Number((g / o).toFixed(3)),
+      microsPerApproval: Number((1e6 / g).toFixed(1)),
+    },
+  }),
+);
