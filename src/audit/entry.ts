@@ -27,8 +27,8 @@ export interface DecisionEntryInput {
   readonly target: string;
   readonly decision: 'allow' | 'deny' | 'pending';
   readonly reasons: readonly string[];
-  /** Active policy revision, `sha256:<hex>`. */
-  readonly policy: string;
+  /** Active policy revision, `sha256:<hex>`; null when no valid policy was ever loaded (deny). */
+  readonly policy: string | null;
   /** `sha256:<hex>` of the raw request body. */
   readonly request: string;
   /** Deploy events needing a quorum: the deploy id (and, below, its quorum terms). */
@@ -54,7 +54,7 @@ export function decisionEntry(input: DecisionEntryInput): AuditEntry {
     target: text(input.target, 'target'),
     decision: oneOf(input.decision, ['allow', 'deny', 'pending'], 'decision'),
     reasons: input.reasons.map((r) => text(r, 'reasons[]')),
-    policy: digest(input.policy, 'policy'),
+    policy: input.policy === null ? null : digest(input.policy, 'policy'),
     request: digest(input.request, 'request'),
   };
   // Optional quorum fields (same shape as src/quorum/audit-entries.ts produces).

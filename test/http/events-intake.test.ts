@@ -347,6 +347,28 @@ describe('POST /v1/events', () => {
     });
   });
 
+  describe('when no valid policy was ever loaded', () => {
+    it('denies every event with no_active_policy and audits it with policy null', async () => {
+      const t = createTestApp({ policy: { current: () => undefined, status: () => ({}) } });
+      const res = await t.send(event);
+      expect(res.status).toBe(403);
+      expect(await res.json()).toMatchObject({
+        code: 'policy_denied',
+        decision: 'deny',
+        reasons: ['no_active_policy'],
+        policy: null,
+      });
+      expect((t.audit as unknown as { entries: unknown[] }).entries).toEqual([
+        expect.objectContaining({
+          type: 'decision',
+          decision: 'deny',
+          policy: null,
+          reasons: ['no_active_policy'],
+        }),
+      ]);
+    });
+  });
+
   describe('other routes', () => {
     it('answers unknown paths with problem+json not_found', async () => {
       const t = createTestApp();

@@ -1,7 +1,7 @@
 import type { Context } from 'hono';
 import type { AuditAppender, AuditReceipt } from '../../audit/audit-log.js';
-import { randomId } from '../../crypto/index.js';
-import { decisionEntry, type DecisionRecord } from '../../decisions/decision-entry.js';
+import { decisionEntry, type DecisionEntryInput } from '../../audit/entry.js';
+import { randomId, sha256Hex } from '../../crypto/index.js';
 import { GatewayError } from '../../errors.js';
 import { parseEvent } from '../../events/parse-event.js';
 import type { PolicyProvider } from '../../policy/active-policy.js';
@@ -47,14 +47,14 @@ export function eventsRoute(deps: EventsRouteDeps) {
     const nowMs = deps.nowMs();
     const base = {
       id: randomId(),
-      timeMs: nowMs,
+      nowMs,
       client: auth.client.id,
       action: event.action,
       target: event.target,
       request: `sha256:${auth.bodySha256}`,
     };
     if (policy === undefined) {
-      const record: DecisionRecord = {
+      const record: DecisionEntryInput = {
         ...base,
         decision: 'deny',
         reasons: [NO_POLICY_REASON],
@@ -64,7 +64,7 @@ export function eventsRoute(deps: EventsRouteDeps) {
     }
     const verdict = timeSync(metrics, 'policy', () => policy.evaluate(auth.client.id, event));
     if (verdict.decision === 'deny') {
-      const record: DecisionRecord = {
+      const record: DecisionEntryInput = {
         ...base,
         decision: 'deny',
         reasons: verdict.reasons,
@@ -74,7 +74,7 @@ export function eventsRoute(deps: EventsRouteDeps) {
     }
     const rule = policy.quorumFor(event.action);
     if (rule === undefined) {
-      const record: DecisionRecord = {
+      const record: DecisionEntryInput = {
         ...base,
         decision: 'allow',
         reasons: [],
@@ -93,12 +93,17 @@ export function eventsRoute(deps: EventsRouteDeps) {
       nowMs,
     });
     await guardStore(() => deps.deploys.create(deploy));
-    const record: DecisionRecord = {
+    const record: DecisionEntryInput = {
       ...base,
       decision: 'pending',
       reasons: [],
       policy: policy.revision,
+      // The quorum terms the deploy was opened with, so an auditor can check the release.
       deploy: deploy.id,
+      approvers: deploy.approvers,
+      threshold: deploy.threshold,
+      expiresAt: new Date(deploy.expiresAt * 1000).toISOString(),
+      message: `sha256:${sha256Hex(deploy.message)}`,
     };
     const audit = await appendAudit(deps.audit, record);
     return c.json(
@@ -114,7 +119,7 @@ export function eventsRoute(deps: EventsRouteDeps) {
   };
 }
 
-function denied(record: DecisionRecord, audit: AuditReceipt): GatewayError {
+function denied(record: DecisionEntryInput, audit: AuditReceipt): GatewayError {
   return new GatewayError('policy_denied', {
     detail: `denied by ${record.reasons.join(', ')}`,
     extras: {
@@ -128,7 +133,10 @@ function denied(record: DecisionRecord, audit: AuditReceipt): GatewayError {
 }
 
 /** Appends the decision; if the log cannot store it the request fails closed with 503. */
-async function appendAudit(audit: AuditAppender, record: DecisionRecord): Promise<AuditReceipt> {
+async function appendAudit(
+  audit: AuditAppender,
+  record: DecisionEntryInput,
+): Promise<AuditReceipt> {
   return guardStore(() => audit.append(decisionEntry(record)));
 }
 
