@@ -1,0 +1,72 @@
+/**
+ * Renders bench results (bench/run.mjs) as a short Markdown report: the load table with
+ * ratios to the echo baseline, then the micro figures.
+ */
+
+const fmt = (n, digits = 0) =>
+  typeof n === 'number' && Number.isFinite(n) ? n.toFixed(digits) : '–';
+const pct = (x) => (typeof x === 'number' && Number.isFinite(x) ? `${(x * 100).toFixed(0)}%` : '–');
+
+/** Numeric leaves of an object as [dotted.path, value], at most `limit` of them. */
+function numericLeaves(value, prefix = '', out = [], limit = 30) {
+  if (out.length >= limit || value === null || typeof value !== 'object') return out;
+  for (const [k, v] of Object.entries(value)) {
+    const key = prefix === '' ? k : `${prefix}.${k}`;
+    if (typeof v === 'number') out.push([key, v]);
+    else if (typeof v === 'string' && /^(skipped|failed)$/.test(k)) out.push([key, v]);
+    else numericLeaves(v, key, out, limit);
+    if (out.length >= limit) break;
+  }
+  return out;
+}
+
+export function renderMarkdown(results) {
+  const lines = [`# Bench results (${results.startedAt})`, ''];
+  const m = results.machine ?? {};
+  lines.push(
+    `Machine: ${m.cpus} × ${m.cpuModel}, Node ${m.node}, ${m.platform}. ` +
+      `Runs of ${results.settings?.durationSec} s; connections ${results.settings?.connections?.join(', ')} for the maximum; ` +
+      `${results.settings?.rateConnections} connections at 50% of the maximum. Gateway LOG_LEVEL=${results.settings?.gatewayLogLevel}.`,
+    '',
+  );
+  if (results.load !== undefined) {
+    lines.push(
+      '| body | target | max req/s (conns) | ratio to echo | p50 / p99 at max (ms) | 50% rate (req/s) | p50 / p99 at 50% (ms) | non-2xx / errors |',
+      '|---|---|---:|---:|---:|---:|---:|---:|',
+    );
+    for (const [size, targets] of Object.entries(results.load)) {
+      const echo = targets.echo?.max?.rps;
+      for (const [name, t] of Object.entries(targets)) {
+        const max = t.max ?? {};
+        const half = t.halfRate ?? {};
+        const bad = [...(t.levels ?? []), half].reduce(
+          (a, r) => a + (r.non2xx ?? 0) + (r.errors ?? 0),
+          0,
+        );
+        lines.push(
+          `| ${size} | ${name} | ${fmt(max.rps)} (${max.connections ?? '–'}) | ${name === 'echo' ? '1.00' : fmt(max.rps / echo, 2) + ` (${pct(max.rps / echo)})`} | ` +
+            `${fmt(max.latencyMs?.p50, 1)} / ${fmt(max.latencyMs?.p99, 1)} | ${fmt(half.offeredRate)} | ` +
+            `${fmt(half.latencyMs?.p50, 1)} / ${fmt(half.latencyMs?.p99, 1)} | ${bad} |`,
+        );
+      }
+    }
+    lines.push('');
+  } else {
+    lines.push('Load phase did not complete (see the run output).', '');
+  }
+  if (results.redisSkipped) lines.push('Redis mode skipped: Redis was not reachable.', '');
+  lines.push('## Micro benchmarks', '');
+  for (const [name, value] of Object.entries(results.micro ?? {})) {
+    const leaves = numericLeaves(value).filter(([k]) => k !== 'bench');
+    lines.push(`**${name}**`, '');
+    if (leaves.length === 0) {
+      lines.push('(no figures)', '');
+      continue;
+    }
+    lines.push('| figure | value |', '|---|---:|');
+    for (const [k, v] of leaves)
+      lines.push(`| ${k} | ${typeof v === 'number' ? +v.toPrecision(4) : v} |`);
+    lines.push('');
+  }
+  return lines.join('\n') + '\n';
+}

@@ -1,0 +1,362 @@
+#!/usr/bin/env node
+/**
+ * `npm run bench`: one run on this machine, alternating the sides so drift hits all alike.
+ *
+ * Load (autocannon, each run in its own process — bench/load-driver.mjs):
+ *   targets: bare Hono echo (baseline, bench/echo-server.mjs), the gateway in memory mode,
+ *   the gateway in Redis mode (REDIS_URL, private key prefix, deleted afterwards);
+ *   bodies: 1 KiB and 64 KiB valid events. Phase 1 finds each target's maximum rate over a
+ *   couple of connection levels; phase 2 offers 50% of that maximum (`overallRate`) and
+ *   records p50/p99 there. The gateway runs from dist/ with NODE_ENV=production, its real
+ *   file-backed audit log (fsync) in a temp dir and the shipped deny rules.
+ * Micro: bench/micro/*.bench.* (HMAC verify here; policy, quorum, audit from their owners),
+ *   each printing one JSON line; a missing script is reported, not fatal.
+ * Output: bench/results/latest.json and bench/results/latest.md (see bench/README.md).
+ *
+ * Env: BENCH_DURATION_SEC (default 6), BENCH_CONNECTIONS (default "8,64"),
+ *      BENCH_LOG_LEVEL (gateway LOG_LEVEL, default info), BENCH_SKIP_MICRO=1,
+ *      BENCH_MICRO_TIMEOUT_SEC (default 300), REDIS_URL (default redis://127.0.0.1:6379).
+ */
+import { spawn } from 'node:child_process';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { createServer } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { renderMarkdown } from './report.mjs';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const root = path.resolve(here, '..');
+const dist = path.join(root, 'dist');
+const DURATION = Number(process.env.BENCH_DURATION_SEC ?? 6);
+const CONNECTIONS = (process.env.BENCH_CONNECTIONS ?? '8,64').split(',').map(Number);
+const RATE_CONNECTIONS = 8;
+const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const SIZES = { '1KiB': 1024, '64KiB': 65536 };
+
+const log = (msg) => process.stderr.write(`bench: ${msg}\n`);
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+if (!existsSync(path.join(dist, 'main.js'))) {
+  log('dist/main.js missing: run `npm run build` (npm run bench does)');
+  process.exit(1);
+}
+const { generateCredentials } = await import(
+  pathToFileURL(path.join(dist, 'config/dev-client.js')).href
+);
+
+/** A valid event (PROTOCOL §3) of exactly `size` bytes, padded inside metadata. */
+function eventOfSize(size) {
+  const base = {
+    action: 'build',
+    target: 'acme/web',
+    steps: [{ name: 'build', run: 'npm run build' }],
+    metadata: { pad: '' },
+  };
+  const overhead = Buffer.byteLength(JSON.stringify(base));
+  base.metadata.pad = 'x'.repeat(size - overhead);
+  const text = JSON.stringify(base);
+  if (Buffer.byteLength(text) !== size) throw new Error('body size mismatch');
+  return text;
+}
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** Starts a server process and waits until GET /healthz answers 200. */
+async function startServer(name, args, env) {
+  const port = await freePort();
+  const child = spawn(process.execPath, args, {
+    cwd: root,
+    env: {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      ...env,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+    },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr += d));
+  const url = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 400; i++) {
+    if (child.exitCode !== null) throw new Error(`${name} exited: ${stderr}`);
+    try {
+      if ((await fetch(`${url}/healthz`)).status === 200) return { name, url, child };
+    } catch {
+      /* not listening yet */
+    }
+    await sleep(50);
+  }
+  child.kill('SIGKILL');
+  throw new Error(`${name} did not start: ${stderr}`);
+}
+
+function stopServer(server) {
+  return new Promise((resolve) => {
+    if (server.child.exitCode !== null) return resolve();
+    const force = setTimeout(() => server.child.kill('SIGKILL'), 15_000);
+    server.child.once('exit', () => {
+      clearTimeout(force);
+      resolve();
+    });
+    server.child.kill('SIGTERM');
+  });
+}
+
+/** Runs one autocannon job in a separate process; resolves to its JSON result. */
+function drive(job) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(
+      process.execPath,
+      [path.join(here, 'load-driver.mjs'), JSON.stringify(job)],
+      {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.once('exit', (code) => {
+      const line = out.trim().split('\n').pop() ?? '';
+      if (code !== 0) return reject(new Error(`load driver exited with ${code}`));
+      resolve(JSON.parse(line));
+    });
+  });
+}
+
+async function redisReachable() {
+  const { Redis } = await import('ioredis');
+  const redis = new Redis(REDIS_URL, {
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    connectTimeout: 1000,
+    enableOfflineQueue: false,
+  });
+  try {
+    await redis.connect();
+    return (await redis.ping()) === 'PONG';
+  } catch {
+    return false;
+  } finally {
+    redis.disconnect();
+  }
+}
+
+/** Deletes only the keys under our private prefix (SCAN, never KEYS or FLUSH*). */
+async function deleteRedisPrefix(prefix) {
+  const { Redis } = await import('ioredis');
+  const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
+  let deleted = 0;
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length > 0) deleted += await redis.del(...keys);
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
+  return deleted;
+}
+
+/** Runs each bench/micro script (except none) and collects its last JSON line. */
+async function runMicro() {
+  const dir = path.join(here, 'micro');
+  const scripts = existsSync(dir)
+    ? readdirSync(dir)
+        .filter((f) => /\.bench\.(mjs|js|ts)$/.test(f))
+        .sort()
+    : [];
+  const expected = ['hmac', 'policy', 'quorum', 'audit'];
+  const out = {};
+  for (const name of expected)
+    if (!scripts.some((s) => s.startsWith(`${name}.`))) {
+      log(`micro: bench/micro/${name}.bench.* not present, skipped`);
+      out[name] = { skipped: 'script not present' };
+    }
+  const timeoutMs = Number(process.env.BENCH_MICRO_TIMEOUT_SEC ?? 300) * 1000;
+  for (const script of scripts) {
+    const name = script.split('.')[0];
+    const args = script.endsWith('.ts')
+      ? ['--import', 'tsx', path.join(dir, script)]
+      : [path.join(dir, script)];
+    log(`micro: ${script}`);
+    out[name] = await new Promise((resolve) => {
+      const child = spawn(process.execPath, args, {
+        cwd: root,
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      let text = '';
+      child.stdout.on('data', (d) => {
+        text += d;
+        process.stderr.write(d);
+      });
+      const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+      child.once('exit', (code, signal) => {
+        clearTimeout(timer);
+        const line = text
+          .trim()
+          .split('\n')
+          .reverse()
+          .find((l) => l.startsWith('{'));
+        if (code !== 0 || line === undefined)
+          return resolve({
+            failed:
+              signal === null ? `exit ${code}` : `killed (${signal}, timeout ${timeoutMs / 1000}s)`,
+          });
+        try {
+          resolve(JSON.parse(line));
+        } catch {
+          resolve({ failed: 'last line is not JSON' });
+        }
+      });
+    });
+  }
+  return out;
+}
+
+// --- setup ----------------------------------------------------------------------------
+const tmp = mkdtempSync(path.join(os.tmpdir(), 'codex-bench-'));
+const client = generateCredentials('bench', ['events:write', 'metrics:read']);
+const clientsFile = path.join(tmp, 'clients.json');
+writeFileSync(clientsFile, JSON.stringify({ clients: [client.entry] }), { mode: 0o600 });
+chmodSync(clientsFile, 0o600);
+const shipped = JSON.parse(readFileSync(path.join(root, 'policy/policy.json'), 'utf8'));
+delete shipped.$schema;
+// The shipped deny rules, the bench client allowed to build with no rate limit.
+const policyFile = path.join(tmp, 'policy.json');
+writeFileSync(
+  policyFile,
+  JSON.stringify({ ...shipped, clients: { bench: { actions: ['build'] } } }),
+);
+const redisPrefix = `bench-${process.pid}-${Date.now().toString(36)}:`;
+const gatewayEnv = (name) => ({
+  NODE_ENV: 'production',
+  LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info',
+  GATEWAY_CLIENTS_FILE: clientsFile,
+  GATEWAY_POLICY_FILE: policyFile,
+  GATEWAY_DATA_DIR: path.join(tmp, `data-${name}`),
+  GATEWAY_LOG_ORIGIN: `bench.codex-gateway.local/${name}`,
+});
+
+const servers = [];
+const results = { startedAt: new Date().toISOString() };
+let exitCode = 0;
+try {
+  servers.push(await startServer('echo', [path.join(here, 'echo-server.mjs')], {}));
+  servers.push(await startServer('memory', [path.join(dist, 'main.js')], gatewayEnv('memory')));
+  if (await redisReachable()) {
+    const redis = await startServer('redis', [path.join(dist, 'main.js')], {
+      ...gatewayEnv('redis'),
+      REDIS_URL,
+      REDIS_PREFIX: redisPrefix,
+    });
+    const scrape = await fetch(`${redis.url}/metrics`, { headers: { 'x-api-key': client.apiKey } });
+    if (!/^gateway_redis_up 1$/m.test(await scrape.text()))
+      throw new Error('redis gateway is not in Redis mode');
+    servers.push(redis);
+  } else {
+    log(`Redis not reachable at ${REDIS_URL}: Redis mode skipped`);
+    results.redisSkipped = true;
+  }
+
+  const bodies = Object.fromEntries(Object.entries(SIZES).map(([k, n]) => [k, eventOfSize(n)]));
+  const job = (server, size, extra) => ({
+    url: server.url,
+    path: server.name === 'echo' ? '/' : '/v1/events',
+    body: bodies[size],
+    ...(server.name === 'echo'
+      ? {}
+      : { sign: { apiKey: client.apiKey, secret: client.signingSecret } }),
+    ...extra,
+  });
+
+  log('warm-up');
+  for (const s of servers) await drive(job(s, '1KiB', { connections: 8, durationSec: 2 }));
+
+  const load = {};
+  for (const size of Object.keys(SIZES)) {
+    load[size] = Object.fromEntries(servers.map((s) => [s.name, { levels: [] }]));
+    for (const connections of CONNECTIONS)
+      for (const s of servers) {
+        const r = await drive(job(s, size, { connections, durationSec: DURATION }));
+        log(
+          `${size} ${s.name} c=${connections}: ${Math.round(r.rps)} req/s p99 ${r.latencyMs.p99} ms non2xx ${r.non2xx} errors ${r.errors}`,
+        );
+        load[size][s.name].levels.push({ connections, ...r });
+      }
+    for (const s of servers) {
+      const entry = load[size][s.name];
+      entry.max = entry.levels.reduce((a, b) => (b.rps > a.rps ? b : a));
+    }
+    for (const s of servers) {
+      const entry = load[size][s.name];
+      const rate = Math.max(1, Math.round(entry.max.rps / 2));
+      const r = await drive(
+        job(s, size, { connections: RATE_CONNECTIONS, durationSec: DURATION, overallRate: rate }),
+      );
+      log(
+        `${size} ${s.name} at ${rate} req/s (50% of max): p50 ${r.latencyMs.p50} ms p99 ${r.latencyMs.p99} ms`,
+      );
+      entry.halfRate = { offeredRate: rate, connections: RATE_CONNECTIONS, ...r };
+    }
+  }
+  results.load = load;
+} catch (err) {
+  log(`load phase failed: ${err instanceof Error ? err.stack : err}`);
+  exitCode = 1;
+} finally {
+  await Promise.all(servers.map(stopServer));
+  if (!results.redisSkipped) {
+    try {
+      results.redisKeysDeleted = await deleteRedisPrefix(redisPrefix);
+    } catch (err) {
+      log(`could not delete Redis prefix ${redisPrefix}: ${err}`);
+    }
+  }
+  rmSync(tmp, { recursive: true, force: true });
+}
+
+results.micro =
+  process.env.BENCH_SKIP_MICRO === '1' ? { skipped: 'BENCH_SKIP_MICRO=1' } : await runMicro();
+results.finishedAt = new Date().toISOString();
+results.machine = {
+  cpus: os.cpus().length,
+  cpuModel: os.cpus()[0]?.model,
+  node: process.version,
+  platform: `${os.platform()} ${os.release()}`,
+};
+results.settings = {
+  durationSec: DURATION,
+  connections: CONNECTIONS,
+  rateConnections: RATE_CONNECTIONS,
+  gatewayLogLevel: process.env.BENCH_LOG_LEVEL ?? 'info',
+  redisPrefix,
+};
+
+const outDir = path.join(here, 'results');
+mkdirSync(outDir, { recursive: true });
+writeFileSync(path.join(outDir, 'latest.json'), JSON.stringify(results, null, 2) + '\n');
+const md = renderMarkdown(results);
+writeFileSync(path.join(outDir, 'latest.md'), md);
+process.stdout.write(md);
+process.exit(exitCode);
