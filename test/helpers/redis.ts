@@ -135,6 +135,8 @@ export interface PrivateRedisOptions {
   readonly password?: string;
   /** Serve TLS only, with a fresh self-signed certificate for `localhost` (needs openssl). */
   readonly tls?: boolean;
+  /** More `redis-server` arguments, e.g. `['--maxmemory-policy', 'allkeys-lru']`. */
+  readonly extraArgs?: readonly string[];
 }
 
 /** Starts a private `redis-server` on a free port: no RDB, no AOF. Stop it in afterAll. */
@@ -152,6 +154,7 @@ export async function startPrivateRedis(options: PrivateRedisOptions = {}): Prom
       ...['--tls-cert-file', join(tlsDir, 'cert.pem'), '--tls-key-file', join(tlsDir, 'key.pem')],
     );
   if (options.password !== undefined) args.push('--requirepass', options.password);
+  args.push(...(options.extraArgs ?? []));
   let child: ChildProcess | undefined;
   const start = async (): Promise<void> => {
     child = spawn('redis-server', args, { stdio: 'ignore' });

@@ -89,4 +89,41 @@ describeWithRedis(env, 'a Redis-mode gateway when its Redis dies and comes back'
     // SIGTERM drains and closes the Redis connection: a clean exit.
     expect(await gateway.stop()).toBe(0);
   }, 60_000);
+
+  it('starts without Redis, answers 503 and not ready, then serves once Redis is up', async () => {
+    const late = await startPrivateRedis();
+    await late.stop();
+    const started = await startGateway({ env: { REDIS_URL: late.url } });
+    try {
+      expect(started.output.join('\n')).toContain('redis not reachable at start');
+      expect((await started.post('/v1/events')).status).toBe(503);
+      expect((await fetch(`${started.url}/readyz`)).status).toBe(503);
+      await late.restart();
+      const deadline = Date.now() + 10_000;
+      let status = 0;
+      while (Date.now() < deadline && status !== 200) {
+        status = (await started.post('/v1/events')).status;
+        if (status !== 200) await sleep(100);
+      }
+      expect(status).toBe(200);
+    } finally {
+      await started.stop();
+      await late.stop();
+      rmSync(started.dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+
+  it('warns at start when Redis may evict keys', async () => {
+    const evicting = await startPrivateRedis({ extraArgs: ['--maxmemory-policy', 'allkeys-lru'] });
+    const started = await startGateway({ env: { REDIS_URL: evicting.url } });
+    try {
+      const log = started.output.join('\n');
+      expect(log).toContain('maxmemory-policy is not noeviction');
+      expect(log).toContain('"maxmemoryPolicy":"allkeys-lru"');
+    } finally {
+      await started.stop();
+      await evicting.stop();
+      rmSync(started.dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });
