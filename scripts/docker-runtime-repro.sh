@@ -89,15 +89,23 @@ log="$tmp/server.log"
 ) >"$log" 2>&1 &
 server_pid=$!
 
-status=""
-for _ in $(seq 1 100); do
-  if ! kill -0 "$server_pid" 2>/dev/null; then break; fi
-  status=$(node -e '
-    fetch("http://127.0.0.1:" + process.argv[1] + "/healthz").then(
-      (r) => console.log(r.status), () => console.log("down"))' "$port")
-  [ "$status" = "200" ] && break
-  sleep 0.2
-done
+# One poller with a 20 s deadline; it stops early if the server process has exited.
+status=$(node -e '
+  const [port, pid] = process.argv.slice(1);
+  const deadline = Date.now() + 20000;
+  let last = "none";
+  const alive = () => { try { process.kill(Number(pid), 0); return true; } catch { return false; } };
+  (async () => {
+    while (Date.now() < deadline && alive()) {
+      try {
+        const r = await fetch("http://127.0.0.1:" + port + "/healthz", { signal: AbortSignal.timeout(2000) });
+        last = String(r.status);
+        if (r.status === 200) break;
+      } catch { last = "down"; }
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    console.log(last);
+  })();' "$port" "$server_pid")
 
 if [ "$status" != "200" ]; then
   echo "repro: FAIL /healthz did not answer 200 (last: ${status:-none}); server output:" >&2
