@@ -12,7 +12,8 @@ import { MemoryPendingDeployStore } from '../../src/quorum/memory-pending-deploy
 import { MemoryAdmissionStore } from '../../src/replay/memory-admission.js';
 import { signRequest } from '../../src/signing/index.js';
 import { openPolicy, testClient } from './credentials.js';
-import { RecordingAudit } from '../quorum/quorum-app.js';
+import { openFileAudit } from '../../src/audit/open-file-audit.js';
+import { tempDir } from './credentials.js';
 
 /** A clock a test can move. */
 export class TestClock implements Clock {
@@ -44,8 +45,11 @@ export interface TestAppOptions {
   readonly bodyLimitBytes?: number;
 }
 
-/** The real app with in-memory stores, a capturing logger and a movable clock. */
-export function createTestApp(options: TestAppOptions = {}) {
+/**
+ * The real app with in-memory stores, a real file-backed audit log in a temp directory
+ * (unless `audit` is given), a capturing logger and a movable clock.
+ */
+export async function createTestApp(options: TestAppOptions = {}) {
   const clients = options.clients ?? [testClient()];
   const clock = options.clock ?? new TestClock();
   const logLines: string[] = [];
@@ -59,7 +63,16 @@ export function createTestApp(options: TestAppOptions = {}) {
     capacity: options.nonceCapacity ?? 10_000,
     toleranceSeconds: 300,
   });
-  const audit = options.audit ?? new RecordingAudit();
+  const fileAudit =
+    options.audit === undefined
+      ? await openFileAudit({
+          dataDir: tempDir('codex-app-'),
+          logOrigin: 'test.example/log',
+          logKeyFile: undefined,
+        })
+      : undefined;
+  const audit: AuditAppender = options.audit ?? fileAudit!.service;
+  const auditReader = options.auditReader ?? fileAudit?.service;
   const policy = options.policy ?? fixedPolicy(openPolicy(clients.map((c) => c.id)));
   const app = createApp({
     clients: buildClientRegistry({ clients: clients.map((c) => c.entry) }, { production: false }),
@@ -69,7 +82,7 @@ export function createTestApp(options: TestAppOptions = {}) {
     policy,
     deploys: new MemoryPendingDeployStore({ clock }),
     audit,
-    ...(options.auditReader !== undefined && { auditReader: options.auditReader }),
+    ...(auditReader !== undefined && { auditReader }),
     readiness: [{ name: 'policy', check: () => policy.current() !== undefined }],
     toleranceSeconds: 300,
     bodyLimitBytes: options.bodyLimitBytes ?? 262_144,
@@ -107,5 +120,5 @@ export function createTestApp(options: TestAppOptions = {}) {
       body: opts.sendBody ?? body,
     });
   };
-  return { app, clock, client, clients, audit, admission, logLines, send };
+  return { app, clock, client, clients, audit, auditReader, admission, logLines, send };
 }

@@ -9,13 +9,13 @@ import { openStack, ORIGIN, removeDir, type AuditStack } from '../audit/fixtures
 import { refVerifyConsistency, refVerifyInclusion } from '../audit/independent-verifier.js';
 
 let stack: AuditStack;
-let t: ReturnType<typeof createTestApp>;
+let t: Awaited<ReturnType<typeof createTestApp>>;
 const reader = testClient('auditor', ['audit:read']);
 const writer = testClient('ci-main', ['events:write']);
 
 beforeEach(async () => {
   stack = await openStack();
-  t = createTestApp({
+  t = await createTestApp({
     clients: [writer, reader],
     audit: stack.service,
     auditReader: stack.service,

@@ -22,7 +22,7 @@ async function expectCode(res: Response, status: number, code: string): Promise<
 describe('POST /v1/events', () => {
   describe('when the request is correctly signed', () => {
     it('answers 200 allow with a decision id, the policy revision and an audit receipt', async () => {
-      const t = createTestApp();
+      const t = await createTestApp();
       const res = await t.send(event);
       expect(res.status).toBe(200);
       expect(res.headers.get('x-request-id')).toMatch(/^[0-9a-f]{32}$/);
@@ -39,7 +39,7 @@ describe('POST /v1/events', () => {
     });
 
     it('accepts a header with two signatures where only the second is valid (rotation)', async () => {
-      const t = createTestApp();
+      const t = await createTestApp();
       const headers = signRequest({
         apiKey: t.client.apiKey,
         secret: t.client.signingSecret,
@@ -66,14 +66,14 @@ describe('POST /v1/events', () => {
         ...c,
         entry: { ...c.entry, signingSecrets: ['x'.repeat(40), c.signingSecret] },
       };
-      const t = createTestApp({ clients: [rotated] });
+      const t = await createTestApp({ clients: [rotated] });
       expect((await t.send(event)).status).toBe(200);
     });
   });
 
   describe('authentication (check 1)', () => {
     it('refuses a missing API key with invalid_api_key', async () => {
-      const t = createTestApp();
+      const t = await createTestApp();
       await expectCode(
         await t.send(event, { headers: { 'x-api-key': '' } }),
         401,
@@ -81,12 +81,12 @@ describe('POST /v1/events', () => {
       );
     });
     it('refuses an unknown API key with invalid_api_key', async () => {
-      const t = createTestApp();
+      const t = await createTestApp();
       await expectCode(await t.send(event, { as: testClient('ghost') }), 401, 'invalid_api_key');
     });
     it('refuses a client without events:write with insufficient_scope', async () => {
       const reader = testClient('auditor', ['audit:read']);
-      const t = createTestApp({ clients: [testClient(), reader] });
+      const t = await createTestApp({ clients: [testClient(), reader] });
       await expectCode(await t.send(event, { as: reader }), 403, 'insufficient_scope');
     });
   });
@@ -122,14 +122,14 @@ describe('POST /v1/events', () => {
       ],
     ];
     it.each(garbled)('refuses %s with malformed_signature', async (_name, headers) => {
-      const t = createTestApp();
+      const t = await createTestApp();
       await expectCode(await t.send(event, { headers }), 401, 'malformed_signature');
     });
   });
 
   describe('timestamp window (check 3)', () => {
     it('refuses a timestamp older than the tolerance', async () => {
-      const t = createTestApp();
+      const t = await createTestApp();
       await expectCode(
         await t.send(event, { timestamp: Math.floor(t.clock.ms / 1000) - 301 }),
         401,
@@ -137,7 +137,7 @@ describe('POST /v1/events', () => {
       );
     });
     it('refuses a timestamp further in the future than the tolerance', async () => {
-      const t = createTestApp();
+      const t = await createTestApp();
       await expectCode(
         await t.send(event, { timestamp: Math.floor(t.clock.ms / 1000) + 302 }),
         401,
@@ -145,7 +145,7 @@ describe('POST /v1/events', () => {
       );
     });
     it('accepts a timestamp at the edge of the window', async () => {
-      const t = createTestApp();
+      const t = await createTestApp();
       expect((await t.send(event, { timestamp: Math.floor(t.clock.ms / 1000) - 299 })).status).toBe(
         200,
       );
@@ -154,12 +154,12 @@ describe('POST /v1/events', () => {
 
   describe('signature (check 4)', () => {
     it('refuses a signature made with the wrong secret', async () => {
-      const t = createTestApp();
+      const t = await createTestApp();
       const impostor = { ...t.client, signingSecret: 'y'.repeat(40) };
       await expectCode(await t.send(event, { as: impostor }), 401, 'invalid_signature');
     });
     it('refuses a body changed by one byte', async () => {
-      const t = createTestApp();
+      const t = await createTestApp();
       await expectCode(
         await t.send(event, { sendBody: event.replace('lint"', 'lint ') }),
         401,
@@ -167,7 +167,7 @@ describe('POST /v1/events', () => {
       );
     });
     it('refuses a changed path (query added)', async () => {
-      const t = createTestApp();
+      const t = await createTestApp();
       await expectCode(
         await t.send(event, { target: '/v1/events?dry_run=1', signTarget: '/v1/events' }),
         401,
@@ -175,25 +175,25 @@ describe('POST /v1/events', () => {
       );
     });
     it('refuses a request signed for another method', async () => {
-      const t = createTestApp();
+      const t = await createTestApp();
       await expectCode(await t.send(event, { signMethod: 'PUT' }), 401, 'invalid_signature');
     });
     it('signs the query too: a signed query is accepted', async () => {
-      const t = createTestApp();
+      const t = await createTestApp();
       expect((await t.send(event, { target: '/v1/events?dry_run=1' })).status).toBe(200);
     });
   });
 
   describe('replay (check 6)', () => {
     it('refuses the same nonce a second time with replayed_nonce', async () => {
-      const t = createTestApp();
+      const t = await createTestApp();
       const nonce = 'n'.repeat(24);
       expect((await t.send(event, { nonce })).status).toBe(200);
       await expectCode(await t.send(event, { nonce }), 409, 'replayed_nonce');
     });
     it('keeps nonces per client: another client may use the same nonce', async () => {
       const other = testClient('ci-other');
-      const t = createTestApp({ clients: [testClient(), other] });
+      const t = await createTestApp({ clients: [testClient(), other] });
       const nonce = 'm'.repeat(24);
       expect((await t.send(event, { nonce })).status).toBe(200);
       expect((await t.send(event, { nonce, as: other })).status).toBe(200);
@@ -202,7 +202,7 @@ describe('POST /v1/events', () => {
 
   describe('body (check 7 and the limit)', () => {
     it('refuses an oversize body announced by Content-Length with payload_too_large', async () => {
-      const t = createTestApp({ bodyLimitBytes: 1024 });
+      const t = await createTestApp({ bodyLimitBytes: 1024 });
       const big = JSON.stringify({
         action: 'build',
         target: 'a',
@@ -212,7 +212,7 @@ describe('POST /v1/events', () => {
       await expectCode(await t.send(big), 413, 'payload_too_large');
     });
     it('refuses an oversize streamed body without Content-Length', async () => {
-      const t = createTestApp({ bodyLimitBytes: 1024 });
+      const t = await createTestApp({ bodyLimitBytes: 1024 });
       const chunk = new TextEncoder().encode('x'.repeat(600));
       const stream = new ReadableStream<Uint8Array>({
         start(controller) {
@@ -237,7 +237,7 @@ describe('POST /v1/events', () => {
       await expectCode(res, 413, 'payload_too_large');
     });
     it('refuses invalid UTF-8 with invalid_body', async () => {
-      const t = createTestApp();
+      const t = await createTestApp();
       const bytes = new Uint8Array([
         ...new TextEncoder().encode('{"action":"build","target":"a'),
         0xff,
@@ -247,11 +247,11 @@ describe('POST /v1/events', () => {
       await expectCode(await t.send(bytes), 400, 'invalid_body');
     });
     it('refuses invalid JSON with invalid_body', async () => {
-      const t = createTestApp();
+      const t = await createTestApp();
       await expectCode(await t.send('{"action":'), 400, 'invalid_body');
     });
     it('refuses a wrong Content-Type with unsupported_media_type', async () => {
-      const t = createTestApp();
+      const t = await createTestApp();
       await expectCode(
         await t.send(event, { headers: { 'content-type': 'text/plain' } }),
         415,
@@ -259,7 +259,7 @@ describe('POST /v1/events', () => {
       );
     });
     it('refuses a non-UTF-8 charset with unsupported_media_type', async () => {
-      const t = createTestApp();
+      const t = await createTestApp();
       await expectCode(
         await t.send(event, { headers: { 'content-type': 'application/json; charset=latin1' } }),
         415,
@@ -267,7 +267,7 @@ describe('POST /v1/events', () => {
       );
     });
     it('refuses unknown fields at the top level and in steps', async () => {
-      const t = createTestApp();
+      const t = await createTestApp();
       await expectCode(
         await t.send(JSON.stringify({ action: 'build', target: 'a', steps: [], extra: 1 })),
         400,
@@ -286,7 +286,7 @@ describe('POST /v1/events', () => {
       );
     });
     it('refuses metadata nested deeper than 8 and accepts depth 8', async () => {
-      const t = createTestApp();
+      const t = await createTestApp();
       const nest = (d: number): unknown => (d === 0 ? 'leaf' : { k: nest(d - 1) });
       expect(
         (
@@ -304,7 +304,7 @@ describe('POST /v1/events', () => {
       );
     });
     it('refuses __proto__ and constructor keys', async () => {
-      const t = createTestApp();
+      const t = await createTestApp();
       await expectCode(
         await t.send('{"action":"build","target":"a","steps":[],"__proto__":{"x":1}}'),
         400,
@@ -326,7 +326,7 @@ describe('POST /v1/events', () => {
       );
     });
     it('requires deploy for action deploy and forbids it otherwise', async () => {
-      const t = createTestApp();
+      const t = await createTestApp();
       await expectCode(
         await t.send(JSON.stringify({ action: 'deploy', target: 'a', steps: [] })),
         400,
@@ -340,16 +340,16 @@ describe('POST /v1/events', () => {
       );
     });
     it('does not audit a refused request', async () => {
-      const t = createTestApp();
+      const t = await createTestApp();
       await t.send('{"action":');
       await t.send(event, { headers: { 'x-codex-sig': `v1=${'0'.repeat(64)}` } });
-      expect((t.audit as unknown as { entries: unknown[] }).entries).toHaveLength(0);
+      expect(t.auditReader!.size()).toBe(0);
     });
   });
 
   describe('when no valid policy was ever loaded', () => {
     it('denies every event with no_active_policy and audits it with policy null', async () => {
-      const t = createTestApp({ policy: { current: () => undefined, status: () => ({}) } });
+      const t = await createTestApp({ policy: { current: () => undefined, status: () => ({}) } });
       const res = await t.send(event);
       expect(res.status).toBe(403);
       expect(await res.json()).toMatchObject({
@@ -358,24 +358,23 @@ describe('POST /v1/events', () => {
         reasons: ['no_active_policy'],
         policy: null,
       });
-      expect((t.audit as unknown as { entries: unknown[] }).entries).toEqual([
-        expect.objectContaining({
-          type: 'decision',
-          decision: 'deny',
-          policy: null,
-          reasons: ['no_active_policy'],
-        }),
-      ]);
+      const [stored] = await t.auditReader!.entries(0, 1);
+      expect(stored?.entry).toMatchObject({
+        type: 'decision',
+        decision: 'deny',
+        policy: null,
+        reasons: ['no_active_policy'],
+      });
     });
   });
 
   describe('other routes', () => {
     it('answers unknown paths with problem+json not_found', async () => {
-      const t = createTestApp();
+      const t = await createTestApp();
       await expectCode(await t.app.request('/nope'), 404, 'not_found');
     });
     it('answers /healthz and /readyz', async () => {
-      const t = createTestApp();
+      const t = await createTestApp();
       expect((await t.app.request('/healthz')).status).toBe(200);
       expect((await t.app.request('/readyz')).status).toBe(200);
     });

@@ -4,7 +4,7 @@ import { createTestApp } from '../helpers/test-app.js';
 
 describe('logs', () => {
   it('never contain an API key, signing secret or signature value', async () => {
-    const t = createTestApp();
+    const t = await createTestApp();
     const body = JSON.stringify({ action: 'build', target: 'a', steps: [] });
     const sigs: string[] = [];
     for (const variant of ['ok', 'bad-sig', 'bad-json', 'replay'] as const) {

@@ -26,7 +26,7 @@ const eventArb = fc.record({
 
 describe('signed intake (property)', () => {
   it('accepts a request signed by sign() exactly once and refuses any one-byte change', async () => {
-    const t = createTestApp();
+    const t = await createTestApp();
     const now = Math.floor(t.clock.ms / 1000);
     await fc.assert(
       fc.asyncProperty(
