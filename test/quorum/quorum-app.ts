@@ -1,10 +1,11 @@
 import pino from 'pino';
 import { createApp } from '../../src/app.js';
 import type { AuditAppender, AuditEntry } from '../../src/audit/audit-log.js';
-import { canonicalBytes } from '../../src/audit/jcs.js';
+import { openFileAudit } from '../../src/audit/open-file-audit.js';
+import { tempDir } from '../helpers/credentials.js';
 import { buildClientRegistry, type Scope } from '../../src/config/clients.js';
 import { generateCredentials, type NewCredentials } from '../../src/config/dev-client.js';
-import { sha256Hex, signEd25519, toHex, generateEd25519KeyPair } from '../../src/crypto/index.js';
+import { signEd25519, toHex, generateEd25519KeyPair } from '../../src/crypto/index.js';
 import type { ActivePolicy, PolicyProvider, PolicyStatus } from '../../src/policy/active-policy.js';
 import { compilePolicy } from '../../src/policy/compile.js';
 import { MemoryPendingDeployStore } from '../../src/quorum/memory-pending-deploy-store.js';
@@ -14,15 +15,20 @@ import { signRequest } from '../../src/signing/index.js';
 export type KeyPair = { secretKey: Uint8Array; publicKey: Uint8Array };
 
 /**
- * Records appended entries with their real RFC 6962 leaf hash (SHA-256 of 0x00 ‖ JCS).
- * Stands in for the Merkle log while it is being written; it implements the same port.
+ * The real file-backed Merkle audit log (in a temp directory), plus a copy of each
+ * appended entry by index so assertions can read them synchronously.
  */
 export class RecordingAudit implements AuditAppender {
   readonly entries: AuditEntry[] = [];
-  append(entry: AuditEntry): Promise<{ index: number; leafHash: string }> {
-    const leafHash = sha256Hex(Buffer.concat([Buffer.from([0]), canonicalBytes(entry)]));
-    this.entries.push(entry);
-    return Promise.resolve({ index: this.entries.length - 1, leafHash });
+  readonly #log = openFileAudit({
+    dataDir: tempDir('codex-quorum-'),
+    logOrigin: 'test.example/log',
+    logKeyFile: undefined,
+  });
+  async append(entry: AuditEntry): Promise<{ index: number; leafHash: string }> {
+    const receipt = await (await this.#log).service.append(entry);
+    this.entries[receipt.index] = entry;
+    return receipt;
   }
 }
 
