@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { canonicalize } from '../../src/audit/jcs.js';
 import { fromHex, toHex } from '../../src/crypto/index.js';
 import { GatewayError } from '../../src/errors.js';
-import { openStack, removeDir, sampleDecision, type AuditStack } from './fixtures.js';
+import { openStack, removeDir, sampleDecision, type AuditStack } from './audit-stack.js';
 import {
   refLeafHash,
   refRoot,

@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { noteVerifier, verifyCheckpoint } from '../../src/audit/checkpoint.js';
 import { CheckpointRefusedError } from '../../src/audit/checkpoint-signer.js';
 import { toHex } from '../../src/crypto/index.js';
-import { openStack, ORIGIN, removeDir, sampleDecision, type AuditStack } from './fixtures.js';
+import { openStack, ORIGIN, removeDir, sampleDecision, type AuditStack } from './audit-stack.js';
 import { refVerifyConsistency } from './independent-verifier.js';
 
 const open: AuditStack[] = [];

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadOrCreateLogKey, LogKeyError } from '../../src/audit/log-key.js';
 import { ed25519PublicKey, toHex } from '../../src/crypto/index.js';
-import { removeDir } from './fixtures.js';
+import { removeDir } from './audit-stack.js';
 
 const dirs: string[] = [];
 afterEach(() => dirs.splice(0).forEach(removeDir));

@@ -5,7 +5,7 @@ import { fromHex, sha256Hex } from '../../src/crypto/index.js';
 import { MAX_ENTRIES_PER_REQUEST } from '../../src/http/routes/audit-routes.js';
 import { testClient } from '../helpers/credentials.js';
 import { createTestApp } from '../helpers/test-app.js';
-import { openStack, ORIGIN, removeDir, type AuditStack } from '../audit/fixtures.js';
+import { openStack, ORIGIN, removeDir, type AuditStack } from '../audit/audit-stack.js';
 import { refVerifyConsistency, refVerifyInclusion } from '../audit/independent-verifier.js';
 
 let stack: AuditStack;
