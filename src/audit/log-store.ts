@@ -40,6 +40,11 @@ export interface MerkleLogStore {
 export interface FileLogStoreOptions {
   /** Largest accepted leaf in bytes (default 1 MiB); larger appends reject with RangeError. */
   readonly maxLeafBytes?: number;
+  /**
+   * From this many stored leaves on, open() checks the interior tree hashes on a worker
+   * thread while it re-hashes the entries (default 50,000). Tests set 0 to force it.
+   */
+  readonly verifyInWorkerFromLeaves?: number;
 }
 
 /**

@@ -41,14 +41,19 @@ function record(leaf: Uint8Array, hash = leafHash(leaf)): Buffer {
   return Buffer.concat([head, leaf]);
 }
 
-describe('opening a log after a crash or damage', () => {
+describe.each([
+  ['inline', Number.MAX_SAFE_INTEGER],
+  ['on a worker thread', 0],
+])('opening a log after a crash or damage (tree check %s)', (_mode, workerFrom) => {
+  const open = (dir: string): ReturnType<typeof openFileLogStore> =>
+    openFileLogStore(dir, { verifyInWorkerFromLeaves: workerFrom });
   let tmp: ReturnType<typeof tempDir>;
   let file: (name: string) => string;
   let sizes: Record<string, number>;
   beforeEach(async () => {
     tmp = tempDir();
     file = (name) => join(tmp.dir, name);
-    const store = await openFileLogStore(tmp.dir);
+    const store = await open(tmp.dir);
     for (const leaf of LEAVES) await store.append(leaf);
     await store.close();
     sizes = Object.fromEntries(
@@ -58,7 +63,7 @@ describe('opening a log after a crash or damage', () => {
   afterEach(() => tmp.remove());
 
   async function reopenExpectingAll(): Promise<void> {
-    const store = await openFileLogStore(tmp.dir);
+    const store = await open(tmp.dir);
     try {
       expect(store.size()).toBe(N);
       const root = await store.rootAt(N);
@@ -74,7 +79,7 @@ describe('opening a log after a crash or damage', () => {
   }
 
   async function expectRefusal(pattern: RegExp): Promise<void> {
-    const err = await openFileLogStore(tmp.dir).then(
+    const err = await open(tmp.dir).then(
       () => null,
       (e: unknown) => e,
     );
@@ -123,7 +128,7 @@ describe('opening a log after a crash or damage', () => {
     it('keeps the record and recomputes the hashes and offset', async () => {
       const extra = sampleLeaf(12345);
       appendFileSync(file('entries.log'), record(extra));
-      const store = await openFileLogStore(tmp.dir);
+      const store = await open(tmp.dir);
       try {
         expect(store.size()).toBe(N + 1);
         expect(toHex(await store.leaf(N))).toBe(toHex(extra));
@@ -134,7 +139,7 @@ describe('opening a log after a crash or damage', () => {
         await store.close();
       }
       // Reopening again verifies the rebuilt hashes against the entries.
-      const again = await openFileLogStore(tmp.dir);
+      const again = await open(tmp.dir);
       expect(again.size()).toBe(N + 1);
       await again.close();
     });
@@ -198,7 +203,7 @@ describe('opening a log after a crash or damage', () => {
 
   describe('when a file is damaged while the log is open', () => {
     it('refuses to serve a record that no longer matches its checksum', async () => {
-      const store = await openFileLogStore(tmp.dir);
+      const store = await open(tmp.dir);
       try {
         flipByte(file('entries.log'), recordStart(4) + HEADER);
         await expect(store.leaf(4)).rejects.toThrow(AuditCorruptionError);

@@ -52,6 +52,8 @@ import { recoverLog } from './recovery.js';
 import { storedHashIndex } from './tlog-layout.js';
 
 const DEFAULT_MAX_LEAF_BYTES = 1024 * 1024;
+/** Below this many leaves a worker thread costs more than the verification it would share. */
+const DEFAULT_WORKER_FROM_LEAVES = 50_000;
 
 /** Opens (creating if needed) the log in `dir`, verifying it and cutting a torn tail. */
 export async function openFileLogStore(
@@ -64,7 +66,10 @@ export async function openFileLogStore(
   }
   const files = openLogFiles(dir);
   try {
-    const state = recoverLog(files);
+    const state = await recoverLog(
+      files,
+      opts.verifyInWorkerFromLeaves ?? DEFAULT_WORKER_FROM_LEAVES,
+    );
     return new FileLogStore(files, new GroupCommitter(files, state), maxLeafBytes);
   } catch (err) {
     closeLogFiles(files);
