@@ -1,6 +1,6 @@
 import { readFile, stat } from 'node:fs/promises';
 import { ed25519PublicKeyProblem, fromHex, isHex } from '../crypto/index.js';
-import { hashFile } from '../supply/artifact-files.js';
+import { hashFile, listArtifactFiles } from '../supply/artifact-files.js';
 import { IN_TOTO_PAYLOAD_TYPE, keyIdOf, verifyEnvelope } from '../supply/dsse.js';
 import { statementSubjects } from '../supply/provenance-statement.js';
 
@@ -19,7 +19,8 @@ const USAGE =
 /**
  * `codex-gateway provenance verify`: checks the DSSE envelope's Ed25519 signature against
  * the given release public key (obtained out of band, never from the envelope), then
- * recomputes the SHA-256 of every subject under `--root` (default: current directory).
+ * recomputes the SHA-256 of every subject under `--root` (default: current directory)
+ * and fails on any artifact file (dist/, policy/, package files) that no subject names.
  * Exit codes: 0 verified, 1 verification failed, 2 usage error.
  */
 export async function provenanceCommand(args: string[], io: CommandIo): Promise<number> {
@@ -77,8 +78,21 @@ export async function provenanceCommand(args: string[], io: CommandIo): Promise<
       failures++;
     }
   }
+  // A file in dist/ that no subject vouches for is code that would ship unsigned.
+  const named = new Set(subjects.map((s) => s.path));
+  let onDisk: string[] = [];
+  try {
+    onDisk = await listArtifactFiles(opts.root);
+  } catch (err) {
+    io.err(`FAIL artifact  ${(err as Error).message}\n`);
+    failures++;
+  }
+  for (const path of onDisk.filter((p) => !named.has(p))) {
+    io.err(`FAIL unlisted  ${path}\n`);
+    failures++;
+  }
   if (failures > 0) {
-    io.err(`FAIL ${failures} of ${subjects.length} subjects do not match\n`);
+    io.err(`FAIL ${failures} problem(s) with ${subjects.length} subjects\n`);
     return 1;
   }
   io.out(`verified: signature and ${subjects.length} subject digests\n`);

@@ -18,11 +18,17 @@ export const ARTIFACT_FILES = ['package.json', 'package-lock.json'] as const;
  * special file: a link could make the manifest vouch for content outside the artifact.
  */
 export async function hashArtifact(root: string): Promise<ManifestEntry[]> {
+  const entries: ManifestEntry[] = [];
+  for (const path of await listArtifactFiles(root))
+    entries.push({ path, sha256: await hashFile(root, path) });
+  return entries;
+}
+
+/** The artifact's file paths under `root` (same rules as `hashArtifact`, no hashing). */
+export async function listArtifactFiles(root: string): Promise<string[]> {
   const paths: string[] = [...ARTIFACT_FILES];
   for (const dir of ARTIFACT_DIRECTORIES) paths.push(...(await listFiles(root, dir)));
-  const entries: ManifestEntry[] = [];
-  for (const path of paths) entries.push({ path, sha256: await hashFile(root, path) });
-  return entries;
+  return paths;
 }
 
 /** SHA-256 (hex) of one regular file under `root`; throws on a symlink or non-file. */

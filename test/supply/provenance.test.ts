@@ -99,6 +99,25 @@ describe('npm run provenance + codex-gateway provenance verify', () => {
     }
   });
 
+  it('fails when a file no subject names was added to dist/', async () => {
+    const extra = join(root, 'dist/extra.js');
+    await writeFile(extra, 'steal()\n');
+    try {
+      const r = await verify([
+        '--envelope',
+        envelopePath,
+        '--public-key',
+        publicKey,
+        '--root',
+        root,
+      ]);
+      expect(r.code).toBe(1);
+      expect(r.err).toMatch(/FAIL unlisted\s+dist\/extra\.js/);
+    } finally {
+      await rm(extra);
+    }
+  });
+
   it('fails with another public key', async () => {
     const other = toHex(generateEd25519KeyPair().publicKey);
     const r = await verify(['--envelope', envelopePath, '--public-key', other, '--root', root]);
