@@ -1,3 +1,6 @@
+import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { MerkleLogStore } from '../../src/audit/log-store.js';
 import {
@@ -124,6 +127,24 @@ describe('openFileLogStore', () => {
       expect(store.size()).toBe(0);
       await pending;
       expect(store.size()).toBe(1);
+    });
+  });
+
+  describe('single writer', () => {
+    it('refuses a second open of the same directory until the first is closed', async () => {
+      await expect(openFileLogStore(tmp.dir)).rejects.toThrow(/already open in process/);
+      await store.append(sampleLeaf(1));
+      await store.close();
+      store = await openFileLogStore(tmp.dir);
+      expect(store.size()).toBe(1);
+    });
+
+    it('takes over a lock left by a process that died', async () => {
+      await store.close();
+      const dead = spawnSync(process.execPath, ['-e', 'process.exit(0)']).pid as number;
+      writeFileSync(join(tmp.dir, 'writer.lock'), `${dead}\n`);
+      store = await openFileLogStore(tmp.dir);
+      expect(store.size()).toBe(0);
     });
   });
 

@@ -48,6 +48,7 @@ import {
 import { GroupCommitter } from './group-commit.js';
 import { type LogFiles, closeLogFiles, openLogFiles } from './log-files.js';
 import { OFFSET_BYTES, readOffset } from './batch-limits.js';
+import { lockLogDir } from './dir-lock.js';
 import { recoverLog } from './recovery.js';
 import { storedHashIndex } from './tlog-layout.js';
 
@@ -65,13 +66,16 @@ export async function openFileLogStore(
     throw new RangeError(`maxLeafBytes must be an integer in 0..${MAX_LEAF_BYTES_HARD}`);
   }
   const files = openLogFiles(dir);
+  let unlock: (() => void) | undefined;
   try {
+    unlock = lockLogDir(dir);
     const state = await recoverLog(
       files,
       opts.verifyInWorkerFromLeaves ?? DEFAULT_WORKER_FROM_LEAVES,
     );
-    return new FileLogStore(files, new GroupCommitter(files, state), maxLeafBytes);
+    return new FileLogStore(files, new GroupCommitter(files, state), maxLeafBytes, unlock);
   } catch (err) {
+    unlock?.();
     closeLogFiles(files);
     throw err;
   }
@@ -98,6 +102,7 @@ class FileLogStore implements MerkleLogStore {
     private readonly files: LogFiles,
     private readonly committer: GroupCommitter,
     private readonly maxLeafBytes: number,
+    private readonly unlock: () => void,
   ) {}
 
   append(leaf: Uint8Array): Promise<StoredLeaf> {
@@ -169,6 +174,7 @@ class FileLogStore implements MerkleLogStore {
     this.closed = true;
     await this.committer.drain();
     closeLogFiles(this.files);
+    this.unlock();
   }
 
   private checkSize(size: number): void {
