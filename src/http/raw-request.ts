@@ -39,10 +39,21 @@ async function readFromNode(req: IncomingMessage, limitBytes: number): Promise<R
   if (declaredTooLarge(req.headers['content-length'], limitBytes)) throw tooLarge();
   const chunks: Buffer[] = [];
   let total = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    total += chunk.length;
-    if (total > limitBytes) throw tooLarge();
-    chunks.push(chunk);
+  try {
+    for await (const chunk of req as AsyncIterable<Buffer>) {
+      total += chunk.length;
+      if (total > limitBytes) throw tooLarge();
+      chunks.push(chunk);
+    }
+  } catch (err) {
+    if (err instanceof GatewayError) throw err;
+    // The client closed or reset the connection mid-body (found by test/hostile): a
+    // client-side event, not a server fault, so it must not become a 500 and an
+    // error-level log line that any client could trigger at will.
+    throw new GatewayError('invalid_body', {
+      detail: 'request body was not received completely',
+      cause: err,
+    });
   }
   const headers = req.headers;
   return {
