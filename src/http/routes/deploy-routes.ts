@@ -4,7 +4,8 @@ import type { Clock } from '../../clock.js';
 import type { ClientRegistry } from '../../config/clients.js';
 import { randomId } from '../../crypto/index.js';
 import { GatewayError } from '../../errors.js';
-import { isJsonContentType } from '../../events/parse-event.js';
+import { guardStore } from '../guard-store.js';
+import { parseJsonBody } from '../json-body.js';
 import type { PolicyProvider } from '../../policy/active-policy.js';
 import {
   approvalAuditEntry,
@@ -13,7 +14,6 @@ import {
   countedApprovers,
   deployView,
   quorumAllowAuditEntry,
-  type ApprovalRequest,
   type PendingDeployStore,
 } from '../../quorum/index.js';
 import { authenticateApiKey, requireApiKey } from '../authenticate.js';
@@ -36,8 +36,6 @@ export const APPROVAL_BODY_LIMIT_BYTES = 4096;
 
 /** Deploy ids are server-issued lowercase hex; anything else cannot exist (404, no lookup). */
 const DEPLOY_ID = /^[0-9a-f]{32,128}$/;
-
-const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
 /**
  * `GET /v1/deploys/:id` and `POST /v1/deploys/:id/approvals` (PROTOCOL §5, §7).
@@ -76,7 +74,7 @@ async function approve(c: Context<GatewayEnv>, deps: DeployRoutesDeps): Promise<
   const raw = await readRawRequest(c, APPROVAL_BODY_LIMIT_BYTES);
   const client = authenticateApiKey(deps.clients, raw.header('x-api-key'), ['approvals:write']);
   c.set('client', client);
-  const request = parseApprovalBody(raw.header('content-type'), raw.body);
+  const request = parseJsonBody(approvalRequestSchema, raw.header('content-type'), raw.body);
 
   const id = c.req.param('id') ?? '';
   const deploy = DEPLOY_ID.test(id) ? await guardStore(() => deps.deploys.get(id)) : undefined;
@@ -128,35 +126,4 @@ async function approve(c: Context<GatewayEnv>, deps: DeployRoutesDeps): Promise<
       ? {}
       : { decision: { decision: 'allow', audit: decisionAudit } }),
   });
-}
-
-/** Strict UTF-8 JSON of the approval shape; 415 or 400 with a short, safe detail. */
-function parseApprovalBody(contentType: string | undefined, body: Uint8Array): ApprovalRequest {
-  if (!isJsonContentType(contentType))
-    throw new GatewayError('unsupported_media_type', {
-      detail: 'Content-Type must be application/json',
-    });
-  let json: unknown;
-  try {
-    json = JSON.parse(strictUtf8.decode(body));
-  } catch {
-    throw new GatewayError('invalid_body', { detail: 'body is not valid UTF-8 JSON' });
-  }
-  const parsed = approvalRequestSchema.safeParse(json);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const where = issue === undefined || issue.path.length === 0 ? 'body' : issue.path.join('.');
-    throw new GatewayError('invalid_body', { detail: `${where}: ${issue?.message ?? 'invalid'}` });
-  }
-  return parsed.data;
-}
-
-/** A store or log failure fails the request closed with 503. */
-async function guardStore<T>(op: () => Promise<T>): Promise<T> {
-  try {
-    return await op();
-  } catch (cause) {
-    if (cause instanceof GatewayError) throw cause;
-    throw new GatewayError('unavailable', { cause });
-  }
 }

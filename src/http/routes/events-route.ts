@@ -3,7 +3,9 @@ import type { AuditAppender, AuditReceipt } from '../../audit/audit-log.js';
 import { decisionEntry, type DecisionEntryInput } from '../../audit/entry.js';
 import { randomId, sha256Hex } from '../../crypto/index.js';
 import { GatewayError } from '../../errors.js';
-import { parseEvent } from '../../events/parse-event.js';
+import { eventSchema } from '../../events/event-schema.js';
+import { guardStore } from '../guard-store.js';
+import { parseJsonBody } from '../json-body.js';
 import type { PolicyProvider } from '../../policy/active-policy.js';
 import {
   openPendingDeploy,
@@ -42,7 +44,7 @@ export function eventsRoute(deps: EventsRouteDeps) {
       authenticateSignedRequest(deps, raw, 'events:write', (id) => policy?.ratePerMinute(id)),
     );
     c.set('client', auth.client);
-    const event = parseEvent(raw.header('content-type'), raw.body);
+    const event = parseJsonBody(eventSchema, raw.header('content-type'), raw.body);
 
     const nowMs = deps.nowMs();
     const base = {
@@ -138,12 +140,4 @@ async function appendAudit(
   record: DecisionEntryInput,
 ): Promise<AuditReceipt> {
   return guardStore(() => audit.append(decisionEntry(record)));
-}
-
-async function guardStore<T>(op: () => Promise<T>): Promise<T> {
-  try {
-    return await op();
-  } catch (cause) {
-    throw new GatewayError('unavailable', { cause });
-  }
 }

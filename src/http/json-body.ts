@@ -1,5 +1,5 @@
+import type { z } from 'zod';
 import { GatewayError } from '../errors.js';
-import { eventSchema, type GatewayEvent } from './event-schema.js';
 
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
 
@@ -16,10 +16,15 @@ export function isJsonContentType(value: string | undefined): boolean {
 }
 
 /**
- * PROTOCOL §2 check 7 for events: strict UTF-8, JSON, and the §3 shape.
- * Throws 415 `unsupported_media_type` or 400 `invalid_body` with a short, safe detail.
+ * PROTOCOL §2 check 7: the body is strict UTF-8 JSON of `schema`'s shape. Throws 415
+ * `unsupported_media_type` or 400 `invalid_body` with a short detail (a JSON path and the
+ * rule, never the offending value).
  */
-export function parseEvent(contentType: string | undefined, body: Uint8Array): GatewayEvent {
+export function parseJsonBody<S extends z.ZodType>(
+  schema: S,
+  contentType: string | undefined,
+  body: Uint8Array,
+): z.infer<S> {
   if (!isJsonContentType(contentType)) {
     throw new GatewayError('unsupported_media_type', {
       detail: 'Content-Type must be application/json',
@@ -37,7 +42,7 @@ export function parseEvent(contentType: string | undefined, body: Uint8Array): G
   } catch {
     throw new GatewayError('invalid_body', { detail: 'body is not valid JSON' });
   }
-  const parsed = eventSchema.safeParse(json);
+  const parsed = schema.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const where = issue === undefined || issue.path.length === 0 ? 'body' : issue.path.join('.');
