@@ -9,20 +9,27 @@
  *                  appending leaf n writes its leaf hash plus one hash per trailing 1 bit
  *                  of n; the hash of any perfect subtree is one positional read, so roots
  *                  and proofs read O(log n) hashes.
- * Memory holds only the size, the entries length and the compact range (≤ 64 hashes).
+ * - `writer.lock`  pid of the one process allowed to append (stale after a crash: taken over).
+ * Memory holds only the size, the entries length and the compact range (≤ 64 hashes),
+ * plus fixed read buffers while open() verifies.
  *
  * Group commit: appends queue while a batch is being written; a batch writes entries,
- * then offsets, then hashes (each complete before the next starts), fdatasyncs all three
- * in parallel, and only then advances the durable size and resolves its appends.
+ * then offsets, then hashes (each write complete before the next starts), fdatasyncs all
+ * three in parallel, and only then advances the durable size and resolves its appends.
  *
- * Crash recovery (recovery.ts): open() re-reads everything in one pass, recomputes every
- * leaf hash (checking each record) and every tree hash (checking hashes.bin) and checks
- * offsets.bin. Because of the write order, an offset or hash for leaf n proves record n
- * was completely written, so a damaged or missing record that the other files vouch for
- * means acknowledged data was altered: open() refuses (AuditCorruptionError). Only a bad
- * stretch at the end that nothing vouches for, no longer than one batch, is an interrupted
+ * Crash recovery (recovery.ts): open() re-reads everything in one streaming pass: it
+ * recomputes every leaf hash (checking each record's framing and checksum) and compares it
+ * with hashes.bin, checks every offset, and checks every interior hash of hashes.bin
+ * against the hashes below it (on a worker thread for big logs). Because of the write
+ * order, an offset or hash for leaf n proves record n was completely written, so a
+ * damaged or missing record that the other files vouch for means acknowledged data was
+ * altered: open() refuses with a one-line AuditCorruptionError, as it does for any stored
+ * hash or offset that disagrees with the entries. Only a bad stretch at the end of
+ * entries.log that nothing vouches for, no longer than one batch, is an interrupted
  * unacknowledged batch: it is cut, and missing offsets/hashes of intact records are
- * recomputed. A fsynced (acknowledged) entry is therefore never dropped.
+ * recomputed. So a fsynced (acknowledged) entry is never dropped silently. (The vouching
+ * argument assumes completed writes survive, as they do when the process is killed; after
+ * a power loss, unsynced pages may land out of order, and open() then fails closed.)
  */
 import { readSync } from 'node:fs';
 import {

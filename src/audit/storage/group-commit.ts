@@ -105,7 +105,8 @@ export class GroupCommitter {
       writeOffset(this.entriesEnd + at).copy(offsets, i * OFFSET_BYTES);
       let h = writeRecord(entries, at, p.leaf);
       at += recordSize(p.leaf.length);
-      results.push({ index: first + i, leafHash: h });
+      // A copy: the caller may modify what it gets; `h` also lives on in the compact range.
+      results.push({ index: first + i, leafHash: Uint8Array.from(h) });
       hashes.push(h);
       for (let t = trailingOnes(first + i); t > 0; t--) {
         h = nodeHash(stack.pop() as Uint8Array, h);
