@@ -7,7 +7,6 @@ import { fromHex, toHex } from '../../src/crypto/index.js';
 import { tempDir } from './fixtures/temp-log.js';
 
 const WRITER = fileURLToPath(new URL('./fixtures/crash-writer.ts', import.meta.url));
-const ROUNDS = 5;
 
 interface RoundResult {
   readonly acked: Map<number, string>;
@@ -15,11 +14,20 @@ interface RoundResult {
 }
 
 /** Runs the writer child until `killAfterMs` after its first acknowledgement, then SIGKILLs it. */
-function runAndKill(dir: string, tag: string, killAfterMs: number): Promise<RoundResult> {
+function runAndKill(
+  dir: string,
+  tag: string,
+  killAfterMs: number,
+  maxPad: number,
+): Promise<RoundResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', WRITER, dir, tag, '32'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', WRITER, dir, tag, '32', String(maxPad)],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     const acked = new Map<number, string>();
     let openedAt = -1;
     let rest = '';
@@ -53,11 +61,19 @@ describe('durability across SIGKILL (storage level)', () => {
 
   it('keeps every acknowledged leaf and stays consistent with every earlier root', async () => {
     const roots: { size: number; root: Uint8Array }[] = [];
-    // Fixed kill delays (ms after the first acknowledgement), mixing early and late kills.
-    const delays = [30, 200, 5, 300, 100];
+    // Fixed kill delays (ms after the first acknowledgement), mixing early and late kills,
+    // and leaf sizes: small leaves (many small batches) and up to 200 KB (multi-MiB batches).
+    const rounds = [
+      { delay: 30, pad: 97 },
+      { delay: 200, pad: 97 },
+      { delay: 5, pad: 200_000 },
+      { delay: 300, pad: 97 },
+      { delay: 100, pad: 200_000 },
+    ];
     let totalAcked = 0;
-    for (let round = 0; round < ROUNDS; round++) {
-      const { acked, openedAt } = await runAndKill(tmp.dir, `r${round}`, delays[round] as number);
+    for (let round = 0; round < rounds.length; round++) {
+      const { delay, pad } = rounds[round] as { delay: number; pad: number };
+      const { acked, openedAt } = await runAndKill(tmp.dir, `r${round}`, delay, pad);
       expect(openedAt).toBe(roots.at(-1)?.size ?? 0);
       expect(acked.size).toBeGreaterThan(0);
       totalAcked += acked.size;
@@ -81,6 +97,6 @@ describe('durability across SIGKILL (storage level)', () => {
         await store.close();
       }
     }
-    expect(totalAcked).toBeGreaterThan(ROUNDS);
+    expect(totalAcked).toBeGreaterThan(rounds.length);
   }, 60_000);
 });
