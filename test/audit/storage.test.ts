@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { MerkleLogStore } from '../../src/audit/log-store.js';
@@ -127,6 +127,22 @@ describe('openFileLogStore', () => {
       expect(store.size()).toBe(0);
       await pending;
       expect(store.size()).toBe(1);
+    });
+  });
+
+  describe('when a write fails (entries.log is /dev/full)', () => {
+    it('rejects the batch, keeps the durable size, and fails closed afterwards', async () => {
+      const dir = join(tmp.dir, 'full');
+      mkdirSync(dir);
+      symlinkSync('/dev/full', join(dir, 'entries.log'));
+      const full = await openFileLogStore(dir);
+      try {
+        await expect(full.append(sampleLeaf(1))).rejects.toThrow(/write failed/);
+        expect(full.size()).toBe(0);
+        await expect(full.append(sampleLeaf(2))).rejects.toThrow(/reopen/);
+      } finally {
+        await full.close();
+      }
     });
   });
 

@@ -1,3 +1,4 @@
+import { ftruncateSync } from 'node:fs';
 import type { StoredLeaf } from '../log-store.js';
 import { HASH_BYTES, EMPTY_ROOT, nodeHash } from '../merkle.js';
 import { MAX_BATCH_BYTES, MAX_BATCH_LEAVES, OFFSET_BYTES, writeOffset } from './batch-limits.js';
@@ -114,14 +115,27 @@ export class GroupCommitter {
       }
       stack.push(h);
     });
-    writeFully(this.files.entries, entries, this.entriesEnd);
-    writeFully(this.files.offsets, offsets, first * OFFSET_BYTES);
-    writeFully(this.files.hashes, Buffer.concat(hashes), storedHashCount(first) * HASH_BYTES);
-    await Promise.all([
-      datasync(this.files.entries),
-      datasync(this.files.offsets),
-      datasync(this.files.hashes),
-    ]);
+    try {
+      writeFully(this.files.entries, entries, this.entriesEnd);
+      writeFully(this.files.offsets, offsets, first * OFFSET_BYTES);
+      writeFully(this.files.hashes, Buffer.concat(hashes), storedHashCount(first) * HASH_BYTES);
+      await Promise.all([
+        datasync(this.files.entries),
+        datasync(this.files.offsets),
+        datasync(this.files.hashes),
+      ]);
+    } catch (err) {
+      // These appends are reported as failed, so try not to leave them for the next open()
+      // to find complete and keep. Best effort: the files may be unwritable right now.
+      try {
+        ftruncateSync(this.files.entries, this.entriesEnd);
+        ftruncateSync(this.files.offsets, first * OFFSET_BYTES);
+        ftruncateSync(this.files.hashes, storedHashCount(first) * HASH_BYTES);
+      } catch {
+        // open() re-verifies whatever is left.
+      }
+      throw err;
+    }
     this.size = first + batch.length;
     this.entriesEnd += entryBytes;
     this.stack = stack;
