@@ -34,11 +34,14 @@ const storeUrl = pathToFileURL(storeJs).href;
 if (process.argv[2] === '--open') {
   const { openFileLogStore } = await import(storeUrl);
   const rssBefore = process.memoryUsage().rss;
+  const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   const store = await openFileLogStore(process.argv[3]);
   const ms = performance.now() - t0;
+  const cpu = process.cpuUsage(cpu0);
+  const cpuMs = (cpu.user + cpu.system) / 1000; // both threads: main + tree-check worker
   const rss = process.memoryUsage().rss;
-  console.log(JSON.stringify({ ms, rss, rssBefore, size: store.size() }));
+  console.log(JSON.stringify({ ms, cpuMs, rss, rssBefore, size: store.size() }));
   await store.close();
   process.exit(0);
 }
@@ -122,10 +125,12 @@ try {
     opens.push(JSON.parse(child.stdout.trim().split('\n').at(-1)));
   }
   const openMs = median(opens.map((o) => o.ms));
+  const openCpuMs = median(opens.map((o) => o.cpuMs));
   const openRssMB = median(opens.map((o) => o.rss)) / 2 ** 20;
   const baseRssMB = median(opens.map((o) => o.rssBefore)) / 2 ** 20;
   console.log(
-    `open of ${opens[0].size} leaves: ${openMs.toFixed(0)} ms (runs ${opens.map((o) => o.ms.toFixed(0)).join('/')}), ` +
+    `open of ${opens[0].size} leaves: ${openMs.toFixed(0)} ms wall, ${openCpuMs.toFixed(0)} ms CPU ` +
+      `(runs ${opens.map((o) => o.ms.toFixed(0)).join('/')}), ` +
       `RSS ${openRssMB.toFixed(0)} MiB after open (${baseRssMB.toFixed(0)} MiB before)`,
   );
 
@@ -170,6 +175,7 @@ try {
       leaves: size,
       buildSeconds: Number(buildS.toFixed(1)),
       openMs: Math.round(openMs),
+      openCpuMs: Math.round(openCpuMs),
       openRssMiB: Math.round(openRssMB),
       rssBeforeOpenMiB: Math.round(baseRssMB),
       inclusionProofMedianUs: Number(inclusionUs.toFixed(1)),

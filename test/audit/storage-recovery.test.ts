@@ -182,6 +182,12 @@ describe.each([
       await expectRefusal(/hashes\.bin hash #2/);
     });
 
+    it('refuses a flipped byte in a level-2 node hash in hashes.bin', async () => {
+      // Hash #6 is the node over leaves 0..3 (leaf 3 completed two subtrees).
+      flipByte(file('hashes.bin'), 6 * 32);
+      await expectRefusal(/hashes\.bin hash #6/);
+    });
+
     it('refuses a flipped byte in offsets.bin', async () => {
       flipByte(file('offsets.bin'), 8 * 25);
       await expectRefusal(/offsets\.bin entry 25/);

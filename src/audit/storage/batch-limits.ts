@@ -14,9 +14,9 @@ export const MAX_TORN_TAIL_BYTES = MAX_BATCH_BYTES + RECORD_HEADER_BYTES + MAX_L
 export const OFFSET_BYTES = 8;
 
 /** Decodes an offsets-file slot; NaN when the top bytes are not zero (never written by us). */
-export function readOffset(slot: Buffer): number {
-  if (slot.readUInt16LE(6) !== 0) return Number.NaN;
-  return slot.readUIntLE(0, 6);
+export function readOffset(slot: Buffer, at = 0): number {
+  if (slot.readUInt16LE(at + 6) !== 0) return Number.NaN;
+  return slot.readUIntLE(at, 6);
 }
 
 /** Encodes one offsets-file slot. */

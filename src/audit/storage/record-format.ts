@@ -41,3 +41,13 @@ export function leafHashOfRecord(record: Uint8Array): Uint8Array {
 export function storedLeafHash(record: Uint8Array): Uint8Array {
   return record.subarray(4, 4 + HASH_BYTES);
 }
+
+/** Leaf hash of the record of `len` leaf bytes at `at` in `buf` (no copy, no view object kept). */
+export function leafHashAt(buf: Buffer, at: number, len: number): Uint8Array {
+  return sha256(buf.subarray(at + RECORD_HEADER_BYTES - 1, at + RECORD_HEADER_BYTES + len));
+}
+
+/** True when the record at `at` in `buf` stores `hash` as its checksum. */
+export function storedLeafHashIs(buf: Buffer, at: number, hash: Uint8Array): boolean {
+  return buf.compare(hash, 0, HASH_BYTES, at + 4, at + 4 + HASH_BYTES) === 0;
+}

@@ -7,8 +7,8 @@ import { type LogFiles, FILE_NAMES } from './log-files.js';
 import {
   MAX_LEAF_BYTES_HARD,
   RECORD_HEADER_BYTES,
-  leafHashOfRecord,
-  storedLeafHash,
+  leafHashAt,
+  storedLeafHashIs,
 } from './record-format.js';
 import { SequentialReader } from './sequential-reader.js';
 import { storedHashCount, trailingOnes } from './tlog-layout.js';
@@ -30,7 +30,6 @@ export interface RecoveredLog {
   readonly stack: Uint8Array[];
 }
 
-const equal = (a: Uint8Array, b: Uint8Array): boolean => Buffer.compare(a, b) === 0;
 const corrupt = (msg: string): AuditCorruptionError =>
   new AuditCorruptionError(`audit log corrupt: ${msg}`);
 
@@ -80,7 +79,8 @@ export async function recoverLog(files: LogFiles, workerFromLeaves: number): Pro
     // A computed hash is compared with the stored one when there is one, else queued.
     const checkHash = (h: Uint8Array): void => {
       if (hashPos < storedHashes) {
-        if (!equal(hashes.view(hashPos * HASH_BYTES, HASH_BYTES) as Buffer, h)) {
+        const at = hashes.locate(hashPos * HASH_BYTES, HASH_BYTES);
+        if (hashes.buffer.compare(h, 0, HASH_BYTES, at, at + HASH_BYTES) !== 0) {
           throw corrupt(
             `${FILE_NAMES.hashes} hash #${hashPos} (leaf ${count}) does not match ${FILE_NAMES.entries}`,
           );
@@ -92,20 +92,21 @@ export async function recoverLog(files: LogFiles, workerFromLeaves: number): Pro
     };
 
     while (pos < entriesSize) {
-      const head = entries.view(pos, RECORD_HEADER_BYTES);
-      const len = head === null ? -1 : head.readUInt32LE(0);
+      let at = entries.locate(pos, RECORD_HEADER_BYTES);
+      const len = at < 0 ? -1 : entries.buffer.readUInt32LE(at);
       if (len < 0 || len > MAX_LEAF_BYTES_HARD || pos + RECORD_HEADER_BYTES + len > entriesSize) {
         stopped = 'incomplete';
         break;
       }
-      const record = entries.view(pos, RECORD_HEADER_BYTES + len) as Buffer;
-      let h = leafHashOfRecord(record);
-      if (!equal(h, storedLeafHash(record))) {
+      at = entries.locate(pos, RECORD_HEADER_BYTES + len);
+      let h = leafHashAt(entries.buffer, at, len);
+      if (!storedLeafHashIs(entries.buffer, at, h)) {
         stopped = 'checksum';
         break;
       }
       if (count < storedOffsets) {
-        if (readOffset(offsets.view(count * OFFSET_BYTES, OFFSET_BYTES) as Buffer) !== pos) {
+        const slot = offsets.locate(count * OFFSET_BYTES, OFFSET_BYTES);
+        if (readOffset(offsets.buffer, slot) !== pos) {
           throw corrupt(
             `${FILE_NAMES.offsets} entry ${count} does not match ${FILE_NAMES.entries}`,
           );

@@ -17,15 +17,26 @@ export class SequentialReader {
     this.buf = Buffer.allocUnsafe(chunkBytes);
   }
 
+  /** The current chunk; positions from `locate` index into it. */
+  get buffer(): Buffer {
+    return this.buf;
+  }
+
   /**
-   * The bytes [pos, pos + len) of the file, or null when the file ends before that.
-   * The view is only valid until the next call.
+   * Makes [pos, pos + len) of the file available in `buffer` and returns where it starts
+   * there, or -1 when the file ends before that. Valid until the next call. Avoids a
+   * view object per read: open() does several reads per leaf, a million leaves long.
    */
-  view(pos: number, len: number): Buffer | null {
-    if (pos + len > this.fileSize) return null;
+  locate(pos: number, len: number): number {
+    if (pos + len > this.fileSize) return -1;
     if (pos < this.start || pos + len > this.start + this.filled) this.refill(pos, len);
-    const at = pos - this.start;
-    return this.buf.subarray(at, at + len);
+    return pos - this.start;
+  }
+
+  /** The bytes [pos, pos + len) as a view, or null when the file ends before that. */
+  view(pos: number, len: number): Buffer | null {
+    const at = this.locate(pos, len);
+    return at < 0 ? null : this.buf.subarray(at, at + len);
   }
 
   private refill(pos: number, len: number): void {

@@ -11,8 +11,6 @@ export interface TreeCheckResult {
   readonly leaf: number;
 }
 
-const equal = (a: Uint8Array, b: Uint8Array): boolean => Buffer.compare(a, b) === 0;
-
 /** merkle.nodeHash through one reused 65-byte buffer: open() computes about n of these. */
 export function nodeHashInto(scratch: Uint8Array, left: Uint8Array, right: Uint8Array): Uint8Array {
   scratch[0] = 1;
@@ -33,16 +31,25 @@ export function checkInteriorHashes(fd: number, fileSize: number, leaves: number
   const stack: Uint8Array[] = [];
   let pos = 0;
   for (let i = 0; i < leaves; i++) {
-    // A view into the reader's buffer: consumed (copied into scratch or the stack) before
-    // the next read can overwrite it.
-    let h: Uint8Array = reader.view(pos * HASH_BYTES, HASH_BYTES) as Buffer;
-    pos += 1;
     const t = trailingOnes(i);
-    if (t === 0) h = Buffer.from(h);
+    let at = reader.locate(pos * HASH_BYTES, HASH_BYTES);
+    pos += 1;
+    if (t === 0) {
+      stack.push(Buffer.from(reader.buffer.subarray(at, at + HASH_BYTES)));
+      continue;
+    }
+    // First node above the leaf: its right child is the stored leaf hash, copied straight
+    // from the read buffer into the scratch input.
+    scratch[0] = 1;
+    scratch.set(stack.pop() as Uint8Array, 1);
+    reader.buffer.copy(scratch, 1 + HASH_BYTES, at, at + HASH_BYTES);
+    let h = sha256(scratch);
     for (let k = 0; k < t; k++) {
-      h = nodeHashInto(scratch, stack.pop() as Uint8Array, h);
-      if (!equal(reader.view(pos * HASH_BYTES, HASH_BYTES) as Buffer, h))
+      if (k > 0) h = nodeHashInto(scratch, stack.pop() as Uint8Array, h);
+      at = reader.locate(pos * HASH_BYTES, HASH_BYTES);
+      if (reader.buffer.compare(h, 0, HASH_BYTES, at, at + HASH_BYTES) !== 0) {
         return { badHash: pos, leaf: i };
+      }
       pos += 1;
     }
     stack.push(h);
