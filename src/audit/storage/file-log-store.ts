@@ -93,10 +93,11 @@ function readExactly(fd: number, length: number, position: number): Buffer {
   let got = 0;
   while (got < length) {
     const n = readSync(fd, buf, got, length - got, position + got);
-    if (n === 0)
+    if (n === 0) {
       throw new AuditCorruptionError(
         'audit log corrupt: a stored file is shorter than its index says',
       );
+    }
     got += n;
   }
   return buf;
@@ -114,8 +115,9 @@ class FileLogStore implements MerkleLogStore {
 
   append(leaf: Uint8Array): Promise<StoredLeaf> {
     if (this.closed) return Promise.reject(new Error('audit log store is closed'));
-    if (!(leaf instanceof Uint8Array))
+    if (!(leaf instanceof Uint8Array)) {
       return Promise.reject(new TypeError('leaf must be a Uint8Array'));
+    }
     if (leaf.length > this.maxLeafBytes) {
       return Promise.reject(new RangeError(`leaf is larger than ${this.maxLeafBytes} bytes`));
     }
@@ -145,10 +147,12 @@ class FileLogStore implements MerkleLogStore {
       index + 1 < this.committer.size
         ? readOffset(readExactly(this.files.offsets, OFFSET_BYTES, (index + 1) * OFFSET_BYTES))
         : this.committer.entriesEnd;
-    if (!(end - start >= RECORD_HEADER_BYTES)) {
+    // Offsets were verified at open, but bound the read anyway in case the file changed since.
+    const length = end - start;
+    if (!(length >= RECORD_HEADER_BYTES && length <= RECORD_HEADER_BYTES + MAX_LEAF_BYTES_HARD)) {
       throw new AuditCorruptionError(`audit log corrupt: bad offsets around leaf ${index}`);
     }
-    const record = readExactly(this.files.entries, end - start, start);
+    const record = readExactly(this.files.entries, length, start);
     const body = record.subarray(RECORD_HEADER_BYTES);
     // Files can be damaged after open; never serve bytes that no longer match their hash.
     const intact =
@@ -193,8 +197,9 @@ class FileLogStore implements MerkleLogStore {
 
   private checkIndex(index: number, size: number): void {
     if (this.closed) throw new Error('audit log store is closed');
-    if (!isTreeSize(index) || index >= size)
+    if (!isTreeSize(index) || index >= size) {
       throw new RangeError(`index must be in 0..${size - 1}`);
+    }
   }
 
   private readHash(level: number, index: number): Uint8Array {
