@@ -22,7 +22,16 @@ const SEED =
       : Math.floor(Math.random() * 2 ** 31);
 const CASES = Number(process.env.HOSTILE_CASES ?? 10_000);
 const CONCURRENCY = 16;
+/** Generous: other test files share these 2 cores, and a busy machine can stall a few seconds. */
+const ANSWER_DEADLINE_MS = 15_000;
 const MiB = 1024 * 1024;
+/** Problem codes that are only given after PROTOCOL §2 check 6 claimed the nonce. */
+const AFTER_CHECK_6 = new Set([
+  'invalid_body',
+  'unsupported_media_type',
+  'policy_denied',
+  'replayed_nonce',
+]);
 
 interface Failure {
   readonly index: number;
@@ -90,21 +99,28 @@ describe('hostile input through the real server socket', () => {
     const failures: Failure[] = [];
     const tally = new Map<string, number>();
     let decisions = 0;
+    let uncertain = 0; // validly signed requests whose answer we gave up waiting for
     let next = 0;
     const judge = (index: number, c: HostileCase, o: RawOutcome, problem: string | false): void => {
       if (problem === false) return;
       failures.push({ index, problem, kind: describeCase(c), outcome: o });
       if (failures.length <= 3)
-        console.log(`hostile: case ${index} ${problem}: ${JSON.stringify(c).slice(0, 700)}`);
+        console.log(
+          `hostile: case ${index} ${problem}: ${JSON.stringify(c).slice(0, 700)} outcome ${JSON.stringify(o)}`,
+        );
     };
     const worker = async (): Promise<void> => {
       for (let i = next++; i < cases.length; i = next++) {
         const c = cases[i]!;
         const r = render(c, gw.client);
-        const o = await rawExchange(gw.port, r.pieces, r.mayHang ? 500 : 5000);
+        const o = await rawExchange(gw.port, r.pieces, r.mayHang ? 500 : ANSWER_DEADLINE_MS);
         const key = `${c.type}:${o.status ?? (o.timedOut ? 'timeout' : 'closed')}`;
         tally.set(key, (tally.get(key) ?? 0) + 1);
         const status = o.status ?? 0;
+        // Slow senders are judged on safety (no 5xx, no unsigned accept), not on latency:
+        // on a loaded 2-core machine a trickled request can miss any client deadline.
+        const slow = 'slow' in c && c.slow !== undefined;
+        if (r.validlySigned && o.timedOut) uncertain++;
         // 2xx on a read route (GET/HEAD) is not a decision; only POST answers are.
         const isDecision =
           ((status === 200 || status === 202) && !r.readOnly) ||
@@ -129,21 +145,39 @@ describe('hostile input through the real server socket', () => {
             !r.validlySigned &&
             'a decision (audited) for a request without a valid signature',
         );
-        judge(i, c, o, o.timedOut && !r.mayHang && 'no answer within 5 s');
+        judge(
+          i,
+          c,
+          o,
+          o.timedOut && !r.mayHang && !slow && `no answer within ${ANSWER_DEADLINE_MS} ms`,
+        );
         if (r.replay) {
-          const again = await rawExchange(gw.port, r.pieces, 5000);
+          const again = await rawExchange(gw.port, r.pieces, ANSWER_DEADLINE_MS);
           const s2 = again.status ?? 0;
           judge(i, c, again, s2 >= 500 && `replay answered ${s2}`);
           judge(
             i,
             c,
             again,
-            status >= 200 && status < 300 && s2 !== 409 && `replay answered ${s2}, not 409`,
+            status >= 200 &&
+              status < 300 &&
+              s2 !== 409 &&
+              !(slow && again.timedOut) &&
+              `replay answered ${s2}, not 409`,
           );
-          // Once the first copy got past the nonce check (any answer after check 6),
-          // the second must never be accepted.
-          const passedCheck6 = o.status !== undefined && ![401, 413, 429].includes(status);
-          judge(i, c, again, passedCheck6 && s2 >= 200 && s2 < 300 && 'replay accepted');
+          // Once the first copy got past the nonce check (an answer only given after
+          // check 6), the second must never be accepted. A bare 400 from Node's parser
+          // never reached the app, so the nonce is rightly still unused.
+          const passedCheck6 = (status >= 200 && status < 300) || AFTER_CHECK_6.has(o.code ?? '');
+          judge(
+            i,
+            c,
+            again,
+            passedCheck6 &&
+              s2 >= 200 &&
+              s2 < 300 &&
+              `replay accepted after a first answer ${status} (${o.code ?? ''})`,
+          );
         }
       }
     };
@@ -155,7 +189,9 @@ describe('hostile input through the real server socket', () => {
     expect((await fetch(`${gw.url}/healthz`)).status).toBe(200);
 
     // Only requests with a valid signature became decisions, and each is in the log.
-    expect(await auditSize(gw)).toBe(sizeBefore + decisions);
+    const grown = (await auditSize(gw)) - sizeBefore;
+    expect(grown).toBeGreaterThanOrEqual(decisions);
+    expect(grown).toBeLessThanOrEqual(decisions + uncertain);
 
     // No 5xx anywhere, including answers the client never read (aborted uploads).
     const metrics = await (await gw.get('/metrics')).text();
