@@ -55,6 +55,19 @@ export function renderMarkdown(results) {
     lines.push('Load phase did not complete (see the run output).', '');
   }
   if (results.redisSkipped) lines.push('Redis mode skipped: Redis was not reachable.', '');
+  if (results.stages !== undefined) {
+    lines.push(
+      'Where a gateway request spends its time (mean over every request of the run, from `gateway_stage_duration_seconds`):',
+      '',
+      '| mode | verify (checks 1–6) µs | policy µs | audit append (durable) µs |',
+      '|---|---:|---:|---:|',
+    );
+    for (const [mode, st] of Object.entries(results.stages))
+      lines.push(
+        `| ${mode} | ${st.verify?.meanMicros} | ${st.policy?.meanMicros} | ${st.audit_append?.meanMicros} |`,
+      );
+    lines.push('');
+  }
   lines.push('## Micro benchmarks', '');
   for (const [name, value] of Object.entries(results.micro ?? {})) {
     const leaves = numericLeaves(value).filter(([k]) => k !== 'bench');

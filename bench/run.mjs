@@ -178,6 +178,22 @@ async function deleteRedisPrefix(prefix) {
   return deleted;
 }
 
+/** Mean seconds per stage over the whole run, from the gateway's own histograms. */
+async function stageMeans(url) {
+  const text = await (
+    await fetch(`${url}/metrics`, { headers: { 'x-api-key': client.apiKey } })
+  ).text();
+  const value = (name, stage) =>
+    Number(new RegExp(`^${name}\\{stage="${stage}"\\} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
+  return Object.fromEntries(
+    ['verify', 'policy', 'audit_append'].map((stage) => {
+      const count = value('gateway_stage_duration_seconds_count', stage);
+      const sum = value('gateway_stage_duration_seconds_sum', stage);
+      return [stage, { count, meanMicros: Math.round((sum / count) * 1e6) }];
+    }),
+  );
+}
+
 /** Runs each bench/micro script (except none) and collects its last JSON line. */
 async function runMicro() {
   const dir = path.join(here, 'micro');
@@ -321,6 +337,9 @@ try {
     }
   }
   results.load = load;
+  results.stages = {};
+  for (const s of servers.filter((x) => x.name !== 'echo'))
+    results.stages[s.name] = await stageMeans(s.url);
 } catch (err) {
   log(`load phase failed: ${err instanceof Error ? err.stack : err}`);
   exitCode = 1;
