@@ -76,6 +76,8 @@ describe('GET /metrics on a real gateway process', () => {
     // Memory mode: 7 admitted nonces... minus the replay, which was refused: 6 remembered.
     expect(sample(text, 'gateway_nonce_store_size')).toBe(6);
     expect(sample(text, 'gateway_nonce_store_high_water_timestamp_seconds')).toBe(-1);
+    // The log holds the policy activation at start plus the 6 decisions; nothing else.
+    expect(sample(text, 'gateway_audit_tree_size')).toBe(7);
     expect(text).toMatch(/^gateway_policy_info\{revision="sha256:[0-9a-f]{64}"\} 1$/m);
     expect(sample(text, 'gateway_policy_last_reload_failed')).toBe(0);
     expect(sample(text, 'process_resident_memory_bytes')).toBeGreaterThan(0);
