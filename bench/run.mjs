@@ -189,7 +189,27 @@ async function stageMeans(url) {
     ['verify', 'policy', 'audit_append'].map((stage) => {
       const count = value('gateway_stage_duration_seconds_count', stage);
       const sum = value('gateway_stage_duration_seconds_sum', stage);
-      return [stage, { count, meanMicros: Math.round((sum / count) * 1e6) }];
+      // p99 as Prometheus' histogram_quantile would give it: the upper bound of the
+      // bucket that holds the 99th percentile (an upper estimate).
+      const buckets = [
+        ...text.matchAll(
+          new RegExp(
+            `^gateway_stage_duration_seconds_bucket\\{le="([^"]+)",stage="${stage}"\\} (\\S+)$`,
+            'gm',
+          ),
+        ),
+      ]
+        .map((m) => [Number(m[1]), Number(m[2])])
+        .sort((a, b) => a[0] - b[0]);
+      const p99 = buckets.find(([, n]) => n >= 0.99 * count)?.[0];
+      return [
+        stage,
+        {
+          count,
+          meanMicros: Math.round((sum / count) * 1e6),
+          p99BucketMicros: p99 === undefined ? null : Math.round(p99 * 1e6),
+        },
+      ];
     }),
   );
 }

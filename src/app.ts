@@ -16,7 +16,7 @@ import { healthRoutes, type ReadinessCheck } from './http/routes/health-routes.j
 import { policyRoute } from './http/routes/policy-route.js';
 import { metricsRoute } from './http/routes/metrics-route.js';
 import { openApiRoute } from './http/routes/openapi-route.js';
-import { instrumentAudit } from './metrics/instrument-audit.js';
+import { instrumentAudit, instrumentAuditReader } from './metrics/instrument-audit.js';
 import { noopMetrics, type MetricsEndpoint } from './metrics/metrics-port.js';
 import { buildOpenApiDocument } from './openapi/build-document.js';
 import type { PolicyProvider } from './policy/active-policy.js';
@@ -64,7 +64,7 @@ export function createApp(deps: AppDeps): Hono<GatewayEnv> {
   app.get('/v1/policy', requireApiKey(deps.clients, 'audit:read'), policyRoute(deps.policy));
   if (deps.auditReader !== undefined) {
     app.use('/v1/audit/*', requireApiKey(deps.clients, 'audit:read'));
-    app.route('/', auditRoutes(deps.auditReader));
+    app.route('/', auditRoutes(instrumentAuditReader(deps.auditReader, metrics, nowMs)));
   }
 
   app.notFound((c) => {

@@ -6,8 +6,6 @@ import type { AuditLogState, GaugeSources, PolicyState } from './gauge-sources.j
 /** What the audit log may offer for gauges; read by duck typing so any adapter fits. */
 interface AuditGaugeView {
   size?: () => number;
-  /** Unix ms of the last signed checkpoint, when the adapter tracks it. */
-  lastCheckpointMs?: () => number | undefined;
 }
 
 export interface GatewayGaugeInputs {
@@ -49,10 +47,7 @@ export function gatewayGaugeSources(inputs: GatewayGaugeInputs): GaugeSources {
       }),
     }),
     ...(typeof audit.size === 'function' && {
-      auditLog: (): AuditLogState => {
-        const last = audit.lastCheckpointMs?.();
-        return { size: audit.size!(), ...(last !== undefined && { lastCheckpointMs: last }) };
-      },
+      auditLog: (): AuditLogState => ({ size: audit.size!() }),
     }),
     ...(inputs.redisUp !== undefined && { redisUp: inputs.redisUp }),
   };

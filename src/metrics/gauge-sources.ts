@@ -18,11 +18,9 @@ export interface NonceStoreState {
   readonly highWaterTimestamp?: number;
 }
 
-/** The audit Merkle log. */
+/** The audit Merkle log. (The last checkpoint time is recorded by `Metrics.checkpoint`.) */
 export interface AuditLogState {
   readonly size: number;
-  /** Unix milliseconds of the last signed checkpoint, if any. */
-  readonly lastCheckpointMs?: number;
 }
 
 /** The active policy and the reloader's record. */

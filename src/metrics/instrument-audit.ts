@@ -34,6 +34,32 @@ export function instrumentAudit<T extends AuditAppender>(audit: T, metrics: Metr
   });
 }
 
+/**
+ * Wraps the audit read side so that each checkpoint it serves is recorded (the signer
+ * signs the current tree on demand, so a served checkpoint is the latest one). Every other
+ * member is forwarded untouched.
+ */
+export function instrumentAuditReader<T extends { checkpoint(): Promise<string> }>(
+  reader: T,
+  metrics: Metrics,
+  nowMs: () => number,
+): T {
+  const checkpoint = async (): Promise<string> => {
+    const note = await reader.checkpoint();
+    metrics.checkpoint(nowMs());
+    return note;
+  };
+  return new Proxy(reader, {
+    get(target, prop) {
+      if (prop === 'checkpoint') return checkpoint;
+      const value: unknown = Reflect.get(target, prop, target);
+      return typeof value === 'function'
+        ? (value as (...a: unknown[]) => unknown).bind(target)
+        : value;
+    },
+  });
+}
+
 function countDecision(metrics: Metrics, entry: AuditEntry): void {
   if (entry.type !== 'decision') return;
   const outcome = entry.decision;

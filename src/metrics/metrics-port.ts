@@ -22,6 +22,8 @@ export interface Metrics {
   decision(outcome: DecisionOutcome, reasons: readonly string[]): void;
   /** Duration of one stage, in seconds. */
   stage(stage: Stage, seconds: number): void;
+  /** An audit checkpoint covering the current tree was signed and served at `atMs` (unix ms). */
+  checkpoint(atMs: number): void;
 }
 
 /** Records nothing: for tests and tools that build an app without an operator watching. */
@@ -30,6 +32,7 @@ export const noopMetrics: Metrics = {
   refusal: () => {},
   decision: () => {},
   stage: () => {},
+  checkpoint: () => {},
 };
 
 /** Runs `fn` and records its duration under `stage`, whether it returns or throws. */

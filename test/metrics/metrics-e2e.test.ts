@@ -93,6 +93,14 @@ describe('GET /metrics on a real gateway process', () => {
     expect(text).not.toContain('/nope');
   });
 
+  it('records the time of the last checkpoint served', async () => {
+    const before = Date.now() / 1000;
+    expect((await gw.get('/v1/audit/checkpoint')).status).toBe(200);
+    const at = sample(await scrape(), 'gateway_audit_last_checkpoint_timestamp_seconds');
+    expect(at).toBeGreaterThanOrEqual(Math.floor(before));
+    expect(at).toBeLessThanOrEqual(Date.now() / 1000 + 1);
+  });
+
   it('accepts the API key as Authorization: Bearer (Prometheus authorization setting)', async () => {
     const res = await fetch(`${gw.url}/metrics`, {
       headers: { authorization: `Bearer ${gw.client.apiKey}` },

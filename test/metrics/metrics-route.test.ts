@@ -79,11 +79,12 @@ describe('createPrometheusMetrics', () => {
     let size = 5;
     const p = createPrometheusMetrics({
       nonceStore: () => ({ size, capacity: 10, highWaterTimestamp: 1_700_000_000 }),
-      auditLog: () => ({ size: 42, lastCheckpointMs: 1_700_000_000_500 }),
+      auditLog: () => ({ size: 42 }),
       policy: () => ({ revision: 'sha256:ab', lastReloadFailed: true, reloadFailures: 3 }),
       redisUp: () => Promise.reject(new Error('down')),
     });
     size = 7;
+    p.metrics.checkpoint(1_700_000_000_500);
     const text = (await p.render()).body;
     expect(sample(text, 'gateway_nonce_store_size')).toBe(7);
     expect(sample(text, 'gateway_nonce_store_capacity')).toBe(10);
