@@ -8,7 +8,7 @@ import {
   MAX_LEAF_BYTES_HARD,
   RECORD_HEADER_BYTES,
   leafHashAt,
-  storedLeafHashIs,
+  recordChecksumOk,
 } from './record-format.js';
 import { SequentialReader } from './sequential-reader.js';
 import { storedHashCount, trailingOnes } from './tlog-layout.js';
@@ -76,15 +76,15 @@ export async function recoverLog(files: LogFiles, workerFromLeaves: number): Pro
     let hashPos = 0;
     let stopped: 'incomplete' | 'checksum' | null = null;
 
+    const mismatch = (): AuditCorruptionError =>
+      corrupt(
+        `${FILE_NAMES.hashes} hash #${hashPos} (leaf ${count}) does not match ${FILE_NAMES.entries}`,
+      );
     // A computed hash is compared with the stored one when there is one, else queued.
     const checkHash = (h: Uint8Array): void => {
       if (hashPos < storedHashes) {
         const at = hashes.locate(hashPos * HASH_BYTES, HASH_BYTES);
-        if (hashes.buffer.compare(h, 0, HASH_BYTES, at, at + HASH_BYTES) !== 0) {
-          throw corrupt(
-            `${FILE_NAMES.hashes} hash #${hashPos} (leaf ${count}) does not match ${FILE_NAMES.entries}`,
-          );
-        }
+        if (hashes.buffer.compare(h, 0, HASH_BYTES, at, at + HASH_BYTES) !== 0) throw mismatch();
       } else {
         hashOut.push(h, hashPos * HASH_BYTES);
       }
@@ -99,8 +99,7 @@ export async function recoverLog(files: LogFiles, workerFromLeaves: number): Pro
         break;
       }
       at = entries.locate(pos, RECORD_HEADER_BYTES + len);
-      let h = leafHashAt(entries.buffer, at, len);
-      if (!storedLeafHashIs(entries.buffer, at, h)) {
+      if (!recordChecksumOk(entries.buffer, at, len)) {
         stopped = 'checksum';
         break;
       }
@@ -115,12 +114,26 @@ export async function recoverLog(files: LogFiles, workerFromLeaves: number): Pro
         offsetOut.push(writeOffset(pos), count * OFFSET_BYTES);
       }
       if (count < hashLeaves) {
-        // Leaf hash only; the interior hashes above it belong to the tree check.
-        checkHash(h);
-        hashPos += trailingOnes(count);
+        // Leaf hash only; the interior hashes above it belong to the tree check. The record's
+        // checksum equals its recomputed leaf hash (checked above), so compare stored bytes.
+        const slot = hashes.locate(hashPos * HASH_BYTES, HASH_BYTES);
+        const stored = at + 4;
+        if (
+          hashes.buffer.compare(
+            entries.buffer,
+            stored,
+            stored + HASH_BYTES,
+            slot,
+            slot + HASH_BYTES,
+          ) !== 0
+        ) {
+          throw mismatch();
+        }
+        hashPos += 1 + trailingOnes(count);
       } else {
         // Beyond the fully stored hashes: continue the tree from the stored compact range.
         stack ??= readCompactRange(files.hashes, rootNodes(count));
+        let h = leafHashAt(entries.buffer, at, len);
         checkHash(h);
         for (let t = trailingOnes(count); t > 0; t--) {
           h = nodeHashInto(scratch, stack.pop() as Uint8Array, h);
