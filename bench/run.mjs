@@ -254,6 +254,8 @@ async function runMicro() {
           .split('\n')
           .reverse()
           .find((l) => l.startsWith('{'));
+        if (code === 0 && line === undefined)
+          return resolve({ failed: 'ran, but printed no JSON line' });
         if (code !== 0 || line === undefined)
           return resolve({
             failed:
