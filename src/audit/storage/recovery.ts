@@ -10,6 +10,7 @@ import {
   leafHashAt,
   recordChecksumOk,
 } from './record-format.js';
+import { sameHash } from './hash-bytes.js';
 import { SequentialReader } from './sequential-reader.js';
 import { storedHashCount, trailingOnes } from './tlog-layout.js';
 import {
@@ -117,18 +118,7 @@ export async function recoverLog(files: LogFiles, workerFromLeaves: number): Pro
         // Leaf hash only; the interior hashes above it belong to the tree check. The record's
         // checksum equals its recomputed leaf hash (checked above), so compare stored bytes.
         const slot = hashes.locate(hashPos * HASH_BYTES, HASH_BYTES);
-        const stored = at + 4;
-        if (
-          hashes.buffer.compare(
-            entries.buffer,
-            stored,
-            stored + HASH_BYTES,
-            slot,
-            slot + HASH_BYTES,
-          ) !== 0
-        ) {
-          throw mismatch();
-        }
+        if (!sameHash(entries.buffer, at + 4, hashes.buffer, slot)) throw mismatch();
         hashPos += 1 + trailingOnes(count);
       } else {
         // Beyond the fully stored hashes: continue the tree from the stored compact range.
