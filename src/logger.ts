@@ -30,5 +30,8 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },
     base: { service: 'codex-gateway' },
   };
-  return destination === undefined ? pino(options) : pino(options, destination);
+  // Asynchronous writes to stdout: lines logged while a write is in flight are coalesced
+  // into the next one, instead of one blocking write per request. main.ts flushes before
+  // exit, so a graceful stop loses nothing.
+  return pino(options, destination ?? pino.destination({ dest: 1, sync: false }));
 }

@@ -89,8 +89,8 @@ export async function serve(env: NodeJS.ProcessEnv = process.env): Promise<void>
     force.unref();
     http.close(() => {
       void gateway.close().finally(() => {
-        logger.flush();
-        process.exit(0);
+        // Log writes are asynchronous: exit only once the last lines reached stdout.
+        logger.flush(() => process.exit(0));
       });
     });
     // Keep-alive sockets become idle as their last request finishes; close them as they do.

@@ -2,6 +2,7 @@ import type { Context } from 'hono';
 import type { IncomingMessage } from 'node:http';
 import { GatewayError } from '../errors.js';
 import type { GatewayEnv } from './env.js';
+import { nodeRequest } from './incoming.js';
 
 /** What the signed-request path needs from HTTP, independent of how the request arrived. */
 export interface RawRequest {
@@ -23,9 +24,8 @@ export async function readRawRequest(
   c: Context<GatewayEnv>,
   limitBytes: number,
 ): Promise<RawRequest> {
-  const incoming = c.env?.incoming;
-  if (incoming !== undefined && 'socket' in incoming)
-    return readFromNode(incoming as IncomingMessage, limitBytes);
+  const node = nodeRequest(c);
+  if (node !== undefined) return readFromNode(node, limitBytes);
   return readFromFetch(c.req.raw, limitBytes);
 }
 

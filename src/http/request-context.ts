@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { randomId } from '../crypto/index.js';
 import { noopMetrics, type Metrics } from '../metrics/metrics-port.js';
 import type { GatewayEnv } from './env.js';
+import { headerOf, pathOf } from './incoming.js';
 
 const SAFE_REQUEST_ID = /^[A-Za-z0-9._-]{8,64}$/;
 
@@ -20,7 +21,7 @@ export function requestContext(
 ): MiddlewareHandler<GatewayEnv> {
   return async (c, next) => {
     const started = performance.now();
-    const offered = c.req.header('x-request-id');
+    const offered = headerOf(c, 'x-request-id');
     const requestId = offered !== undefined && SAFE_REQUEST_ID.test(offered) ? offered : randomId();
     c.set('requestId', requestId);
     await next();
@@ -38,7 +39,7 @@ export function requestContext(
       {
         reqId: requestId,
         method: c.req.method,
-        path: c.req.path,
+        path: pathOf(c),
         status: c.res.status,
         ms: Math.round(ms * 100) / 100,
         client: c.get('client')?.id,
