@@ -17,10 +17,11 @@
  * then offsets, then hashes (each write complete before the next starts), fdatasyncs all
  * three in parallel, and only then advances the durable size and resolves its appends.
  *
- * Crash recovery (recovery.ts): open() re-reads everything in one streaming pass: it
- * recomputes every leaf hash (checking each record's framing and checksum) and compares it
- * with hashes.bin, checks every offset, and checks every interior hash of hashes.bin
- * against the hashes below it (on a worker thread for big logs). Because of the write
+ * Crash recovery (recovery.ts): open() re-reads everything: it recomputes every leaf hash
+ * (checking each record's framing and checksum) and compares it with hashes.bin, checks
+ * every offset, and checks every interior hash of hashes.bin against the hashes below it
+ * (for big logs a worker thread checks the tree, then shares the record checks in blocks:
+ * record-check.ts, block-board.ts). Because of the write
  * order, an offset or hash for leaf n proves record n was completely written, so a
  * damaged or missing record that the other files vouch for means acknowledged data was
  * altered: open() refuses with a one-line AuditCorruptionError, as it does for any stored
@@ -76,10 +77,9 @@ export async function openFileLogStore(
   let unlock: (() => void) | undefined;
   try {
     unlock = lockLogDir(dir);
-    const state = await recoverLog(
-      files,
-      opts.verifyInWorkerFromLeaves ?? DEFAULT_WORKER_FROM_LEAVES,
-    );
+    const state = await recoverLog(files, {
+      workerFromLeaves: opts.verifyInWorkerFromLeaves ?? DEFAULT_WORKER_FROM_LEAVES,
+    });
     return new FileLogStore(files, new GroupCommitter(files, state), maxLeafBytes, unlock);
   } catch (err) {
     unlock?.();

@@ -10,9 +10,15 @@ import {
   leafHashAt,
   recordChecksumOk,
 } from './record-format.js';
+import { BlockBoard } from './block-board.js';
 import { sameHash } from './hash-bytes.js';
-import { SequentialReader } from './sequential-reader.js';
-import { storedHashCount, trailingOnes } from './tlog-layout.js';
+import {
+  type LogFileSizes,
+  checkBlocksFromFront,
+  recordReaders,
+  verifiedPrefix,
+} from './record-check.js';
+import { storedHashCount, storedHashIndex, trailingOnes } from './tlog-layout.js';
 import {
   type RunningCheck,
   checkInteriorHashes,
@@ -46,35 +52,71 @@ function leavesCovered(hashes: number): number {
   return lo;
 }
 
+/** Tuning for recoverLog (tests use tiny blocks to exercise the block protocol). */
+export interface RecoveryOptions {
+  /** Use a worker thread from this many leaves (below: all checks inline). */
+  readonly workerFromLeaves: number;
+  /** Records per block shared between the threads. */
+  readonly blockLeaves?: number;
+  /** False leaves every record block to the worker (tests of the worker's share). */
+  readonly mainTakesBlocks?: boolean;
+}
+
+/** ~6 MB of typical records: small enough to balance the threads, big enough to stream. */
+const DEFAULT_BLOCK_LEAVES = 16_384;
+
 /**
- * Verifies the whole log and repairs only an unacknowledged tail. One streaming pass over
- * the entries recomputes every leaf hash (the record checksum) and compares it with
- * hashes.bin and offsets.bin, while the interior hashes are checked on a worker thread
- * (`workerFromLeaves` and up; inline below). Throws AuditCorruptionError (one line) when
+ * Verifies the whole log and repairs only an unacknowledged tail. Every record's leaf hash
+ * (its checksum) is recomputed and compared with hashes.bin and offsets.bin, and every
+ * interior hash of hashes.bin is recomputed from the hashes below it. With a worker
+ * (`workerFromLeaves` and up) both cores work: the worker checks the tree, then takes
+ * record blocks from the back while the main thread takes them from the front
+ * (block-board.ts); the main thread then continues sequentially from the end of the
+ * verified blocks (all of them, unless something failed), and that sequential pass is
+ * what names any damage and cuts a torn tail. Throws AuditCorruptionError (one line) when
  * anything acknowledged is damaged or missing.
  */
-export async function recoverLog(files: LogFiles, workerFromLeaves: number): Promise<RecoveredLog> {
-  const entriesSize = fstatSync(files.entries).size;
-  const hashesSize = fstatSync(files.hashes).size;
-  const offsetsSize = fstatSync(files.offsets).size;
+export async function recoverLog(files: LogFiles, opts: RecoveryOptions): Promise<RecoveredLog> {
+  const sizes: LogFileSizes = {
+    ...files,
+    entriesSize: fstatSync(files.entries).size,
+    hashesSize: fstatSync(files.hashes).size,
+    offsetsSize: fstatSync(files.offsets).size,
+  };
+  const { entriesSize, hashesSize, offsetsSize } = sizes;
   const storedHashes = Math.floor(hashesSize / HASH_BYTES);
   const storedOffsets = Math.floor(offsetsSize / OFFSET_BYTES);
   const hashLeaves = leavesCovered(storedHashes);
+  // Records whose offset and leaf hash are both stored can be checked in any order.
+  const board = BlockBoard.create(
+    Math.min(storedOffsets, hashLeaves),
+    opts.blockLeaves ?? DEFAULT_BLOCK_LEAVES,
+  );
   let check: RunningCheck | null =
-    hashLeaves >= workerFromLeaves
-      ? checkInteriorHashesInWorker(files.hashes, hashesSize, hashLeaves)
+    hashLeaves >= opts.workerFromLeaves
+      ? checkInteriorHashesInWorker({
+          fd: files.hashes,
+          fileSize: hashesSize,
+          leaves: hashLeaves,
+          records: { files: sizes, board: board.data },
+        })
       : null;
   try {
-    const entries = new SequentialReader(files.entries, entriesSize);
-    const hashes = new SequentialReader(files.hashes, hashesSize);
-    const offsets = new SequentialReader(files.offsets, offsetsSize);
+    const readers = recordReaders(sizes);
+    if (opts.mainTakesBlocks !== false || check === null) checkBlocksFromFront(readers, board);
+    if (check !== null && (opts.mainTakesBlocks === false || board.workerBusy())) {
+      await check.result; // the worker settles once its blocks are finished
+    }
+    const verified = verifiedPrefix(board);
+    const { entries, hashes, offsets } = readers;
     const hashOut = new AppendWriter(files.hashes);
     const offsetOut = new AppendWriter(files.offsets);
     const scratch = new Uint8Array(1 + 2 * HASH_BYTES);
     let stack: Uint8Array[] | null = null;
-    let count = 0;
-    let pos = 0;
-    let hashPos = 0;
+    // The sequential pass: from the end of the verified blocks to the end of the files.
+    let count = verified.count;
+    let pos = verified.pos;
+    let hashPos = storedHashIndex(0, count);
     let stopped: 'incomplete' | 'checksum' | null = null;
 
     const mismatch = (): AuditCorruptionError =>

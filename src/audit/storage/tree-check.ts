@@ -2,7 +2,9 @@ import { readSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { sha256, sha256Hex } from '../../crypto/index.js';
 import { HASH_BYTES } from '../merkle.js';
+import type { BlockBoardData } from './block-board.js';
 import { copyHash } from './hash-bytes.js';
+import type { LogFileSizes } from './record-check.js';
 import { SequentialReader } from './sequential-reader.js';
 import { storedHashIndex, trailingOnes } from './tlog-layout.js';
 
@@ -80,12 +82,19 @@ export interface RunningCheck {
   cancel(): void;
 }
 
-/** Runs checkInteriorHashes on a worker thread; the fd is shared (one process). */
-export function checkInteriorHashesInWorker(
-  fd: number,
-  fileSize: number,
-  leaves: number,
-): RunningCheck {
+/** What the worker is given: the tree check, and optionally record blocks to share. */
+export interface WorkerJob {
+  readonly fd: number;
+  readonly fileSize: number;
+  readonly leaves: number;
+  readonly records?: { readonly files: LogFileSizes; readonly board: BlockBoardData };
+}
+
+/**
+ * Runs checkInteriorHashes on a worker thread (fds are shared: one process), which then
+ * helps with the record blocks on `job.records`; the result settles when it is done with both.
+ */
+export function checkInteriorHashesInWorker(job: WorkerJob): RunningCheck {
   const url = new URL('./tree-check-worker.js', import.meta.url);
   // Under tsx/vitest this module is TypeScript source; the worker then loads the .ts entry
   // through tsx's loader (worker execArgv cannot carry --import).
@@ -95,7 +104,7 @@ export function checkInteriorHashesInWorker(
         new URL('./tree-check-worker.ts', import.meta.url).href,
       )}))`
     : url;
-  const worker = new Worker(entry, { eval: fromSource, workerData: { fd, fileSize, leaves } });
+  const worker = new Worker(entry, { eval: fromSource, workerData: job });
   const result = new Promise<TreeCheckResult>((resolve, reject) => {
     worker.once('message', (r: TreeCheckResult) => resolve(r));
     worker.once('error', reject);
