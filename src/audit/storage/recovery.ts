@@ -64,6 +64,8 @@ export interface RecoveryOptions {
 
 /** ~6 MB of typical records: small enough to balance the threads, big enough to stream. */
 const DEFAULT_BLOCK_LEAVES = 16_384;
+/** Blocks grow past this count, so the board's memory (20 bytes a block) stays bounded. */
+const MAX_BLOCKS = 4096;
 
 /**
  * Verifies the whole log and repairs only an unacknowledged tail. Every record's leaf hash
@@ -88,9 +90,10 @@ export async function recoverLog(files: LogFiles, opts: RecoveryOptions): Promis
   const storedOffsets = Math.floor(offsetsSize / OFFSET_BYTES);
   const hashLeaves = leavesCovered(storedHashes);
   // Records whose offset and leaf hash are both stored can be checked in any order.
+  const blockable = Math.min(storedOffsets, hashLeaves);
   const board = BlockBoard.create(
-    Math.min(storedOffsets, hashLeaves),
-    opts.blockLeaves ?? DEFAULT_BLOCK_LEAVES,
+    blockable,
+    Math.max(1, opts.blockLeaves ?? DEFAULT_BLOCK_LEAVES, Math.ceil(blockable / MAX_BLOCKS)),
   );
   let check: RunningCheck | null =
     hashLeaves >= opts.workerFromLeaves
