@@ -53,17 +53,23 @@ export function rawExchange(
       socketError = err.code ?? err.message;
     });
     socket.on('close', () => finish(false));
-    socket.once('connect', () => {
-      let at = 0;
-      for (const piece of pieces) {
-        at += piece.delayMs;
-        const write = (): void => {
-          if (!settled && !socket.destroyed) socket.write(piece.bytes);
-        };
-        if (at === 0) write();
-        else timers.push(setTimeout(write, at));
-      }
-    });
+    // Each piece is scheduled only after the previous one was written. Scheduling them all
+    // up front with growing delays is NOT safe: Node keeps one timer list per duration,
+    // and when the event loop lags, a later timer of one list can fire before an earlier
+    // timer of another, so the bytes would reach the server out of order (that produced
+    // spurious 400s and hangs here, reproduced with a bare node:http server).
+    const writeFrom = (k: number): void => {
+      const piece = pieces[k];
+      if (piece === undefined || settled || socket.destroyed) return;
+      const write = (): void => {
+        if (settled || socket.destroyed) return;
+        socket.write(piece.bytes);
+        writeFrom(k + 1);
+      };
+      if (piece.delayMs === 0) write();
+      else timers.push(setTimeout(write, piece.delayMs));
+    };
+    socket.once('connect', () => writeFrom(0));
   });
 }
 
