@@ -7,7 +7,7 @@ import type { ApprovalQuorum, PendingDeploy } from './pending-deploy.js';
 
 /** Outcome of the checks that run before an approval is recorded. */
 export type ApprovalCheck =
-  | { readonly ok: true; readonly quorum: ApprovalQuorum }
+  | { readonly ok: true; readonly quorum: ApprovalQuorum; readonly policyRevision: string }
   | { readonly ok: false; readonly code: ErrorCode; readonly detail: string };
 
 const encoder = new TextEncoder();
@@ -31,16 +31,27 @@ export function checkApproval(
   nowMs: number,
 ): ApprovalCheck {
   if (deploy === undefined) return refuse('unknown_deploy', 'no such deploy');
-  const state = deployStateAt(deploy, nowMs);
-  if (state === 'approved') return refuse('deploy_closed', 'deploy is already approved');
-  if (state === 'expired') return refuse('deploy_expired', 'deploy has expired');
+  // The stored state, not the reader's view: a reached quorum closes the deploy even
+  // before its release is audited.
+  if (deploy.state === 'approved') return refuse('deploy_closed', 'deploy is already approved');
+  if (deployStateAt(deploy, nowMs) === 'expired')
+    return refuse('deploy_expired', 'deploy has expired');
   const rule = policy?.quorumFor(deploy.action);
   const key = policy?.approverKey(request.approver);
-  if (rule === undefined || !rule.approvers.includes(request.approver) || key === undefined)
+  if (
+    policy === undefined ||
+    rule === undefined ||
+    !rule.approvers.includes(request.approver) ||
+    key === undefined
+  )
     return refuse('unknown_approver', 'approver is not in the quorum for this deploy');
   if (!verifyEd25519(fromHex(request.signature), encoder.encode(deploy.message), key))
     return refuse('invalid_approval', 'signature does not verify for this approver and deploy');
-  return { ok: true, quorum: { threshold: rule.threshold, approvers: [...rule.approvers] } };
+  return {
+    ok: true,
+    quorum: { threshold: rule.threshold, approvers: [...rule.approvers] },
+    policyRevision: policy.revision,
+  };
 }
 
 function refuse(code: ErrorCode, detail: string): ApprovalCheck {

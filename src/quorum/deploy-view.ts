@@ -13,11 +13,12 @@ export interface DeployView {
 }
 
 /**
- * The state a reader sees: `approved` is final; a pending deploy is `expired` once the clock
- * is past `expiresAt` (at `expiresAt` itself it is still pending).
+ * The state a reader sees: `approved` is final, and shown only once the release is audited
+ * (`released`); a deploy that is not approved is `expired` once the clock is past
+ * `expiresAt` (at `expiresAt` itself it is still pending).
  */
 export function deployStateAt(deploy: PendingDeploy, nowMs: number): DeployState {
-  if (deploy.state === 'approved') return 'approved';
+  if (deploy.state === 'approved') return deploy.released ? 'approved' : 'pending';
   return nowMs > deploy.expiresAt * 1000 ? 'expired' : 'pending';
 }
 

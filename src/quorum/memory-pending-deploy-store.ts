@@ -73,6 +73,12 @@ export class MemoryPendingDeployStore implements PendingDeployStore {
     return Promise.resolve(this.#record(id, approver, nowMs, quorum));
   }
 
+  markReleased(id: string): Promise<void> {
+    const deploy = this.#deploys.get(id);
+    if (deploy?.state === 'approved') this.#deploys.set(id, freeze({ ...deploy, released: true }));
+    return Promise.resolve();
+  }
+
   ready(): Promise<boolean> {
     return Promise.resolve(true);
   }

@@ -57,5 +57,6 @@ export function openPendingDeploy(input: OpenPendingDeployInput): PendingDeploy 
     message,
     approvedBy: [],
     state: 'pending',
+    released: false,
   };
 }

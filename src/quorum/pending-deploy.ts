@@ -28,6 +28,12 @@ export interface PendingDeploy {
   readonly approvedBy: readonly string[];
   /** `approved` once approvedBy reaches threshold; `expired` is derived from the clock on read. */
   readonly state: 'pending' | 'approved';
+  /**
+   * True once the `allow` decision of an approved deploy is durable in the audit log. Until
+   * then readers see the deploy as `pending`: no one is told a deploy is approved before
+   * the log can prove it (deploy-view.ts).
+   */
+  readonly released: boolean;
 }
 
 export type RecordApprovalResult =
@@ -54,14 +60,11 @@ export interface PendingDeployStore {
   /**
    * Atomically adds `approver` to `approvedBy`. The state becomes `approved` when the number
    * of DISTINCT names in `approvedBy` that are also in `quorum.approvers` reaches
-   * `quorum.threshold` (see `countVotes` in count-votes.ts). Two concurrent calls for the same
-   * approver record one vote. Outcome order: unknown_deploy, deploy_closed (already
-   * approved), deploy_expired (pending and `nowMs > expiresAt * 1000`), already_approved.
-   *
-   * PORT CHANGE (quorum engineer, first 20 min): the 4th parameter was `threshold: number`;
-   * it is now `quorum: ApprovalQuorum` so that an approver removed by a policy hot reload
-   * stops counting even for votes recorded before the reload. A Redis adapter passes
-   * `quorum.approvers` as ARGV to its script and counts membership there.
+   * `quorum.threshold` (see `quorumReached` in count-votes.ts), so an approver removed by a
+   * policy hot reload stops counting even for votes recorded before the reload. Two
+   * concurrent calls for the same approver record one vote. Outcome order: unknown_deploy,
+   * deploy_closed (already approved), deploy_expired (pending and `nowMs > expiresAt *
+   * 1000`), already_approved.
    */
   recordApproval(
     id: string,
@@ -69,6 +72,8 @@ export interface PendingDeployStore {
     nowMs: number,
     quorum: ApprovalQuorum,
   ): Promise<RecordApprovalResult>;
+  /** Sets `released` on an approved deploy once its `allow` decision is durable; no-op if gone. */
+  markReleased(id: string): Promise<void>;
   ready(): Promise<boolean>;
   close(): Promise<void>;
 }

@@ -5,6 +5,7 @@
  *   deploy      JSON of the record as created (fields an approver signs; never changes)
  *   approvedBy  JSON array of names, in order of acceptance (changed only by APPROVE_DEPLOY_LUA)
  *   state       'pending' | 'approved'
+ *   released    '1' once the approved deploy's `allow` decision is durable (MARK_RELEASED_LUA)
  *   expiresAtMs, goneAtMs   expiry and end of retention, unix ms
  * The key itself expires at the end of retention, so nothing is left behind.
  */
@@ -52,4 +53,11 @@ if counted >= tonumber(ARGV[3]) then state = 'approved' end
 local encoded = cjson.encode(approvedBy)
 redis.call('HSET', KEYS[1], 'approvedBy', encoded, 'state', state)
 return { 'recorded', redis.call('HGET', KEYS[1], 'deploy'), encoded, state }
+`;
+
+/** KEYS[1] deploy key. Sets `released` on an approved deploy; never recreates a gone key. */
+export const MARK_RELEASED_LUA = `
+if redis.call('HGET', KEYS[1], 'state') ~= 'approved' then return 0 end
+redis.call('HSET', KEYS[1], 'released', '1')
+return 1
 `;

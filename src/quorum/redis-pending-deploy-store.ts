@@ -8,10 +8,15 @@ import type {
   PendingDeployStore,
   RecordApprovalResult,
 } from './pending-deploy.js';
-import { APPROVE_DEPLOY_LUA, CREATE_DEPLOY_LUA } from './redis-pending-deploy-scripts.js';
+import {
+  APPROVE_DEPLOY_LUA,
+  CREATE_DEPLOY_LUA,
+  MARK_RELEASED_LUA,
+} from './redis-pending-deploy-scripts.js';
 
 type CreateScript = (key: string, ...args: Array<string | number>) => Promise<unknown>;
 type ApproveScript = (key: string, ...args: Array<string | number>) => Promise<unknown>;
+type MarkReleasedScript = (key: string) => Promise<unknown>;
 
 export interface RedisPendingDeployStoreOptions {
   readonly redis: Redis;
@@ -34,6 +39,7 @@ export class RedisPendingDeployStore implements PendingDeployStore {
   readonly #retainMs: number;
   readonly #create: CreateScript;
   readonly #approve: ApproveScript;
+  readonly #markReleased: MarkReleasedScript;
 
   constructor(options: RedisPendingDeployStoreOptions) {
     const retainSeconds = options.retainSeconds ?? 3600;
@@ -48,8 +54,16 @@ export class RedisPendingDeployStore implements PendingDeployStore {
       this.#redis.defineCommand('codexDeployCreate', { numberOfKeys: 1, lua: CREATE_DEPLOY_LUA });
     if (scripts['codexDeployApprove'] === undefined)
       this.#redis.defineCommand('codexDeployApprove', { numberOfKeys: 1, lua: APPROVE_DEPLOY_LUA });
+    if (scripts['codexDeployMarkReleased'] === undefined)
+      this.#redis.defineCommand('codexDeployMarkReleased', {
+        numberOfKeys: 1,
+        lua: MARK_RELEASED_LUA,
+      });
     this.#create = (scripts['codexDeployCreate'] as CreateScript).bind(this.#redis);
     this.#approve = (scripts['codexDeployApprove'] as ApproveScript).bind(this.#redis);
+    this.#markReleased = (scripts['codexDeployMarkReleased'] as MarkReleasedScript).bind(
+      this.#redis,
+    );
   }
 
   /** Redis key of deploy `id`. */
@@ -78,12 +92,19 @@ export class RedisPendingDeployStore implements PendingDeployStore {
   }
 
   async get(id: string): Promise<PendingDeploy | undefined> {
-    const [deploy, approvedBy, state, goneAtMs] = (await this.#call(() =>
-      this.#redis.hmget(this.deployKey(id), 'deploy', 'approvedBy', 'state', 'goneAtMs'),
+    const [deploy, approvedBy, state, goneAtMs, released] = (await this.#call(() =>
+      this.#redis.hmget(
+        this.deployKey(id),
+        'deploy',
+        'approvedBy',
+        'state',
+        'goneAtMs',
+        'released',
+      ),
     )) as Array<string | null>;
     if (deploy == null) return undefined;
     if (this.#clock.nowMs() > Number(goneAtMs)) return undefined;
-    return decode(deploy, approvedBy, state);
+    return decode(deploy, approvedBy, state, released === '1');
   }
 
   async recordApproval(
@@ -110,6 +131,10 @@ export class RedisPendingDeployStore implements PendingDeployStore {
     }
   }
 
+  async markReleased(id: string): Promise<void> {
+    await this.#call(() => this.#markReleased(this.deployKey(id)));
+  }
+
   ready(): Promise<boolean> {
     return isRedisReady(this.#redis);
   }
@@ -128,7 +153,12 @@ export class RedisPendingDeployStore implements PendingDeployStore {
 }
 
 /** Rebuilds a frozen PendingDeploy from the stored fields; anything odd fails closed. */
-function decode(deploy: unknown, approvedBy: unknown, state: unknown): PendingDeploy {
+function decode(
+  deploy: unknown,
+  approvedBy: unknown,
+  state: unknown,
+  released = false,
+): PendingDeploy {
   try {
     if (typeof deploy !== 'string' || typeof approvedBy !== 'string') throw unreadable();
     if (state !== 'pending' && state !== 'approved') throw unreadable();
@@ -142,6 +172,7 @@ function decode(deploy: unknown, approvedBy: unknown, state: unknown): PendingDe
       approvers: Object.freeze([...record.approvers]),
       approvedBy: Object.freeze(names as string[]),
       state,
+      released: state === 'approved' && released,
     });
   } catch (cause) {
     if (cause instanceof GatewayError) throw cause;

@@ -35,6 +35,7 @@ describe('checkApproval', () => {
     ).toEqual({
       ok: true,
       quorum: { threshold: 2, approvers: ['alice', 'bob', 'carol'] },
+      policyRevision: policy.revision,
     });
   });
 

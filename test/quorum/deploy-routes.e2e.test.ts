@@ -303,4 +303,28 @@ describe('deploy quorum through the real app', () => {
       );
     });
   });
+
+  describe('when the audit log fails as the quorum is reached', () => {
+    it('never shows the deploy approved before its allow decision is durable', async () => {
+      const deploy = (await openDeploy(gw)).deploy;
+      expect((await approve(gw, deploy, 'alice')).status).toBe(200);
+      gw.audit.failWhen = (e) => e.type === 'decision' && e['decision'] === 'allow';
+      const bob = await approve(gw, deploy, 'bob');
+      expect(bob.status).toBe(503);
+      // The quorum is reached in the store, but no reader is told so while the log fails.
+      const during = await gw.getDeploy(deploy.id);
+      expect(during.status).toBe(503);
+      expect((await approve(gw, deploy, 'carol')).status).toBe(503);
+      // Once the log works again, the next read releases it: allow audited, then approved.
+      gw.audit.failWhen = undefined;
+      const after = (await (await gw.getDeploy(deploy.id)).json()) as View;
+      expect(after.state).toBe('approved');
+      const allows = gw.audit.entries.filter(
+        (e) => e.type === 'decision' && e['decision'] === 'allow' && e['deploy'] === deploy.id,
+      );
+      expect(allows).toHaveLength(1);
+      expect(allows[0]).toMatchObject({ approvers: ['alice', 'bob'] });
+      expect(await code(await approve(gw, deploy, 'carol'))).toBe('deploy_closed');
+    });
+  });
 });

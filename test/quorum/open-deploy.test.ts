@@ -66,12 +66,18 @@ describe('openPendingDeploy', () => {
 });
 
 describe('deployView', () => {
-  it('is pending until expiresAt, then expired; approved stays approved', () => {
+  it('is pending until expiresAt, then expired; approved (once released) stays approved', () => {
     const deploy = open();
     const atExpiry = deploy.expiresAt * 1000;
     expect(deployView(deploy, atExpiry).state).toBe('pending');
     expect(deployView(deploy, atExpiry + 1).state).toBe('expired');
-    expect(deployView({ ...deploy, state: 'approved' }, atExpiry + 1).state).toBe('approved');
+    const approved = { ...deploy, state: 'approved' as const };
+    expect(deployView({ ...approved, released: true }, atExpiry + 1).state).toBe('approved');
+  });
+
+  it('shows a reached quorum as pending until its allow decision is audited', () => {
+    const deploy = { ...open(), state: 'approved' as const, released: false };
+    expect(deployView(deploy, nowMs).state).toBe('pending');
   });
 
   it('shows expiresAt as RFC 3339 with milliseconds and the recorded or current quorum', () => {

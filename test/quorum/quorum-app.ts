@@ -25,7 +25,10 @@ export class RecordingAudit implements AuditAppender {
     logOrigin: 'test.example/log',
     logKeyFile: undefined,
   });
+  /** Fault injection: the next appends matching this fail, as a disk error would. */
+  failWhen: ((entry: AuditEntry) => boolean) | undefined;
   async append(entry: AuditEntry): Promise<{ index: number; leafHash: string }> {
+    if (this.failWhen?.(entry) === true) throw new Error('injected: EIO');
     const receipt = await (await this.#log).service.append(entry);
     this.entries[receipt.index] = entry;
     return receipt;

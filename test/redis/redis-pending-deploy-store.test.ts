@@ -55,6 +55,21 @@ describeWithRedis(env, 'RedisPendingDeployStore (shared Redis)', () => {
     expect(ttl).toBeLessThanOrEqual(expected);
   });
 
+  it('marks an approved deploy released for every instance, and nothing else', async () => {
+    const deploy = make();
+    await a.create(deploy);
+    await a.markReleased(deploy.id); // still pending: no-op
+    expect((await b.get(deploy.id))?.released).toBe(false);
+    await a.recordApproval(deploy.id, 'alice', now, quorum);
+    await b.recordApproval(deploy.id, 'bob', now, quorum);
+    expect(await b.get(deploy.id)).toMatchObject({ state: 'approved', released: false });
+    await a.markReleased(deploy.id);
+    expect(await b.get(deploy.id)).toMatchObject({ state: 'approved', released: true });
+    // A gone deploy is never recreated by the mark.
+    await a.markReleased('e'.repeat(32));
+    expect(await env.client().exists(a.deployKey('e'.repeat(32)))).toBe(0);
+  });
+
   it('approves once through A and once through B: approved on both', async () => {
     const deploy = make();
     await a.create(deploy);

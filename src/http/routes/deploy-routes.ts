@@ -14,6 +14,8 @@ import {
   countedApprovers,
   deployView,
   quorumAllowAuditEntry,
+  type ApprovalQuorum,
+  type PendingDeploy,
   type PendingDeployStore,
 } from '../../quorum/index.js';
 import { authenticateApiKey, requireApiKey } from '../authenticate.js';
@@ -59,9 +61,11 @@ export function deployRoutes(deps: DeployRoutesDeps): Hono<GatewayEnv> {
     requireApiKey(deps.clients, 'events:write', 'approvals:write', 'audit:read'),
     async (c) => {
       const id = c.req.param('id');
-      const deploy = DEPLOY_ID.test(id) ? await guardStore(() => deps.deploys.get(id)) : undefined;
-      if (deploy === undefined) throw new GatewayError('unknown_deploy');
-      const rule = deps.policy.current()?.quorumFor(deploy.action);
+      const found = DEPLOY_ID.test(id) ? await guardStore(() => deps.deploys.get(id)) : undefined;
+      if (found === undefined) throw new GatewayError('unknown_deploy');
+      const policy = deps.policy.current();
+      const rule = policy?.quorumFor(found.action);
+      const deploy = await finishRelease(deps, found, rule, policy?.revision);
       return c.json(deployView(deploy, deps.clock.nowMs(), rule));
     },
   );
@@ -77,9 +81,14 @@ async function approve(c: Context<GatewayEnv>, deps: DeployRoutesDeps): Promise<
   const request = parseJsonBody(approvalRequestSchema, raw.header('content-type'), raw.body);
 
   const id = c.req.param('id') ?? '';
-  const deploy = DEPLOY_ID.test(id) ? await guardStore(() => deps.deploys.get(id)) : undefined;
+  const found = DEPLOY_ID.test(id) ? await guardStore(() => deps.deploys.get(id)) : undefined;
   // One policy snapshot for the whole request, as in POST /v1/events.
   const policy = deps.policy.current();
+  // A quorum reached while the log was failing is released (audited) before anything else.
+  const deploy =
+    found === undefined
+      ? undefined
+      : await finishRelease(deps, found, policy?.quorumFor(found.action), policy?.revision);
   const check = checkApproval(deploy, request, policy, deps.clock.nowMs());
   if (!check.ok) throw new GatewayError(check.code, { detail: check.detail });
 
@@ -89,35 +98,27 @@ async function approve(c: Context<GatewayEnv>, deps: DeployRoutesDeps): Promise<
   );
   if (result.outcome !== 'recorded') throw new GatewayError(result.outcome);
 
-  const updated = result.deploy;
-  const policyRevision = policy?.revision ?? '';
-  // The vote is recorded; if the log cannot take it the client gets 503 and may retry
-  // (a retry answers 409, and the vote stays visible in GET): failing closed on the answer.
+  // The vote is recorded; if the log cannot take it the client gets 503 and a retry
+  // answers 409 (the vote stays visible in GET): failing closed on the answer.
   const audit = await guardStore(() =>
     deps.audit.append(
       approvalAuditEntry({
         id: randomId(),
         client: client.id,
-        deploy: updated,
+        deploy: result.deploy,
         approver: request.approver,
         signature: request.signature,
-        policyRevision,
+        policyRevision: check.policyRevision,
         nowMs,
       }),
     ),
   );
   let decisionAudit: AuditReceipt | undefined;
+  let updated = result.deploy;
   if (updated.state === 'approved') {
-    decisionAudit = await guardStore(() =>
-      deps.audit.append(
-        quorumAllowAuditEntry({
-          deploy: updated,
-          approvers: countedApprovers(updated.approvedBy, check.quorum),
-          policyRevision,
-          nowMs,
-        }),
-      ),
-    );
+    const released = await release(deps, updated, check.quorum, check.policyRevision);
+    updated = released.deploy;
+    decisionAudit = released.audit;
   }
   return c.json({
     ...deployView(updated, nowMs, check.quorum),
@@ -126,4 +127,42 @@ async function approve(c: Context<GatewayEnv>, deps: DeployRoutesDeps): Promise<
       ? {}
       : { decision: { decision: 'allow', audit: decisionAudit } }),
   });
+}
+
+/**
+ * Appends the `allow` decision of an approved deploy, then marks it released. Until this
+ * succeeds readers see the deploy as `pending` (deploy-view.ts), so no one learns of an
+ * approval the audit log cannot prove. A failure is 503; the next read or approval of the
+ * deploy tries again (at least once: a race may append the same `allow` twice).
+ */
+async function release(
+  deps: DeployRoutesDeps,
+  deploy: PendingDeploy,
+  quorum: ApprovalQuorum,
+  policyRevision: string,
+): Promise<{ deploy: PendingDeploy; audit: AuditReceipt }> {
+  const audit = await guardStore(() =>
+    deps.audit.append(
+      quorumAllowAuditEntry({
+        deploy,
+        approvers: countedApprovers(deploy.approvedBy, quorum),
+        policyRevision,
+        nowMs: deps.clock.nowMs(),
+      }),
+    ),
+  );
+  await guardStore(() => deps.deploys.markReleased(deploy.id));
+  return { deploy: { ...deploy, released: true }, audit };
+}
+
+/** `deploy`, released first if its quorum was reached but its `allow` is not yet audited. */
+async function finishRelease(
+  deps: DeployRoutesDeps,
+  deploy: PendingDeploy,
+  rule: ApprovalQuorum | undefined,
+  policyRevision: string | undefined,
+): Promise<PendingDeploy> {
+  if (deploy.state !== 'approved' || deploy.released) return deploy;
+  const quorum = rule ?? { threshold: deploy.threshold, approvers: deploy.approvers };
+  return (await release(deps, deploy, quorum, policyRevision ?? deploy.policy)).deploy;
 }
