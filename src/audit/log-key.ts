@@ -1,7 +1,13 @@
 import { constants } from 'node:fs';
-import { mkdir, open } from 'node:fs/promises';
+import { link, mkdir, open, unlink } from 'node:fs/promises';
 import path from 'node:path';
-import { ed25519PublicKey, fromHex, generateEd25519KeyPair, toHex } from '../crypto/index.js';
+import {
+  ed25519PublicKey,
+  fromHex,
+  generateEd25519KeyPair,
+  randomBytes,
+  toHex,
+} from '../crypto/index.js';
 
 /** The log's Ed25519 signing key. */
 export interface LogKeyPair {
@@ -31,12 +37,14 @@ export async function loadOrCreateLogKey(file: string): Promise<LogKeyPair> {
   }
   await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
   const { secretKey, publicKey } = generateEd25519KeyPair();
+  // Written in full to a private temp file, then linked into place: a crash can leave a
+  // stray temp file but never a half-written key, and link() fails if another process
+  // created the key first (then that key is used).
+  const tmp = `${file}.tmp-${process.pid}-${toHex(randomBytes(4))}`;
   let fh;
   try {
-    // O_EXCL: two processes starting at once cannot both create (and one lose) a key.
-    fh = await open(file, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return loadLogKey(file);
+    fh = await open(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
+  } catch {
     throw new LogKeyError(`GATEWAY_LOG_KEY_FILE: cannot create ${file}`);
   }
   try {
@@ -45,6 +53,14 @@ export async function loadOrCreateLogKey(file: string): Promise<LogKeyPair> {
     await fh.sync();
   } finally {
     await fh.close();
+  }
+  try {
+    await link(tmp, file);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return loadLogKey(file);
+    throw new LogKeyError(`GATEWAY_LOG_KEY_FILE: cannot create ${file}`);
+  } finally {
+    await unlink(tmp).catch(() => undefined);
   }
   const dir = await open(path.dirname(file), 'r');
   try {

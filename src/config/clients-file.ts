@@ -14,9 +14,15 @@ export function loadClientsFile(path: string, opts: { production: boolean }): Cl
   } catch {
     throw new ConfigError(`GATEWAY_CLIENTS_FILE: cannot read ${path}`);
   }
-  if ((mode & 0o077) !== 0) {
+  const perms = mode & 0o777;
+  if ((perms & 0o077) !== 0) {
     throw new ConfigError(
-      `GATEWAY_CLIENTS_FILE: ${path} is readable by group or others (mode ${(mode & 0o777).toString(8)}); chmod 600 it`,
+      `GATEWAY_CLIENTS_FILE: ${path} is readable by group or others (mode ${perms.toString(8)}); chmod 600 it`,
+    );
+  }
+  if (perms !== 0o600 && perms !== 0o400) {
+    throw new ConfigError(
+      `GATEWAY_CLIENTS_FILE: ${path} must have mode 0600 or 0400 (it has ${perms.toString(8)})`,
     );
   }
   let raw: unknown;

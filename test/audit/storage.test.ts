@@ -162,6 +162,14 @@ describe('openFileLogStore', () => {
       store = await openFileLogStore(tmp.dir);
       expect(store.size()).toBe(0);
     });
+
+    it('takes over a lock whose pid now belongs to another process (pid reuse, e.g. pid 1)', async () => {
+      await store.close();
+      // Our own pid with another start time: what a restarted container's pid 1 sees.
+      writeFileSync(join(tmp.dir, 'writer.lock'), `${process.pid} 1\n`);
+      store = await openFileLogStore(tmp.dir);
+      expect(store.size()).toBe(0);
+    });
   });
 
   describe('input checks', () => {

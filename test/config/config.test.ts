@@ -58,6 +58,16 @@ describe('loadClientsFile', () => {
       /readable by group or others/,
     );
   });
+  it.each([0o700, 0o500, 0o200])('refuses mode %o: only 0600 or 0400 (PROTOCOL §1)', (mode) => {
+    const file = writeClientsFile(tempDir(), [testClient()]);
+    chmodSync(file, mode);
+    expect(() => loadClientsFile(file, { production: false })).toThrow(/0600 or 0400/);
+  });
+  it('accepts mode 0400', () => {
+    const file = writeClientsFile(tempDir(), [testClient()]);
+    chmodSync(file, 0o400);
+    expect(loadClientsFile(file, { production: false }).size).toBe(1);
+  });
   it('refuses bad JSON without echoing the content', () => {
     const file = path.join(tempDir(), 'clients.json');
     writeFileSync(file, '{"clients": [ "s3cret-value-in-file', { mode: 0o600 });

@@ -14,25 +14,48 @@ function alive(pid: number): boolean {
 }
 
 /**
+ * Start time of `pid` (field 22 of /proc/<pid>/stat, clock ticks since boot), or '-' where
+ * /proc is not available. With the pid it names one process even when pids are reused: in
+ * a container the gateway is pid 1 after every restart.
+ */
+function startTime(pid: number): string {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? '-';
+  } catch {
+    return '-';
+  }
+}
+
+/** True when the lock's owner (`pid start`) is a running process, and the same one. */
+function ownerRunning(content: string): { pid: number; running: boolean } {
+  const [pidText = '', started = '-'] = content.trim().split(' ');
+  const pid = Number.parseInt(pidText, 10);
+  if (!Number.isSafeInteger(pid) || pid <= 0 || !alive(pid)) return { pid, running: false };
+  const now = startTime(pid);
+  return { pid, running: started === '-' || now === '-' || now === started };
+}
+
+/**
  * Claims the log directory for this process (one writer only: two writers would append at
- * the same offsets). The lock file holds the owner's pid; a lock left by a killed process
- * (pid no longer running) is taken over. Returns the release function.
+ * the same offsets). The lock file holds the owner's pid and start time; a lock left by a
+ * killed process (pid not running, or now another process) is taken over. Returns the
+ * release function.
  */
 export function lockLogDir(dir: string): () => void {
   const path = join(dir, LOCK_NAME);
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       const fd = openSync(path, 'wx', 0o600);
-      writeSync(fd, `${process.pid}\n`);
+      writeSync(fd, `${process.pid} ${startTime(process.pid)}\n`);
       closeSync(fd);
       return () => unlinkSync(path);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      const owner = Number.parseInt(readFileSync(path, 'utf8'), 10);
-      if (Number.isSafeInteger(owner) && owner > 0 && alive(owner)) {
-        throw new Error(`audit log ${dir} is already open in process ${owner}`);
-      }
-      unlinkSync(path); // stale: its owner died without closing
+      const owner = ownerRunning(readFileSync(path, 'utf8'));
+      if (owner.running)
+        throw new Error(`audit log ${dir} is already open in process ${owner.pid}`);
+      unlinkSync(path); // stale: its owner died without closing (or its pid was reused)
     }
   }
   throw new Error(`audit log ${dir}: could not take the writer lock`);
