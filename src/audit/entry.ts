@@ -75,7 +75,7 @@ export interface ApprovalEntryInput {
   readonly decision: string;
   /** Deploy id the approval is for. */
   readonly deploy: string;
-  /** Client that sent the deploy event. */
+  /** API client that submitted the approval (the approver is the key holder). */
   readonly client: string;
   readonly approver: string;
   /** The approver's 128-hex Ed25519 signature over the approval message (public, not secret). */
@@ -86,7 +86,7 @@ export interface ApprovalEntryInput {
   readonly policy: string;
 }
 
-/** An `approval` entry: one accepted approver signature (same shape as src/quorum's). */
+/** An `approval` entry: one accepted approver signature. */
 export function approvalEntry(input: ApprovalEntryInput): AuditEntry {
   if (!HEX_SIGNATURE.test(input.signature))
     throw new TypeError('approvalEntry: signature must be 128 lowercase hex');

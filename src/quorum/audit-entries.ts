@@ -1,11 +1,13 @@
 import type { AuditEntry } from '../audit/audit-log.js';
+import { approvalEntry, decisionEntry } from '../audit/entry.js';
 import { sha256Hex } from '../crypto/index.js';
 import type { PendingDeploy } from './pending-deploy.js';
 
 /**
- * Audit entries of the quorum (PROTOCOL §6). They carry digests and public values only:
- * the approval signature is public (anyone may re-verify it against the message digest and
- * the policy's key), and no request body or secret ever enters an entry.
+ * Audit entries of the quorum (PROTOCOL §6), built with the validating builders of
+ * audit/entry.ts. They carry digests and public values only: the approval signature is
+ * public (anyone may re-verify it against the message digest and the policy's key), and
+ * no request body or secret ever enters an entry.
  */
 
 /**
@@ -22,10 +24,8 @@ export function approvalAuditEntry(input: {
   nowMs: number;
 }): AuditEntry {
   const { deploy } = input;
-  return {
-    v: 1,
-    type: 'approval',
-    time: new Date(input.nowMs).toISOString(),
+  return approvalEntry({
+    nowMs: input.nowMs,
     id: input.id,
     decision: deploy.decisionId,
     deploy: deploy.id,
@@ -34,7 +34,7 @@ export function approvalAuditEntry(input: {
     signature: input.signature,
     message: `sha256:${sha256Hex(deploy.message)}`,
     policy: input.policyRevision,
-  };
+  });
 }
 
 /**
@@ -48,10 +48,8 @@ export function quorumAllowAuditEntry(input: {
   nowMs: number;
 }): AuditEntry {
   const { deploy } = input;
-  return {
-    v: 1,
-    type: 'decision',
-    time: new Date(input.nowMs).toISOString(),
+  return decisionEntry({
+    nowMs: input.nowMs,
     id: deploy.decisionId,
     client: deploy.clientId,
     action: deploy.action,
@@ -61,6 +59,6 @@ export function quorumAllowAuditEntry(input: {
     policy: input.policyRevision,
     request: deploy.request,
     deploy: deploy.id,
-    approvers: [...input.approvers],
-  };
+    approvers: input.approvers,
+  });
 }
