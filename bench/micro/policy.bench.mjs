@@ -62,23 +62,10 @@ function typicalEvent(size) {
   return event;
 }
 
-const NEAR_MISSES = [
-  'rm -rf ./',
-  'rm -rf -',
-  'rm --no-preserve-roo ',
-  'chmod -R 777 ./',
-  'chmod 777 -R ',
-  'curl wget curl ',
-  'wget -O- x ',
-  'mkf mkfsx ',
-  'dd if=/dev/zero of=/de ',
-  ':(){ :|: ',
-  'fork while forkx ',
-  'drop databas drop schem ',
-  '💚🔥👍🏽 ',
-  'r\u200bm -r\u0301f .\u00ad/ ',
-  '\u3000\u3000\u3000',
-];
+// The same near-misses the adversarial test uses, so both exercise the same inputs.
+const { nearMisses: NEAR_MISSES } = JSON.parse(
+  readFileSync(path.join(here, '../../test/policy/near-misses.json'), 'utf8'),
+);
 
 function hostileEvent(limit) {
   const steps = Array.from({ length: 12 }, (_, i) => ({

@@ -3,11 +3,9 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   EMPTY_ROOT,
-  type HashAt,
   consistencyProof,
   inclusionProof,
   leafHash,
-  nodeHash,
   rangeHash,
   rootFromLeafHashes,
   rootOf,
@@ -15,6 +13,7 @@ import {
   verifyInclusion,
 } from '../../src/audit/merkle.js';
 import { fromHex, sha256, toHex } from '../../src/crypto/index.js';
+import { memoryTree } from './fixtures/temp-log.js';
 
 interface Vector {
   id: string;
@@ -36,24 +35,6 @@ const file = JSON.parse(
   readFileSync(new URL('../../../shared/vectors/rfc6962.json', import.meta.url), 'utf8'),
 ) as { vectors: Vector[] };
 const ofKind = (k: Vector['kind']): Vector[] => file.vectors.filter((v) => v.kind === k);
-
-/** Every perfect-subtree hash of a list of leaf hashes, computed naively by level. */
-function memoryTree(leafHashes: readonly Uint8Array[]): HashAt {
-  const levels: Uint8Array[][] = [[...leafHashes]];
-  for (let l = 1; (levels[l - 1] as Uint8Array[]).length > 1; l++) {
-    const below = levels[l - 1] as Uint8Array[];
-    const row: Uint8Array[] = [];
-    for (let i = 0; i + 1 < below.length; i += 2) {
-      row.push(nodeHash(below[i] as Uint8Array, below[i + 1] as Uint8Array));
-    }
-    levels.push(row);
-  }
-  return (level, index) => {
-    const h = levels[level]?.[index];
-    if (h === undefined) throw new Error(`no node (${level}, ${index})`);
-    return h;
-  };
-}
 
 const leavesOf = (v: Vector): Uint8Array[] =>
   (v.leaf_inputs_hex ?? []).map((h) => leafHash(fromHex(h)));

@@ -8,6 +8,17 @@ import { tempDir, testClient, writeClientsFile } from '../helpers/credentials.js
 import { startGateway, type GatewayProcess } from '../helpers/gateway-process.js';
 import { repoRoot } from '../helpers/paths.js';
 
+/** codex-sig/v1 headers for POST /v1/events as the gateway's test client. */
+function signedHeaders(gw: GatewayProcess, body: string): Record<string, string> {
+  return signRequest({
+    apiKey: gw.client.apiKey,
+    secret: gw.client.signingSecret,
+    method: 'POST',
+    target: '/v1/events',
+    body,
+  });
+}
+
 /** Runs the server expecting it to refuse to start; returns its exit code and stderr. */
 function refuseToStart(env: Record<string, string>): { code: number | null; stderr: string } {
   const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'src/main.ts')], {
@@ -90,13 +101,7 @@ describe('gateway process serving', () => {
   });
 
   it('refuses a chunked body over the limit while reading (no Content-Length)', async () => {
-    const headers = signRequest({
-      apiKey: gw.client.apiKey,
-      secret: gw.client.signingSecret,
-      method: 'POST',
-      target: '/v1/events',
-      body: '',
-    });
+    const headers = signedHeaders(gw, '');
     const status = await new Promise<number>((resolve, reject) => {
       const req = request(
         `${gw.url}/v1/events`,
@@ -121,13 +126,7 @@ describe('gateway process serving', () => {
 
   it('accepts, then refuses the replay, over a real socket', async () => {
     const body = JSON.stringify({ action: 'build', target: 'a', steps: [] });
-    const headers = signRequest({
-      apiKey: gw.client.apiKey,
-      secret: gw.client.signingSecret,
-      method: 'POST',
-      target: '/v1/events',
-      body,
-    });
+    const headers = signedHeaders(gw, body);
     const send = () =>
       fetch(`${gw.url}/v1/events`, {
         method: 'POST',
@@ -143,13 +142,7 @@ describe('graceful shutdown', () => {
   it('finishes an in-flight request on SIGTERM and exits 0', async () => {
     const gw = await startGateway();
     const body = JSON.stringify({ action: 'build', target: 'a', steps: [] });
-    const headers = signRequest({
-      apiKey: gw.client.apiKey,
-      secret: gw.client.signingSecret,
-      method: 'POST',
-      target: '/v1/events',
-      body,
-    });
+    const headers = signedHeaders(gw, body);
     // Send the headers and half the body, signal, then finish the body.
     const answer = new Promise<number>((resolve, reject) => {
       const req = request(
