@@ -1,5 +1,7 @@
 import type { z } from 'zod';
 import { GatewayError } from '../errors.js';
+import { inspectJson } from '../events/event-schema.js';
+import { MAX_BODY_DEPTH, findDuplicateKey } from '../json/duplicate-keys.js';
 
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
 
@@ -16,7 +18,8 @@ export function isJsonContentType(value: string | undefined): boolean {
 }
 
 /**
- * PROTOCOL §2 check 7: the body is strict UTF-8 JSON of `schema`'s shape. Throws 415
+ * PROTOCOL §2 check 7: the body is strict UTF-8 JSON of `schema`'s shape, nested at most
+ * `MAX_BODY_DEPTH` deep, with no object key twice in one object (§16). Throws 415
  * `unsupported_media_type` or 400 `invalid_body` with a short detail (a JSON path and the
  * rule, never the offending value).
  */
@@ -42,6 +45,12 @@ export function parseJsonBody<S extends z.ZodType>(
   } catch {
     throw new GatewayError('invalid_body', { detail: 'body is not valid JSON' });
   }
+  // The depth bound comes first: the duplicate scan recurses once per nesting level.
+  if (inspectJson(json).depth > MAX_BODY_DEPTH)
+    throw new GatewayError('invalid_body', { detail: `body nested deeper than ${MAX_BODY_DEPTH}` });
+  const duplicate = findDuplicateKey(text);
+  if (duplicate !== undefined)
+    throw new GatewayError('invalid_body', { detail: `${duplicate}: duplicate object key` });
   const parsed = schema.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];

@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import { fromHex, sha256Hex } from '../crypto/index.js';
 import { inspectJson } from '../events/event-schema.js';
+import { MAX_BODY_DEPTH, findDuplicateKey } from '../json/duplicate-keys.js';
 import type { ActivePolicy, QuorumRule } from './active-policy.js';
 import { compileEmojiMatcher } from './emoji.js';
 import { type CompiledRules, type ClientRule, evaluateEvent } from './evaluate.js';
@@ -36,15 +37,23 @@ export function compilePolicy(bytes: Uint8Array, options: CompileOptions): Compi
     return fail([`(root): file larger than ${MAX_POLICY_FILE_BYTES} bytes`]);
 
   let json: unknown;
+  let text: string;
   try {
-    json = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    json = JSON.parse(text);
   } catch (err) {
     return fail([
       `(root): not valid UTF-8 JSON: ${err instanceof Error ? err.message : 'parse error'}`,
     ]);
   }
-  if (inspectJson(json).forbiddenKey)
+  const shape = inspectJson(json);
+  if (shape.forbiddenKey)
     return fail(['(root): forbidden key (__proto__, constructor, prototype)']);
+  if (shape.depth > MAX_BODY_DEPTH) return fail([`(root): nested deeper than ${MAX_BODY_DEPTH}`]);
+  // JSON.parse keeps the last of two equal keys: a second "alice" or "rm_root" entry would
+  // silently replace the first one the operator reads.
+  const duplicate = findDuplicateKey(text);
+  if (duplicate !== undefined) return fail([`${duplicate}: duplicate key`]);
 
   const parsed = policySchema.safeParse(json);
   if (!parsed.success) return fail(parsed.error.issues.map(formatIssue));

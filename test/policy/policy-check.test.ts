@@ -58,6 +58,17 @@ describe('codex-gateway policy check FILE', () => {
     );
   });
 
+  it('refuses a file with a key twice in one object (the second would silently win)', async () => {
+    const file = path.join(dir, 'dup.json');
+    writeFileSync(
+      file,
+      '{"version":1,"maxSteps":3,"clients":{"a":{"actions":["build"],"actions":[]}}}',
+    );
+    const r = await run(file);
+    expect(r.code).toBe(1);
+    expect(r.err).toContain('clients.a.actions: duplicate key');
+  });
+
   it('reports an unreadable file and a missing argument', async () => {
     expect((await run(path.join(dir, 'missing.json'))).err).toContain('ENOENT');
     expect((await run()).code).toBe(2);
