@@ -1,4 +1,5 @@
 import type { GatewayEvent } from '../events/event-schema.js';
+import type { ApproverKey } from './approver-key.js';
 
 /**
  * Port: what the request path needs from the policy engine. A request takes one
@@ -32,8 +33,15 @@ export interface ActivePolicy {
   evaluate(clientId: string, event: GatewayEvent): PolicyVerdict;
   /** The quorum rule for an action, if it needs one. */
   quorumFor(action: string): QuorumRule | undefined;
-  /** An approver's 32-byte public key, if the approver is defined. */
+  /**
+   * An approver's 32-byte Ed25519 public key for raw (hex) signatures, if the approver is
+   * defined with a plain Ed25519 key (hex or `ssh-ed25519`); undefined for security keys.
+   */
   approverKey(name: string): Uint8Array | undefined;
+  /** An approver's key as the policy lists it (any format, PROTOCOL §12), if defined. */
+  approver(name: string): ApproverKey | undefined;
+  /** The approver names the policy defines, in file order. */
+  readonly approverNames: readonly string[];
 }
 
 /** Status for `GET /v1/policy` (PROTOCOL §4). */

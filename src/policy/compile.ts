@@ -1,8 +1,9 @@
 import type { z } from 'zod';
-import { fromHex, sha256Hex } from '../crypto/index.js';
+import { SSH_ED25519, sha256Hex } from '../crypto/index.js';
 import { inspectJson } from '../events/event-schema.js';
 import { MAX_BODY_DEPTH, findDuplicateKey } from '../json/duplicate-keys.js';
 import type { ActivePolicy, QuorumRule } from './active-policy.js';
+import { type ApproverKey, copyApproverKey, parseApproverKey } from './approver-key.js';
 import { compileEmojiMatcher } from './emoji.js';
 import { type CompiledRules, type ClientRule, evaluateEvent } from './evaluate.js';
 import { jsonPath } from './json-path.js';
@@ -86,9 +87,14 @@ export function compilePolicy(bytes: Uint8Array, options: CompileOptions): Compi
     patterns: patterns.set,
     emoji: compileEmojiMatcher(doc.deny.emoji),
   };
-  const approvers = new Map(
-    Object.entries(doc.approvers).map(([n, k]) => [n, fromHex(k)] as const),
-  );
+  const approvers = new Map<string, ApproverKey>();
+  for (const [name, value] of Object.entries(doc.approvers)) {
+    const parsed = parseApproverKey(value);
+    // semanticProblems already refused every unparsable key; this only narrows the type.
+    if (!parsed.ok) return fail([`${jsonPath(['approvers', name])}: ${parsed.problem}`]);
+    approvers.set(name, parsed.key);
+  }
+  const approverNames = Object.freeze([...approvers.keys()]);
   const quorum = new Map<string, QuorumRule>(
     Object.entries(doc.quorum).map(([action, q]) => [
       action,
@@ -108,11 +114,17 @@ export function compilePolicy(bytes: Uint8Array, options: CompileOptions): Compi
     ratePerMinute: (clientId) => client(clientId)?.ratePerMinute,
     evaluate: (clientId, event) => evaluateEvent(rules, client(clientId), event),
     quorumFor: (action) => quorum.get(action),
-    // A copy: callers must not be able to alter the revision's keys.
+    // Copies: callers must not be able to alter the revision's keys.
     approverKey: (name) => {
-      const key = approvers.get(name);
-      return key === undefined ? undefined : new Uint8Array(key);
+      const key = approvers.get(name)?.ssh;
+      // A raw signature carries no FIDO user-presence proof, so an sk key never verifies one.
+      return key?.type === SSH_ED25519 ? new Uint8Array(key.publicKey) : undefined;
     },
+    approver: (name) => {
+      const key = approvers.get(name);
+      return key === undefined ? undefined : copyApproverKey(key);
+    },
+    approverNames,
   };
   return { ok: true, policy: Object.freeze(policy) };
 }

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { MAX_SSH_KEY_LINE_LENGTH } from '../crypto/index.js';
+import { APPROVER_KEY_PATTERN } from './approver-key.js';
 
 /**
  * The policy file format (PROTOCOL §4), strict: an unknown field anywhere is a load error,
@@ -50,7 +52,18 @@ export const policySchema = z.strictObject({
     })
     .prefault({}),
   approvers: z
-    .record(approverName, z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lowercase hex characters'))
+    .record(
+      approverName,
+      // PROTOCOL §12: 64 hex, or an OpenSSH `ssh-ed25519` / `sk-ssh-ed25519@openssh.com`
+      // public key line; the key itself is checked in semantic-checks.ts.
+      z
+        .string()
+        .max(MAX_SSH_KEY_LINE_LENGTH)
+        .regex(
+          APPROVER_KEY_PATTERN,
+          'must be 64 lowercase hex characters or an OpenSSH ssh-ed25519 / sk-ssh-ed25519@openssh.com public key line',
+        ),
+    )
     .default({}),
   quorum: z
     .record(

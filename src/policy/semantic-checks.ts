@@ -1,4 +1,5 @@
-import { ed25519PublicKeyProblem, fromHex } from '../crypto/index.js';
+import { toHex } from '../crypto/index.js';
+import { parseApproverKey } from './approver-key.js';
 import { emojiEntryProblem } from './emoji.js';
 import { jsonPath } from './json-path.js';
 import { foldForPatterns } from './normalize.js';
@@ -6,7 +7,8 @@ import type { PolicyDocument } from './schema.js';
 
 /**
  * Load-time checks that a JSON Schema cannot express: duplicate names, approver keys that
- * are valid canonical Ed25519 points of large order and pairwise distinct, quorum rules
+ * are valid canonical Ed25519 points of large order (hex or OpenSSH lines) and pairwise
+ * distinct across formats, quorum rules
  * that refer to defined approvers with a reachable threshold, usable emoji entries,
  * pattern literals that can match folded text. Each problem is `path: message`.
  * Regex safety is checked separately (`regex/pattern-set.ts`).
@@ -41,11 +43,16 @@ export function semanticProblems(doc: PolicyDocument): string[] {
     emoji.add(e);
   });
 
+  // Keys are compared by their 32 Ed25519 bytes, whatever the spelling (hex, ssh-ed25519,
+  // sk-ssh-ed25519): one key in two formats is one key, so one person cannot hold two votes.
   const keys = new Map<string, string>();
-  for (const [name, keyHex] of Object.entries(doc.approvers)) {
-    const problem = ed25519PublicKeyProblem(fromHex(keyHex));
-    if (problem !== undefined)
-      at(['approvers', name], `not an acceptable Ed25519 public key: ${problem}`);
+  for (const [name, value] of Object.entries(doc.approvers)) {
+    const parsed = parseApproverKey(value);
+    if (!parsed.ok) {
+      at(['approvers', name], parsed.problem);
+      continue;
+    }
+    const keyHex = toHex(parsed.key.ssh.publicKey);
     const other = keys.get(keyHex);
     if (other !== undefined) at(['approvers', name], `same key as approver "${other}"`);
     keys.set(keyHex, name);

@@ -8,3 +8,4 @@ export * from './approval-request.js';
 export * from './decide-approval.js';
 export * from './audit-entries.js';
 export * from './memory-pending-deploy-store.js';
+export * from './ssh-approval.js';

@@ -1,4 +1,5 @@
-import { generateEd25519KeyPair, sha256Hex } from '../../src/crypto/index.js';
+import { generateEd25519KeyPair, sha256Hex, toHex } from '../../src/crypto/index.js';
+import { parseApproverKey } from '../../src/policy/approver-key.js';
 import type { ActivePolicy, QuorumRule } from '../../src/policy/active-policy.js';
 import type { GatewayEvent } from '../../src/events/event-schema.js';
 
@@ -25,6 +26,12 @@ export function quorumPolicy(
     evaluate: () => ({ decision: 'allow', reasons: [] }),
     quorumFor: (action) => (action === 'deploy' ? rule : undefined),
     approverKey: (name) => keys.get(name)?.publicKey,
+    approver: (name) => {
+      const k = keys.get(name);
+      const parsed = k === undefined ? undefined : parseApproverKey(toHex(k.publicKey));
+      return parsed?.ok === true ? parsed.key : undefined;
+    },
+    approverNames: [...keys.keys()],
   };
 }
 
