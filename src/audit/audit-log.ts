@@ -7,7 +7,7 @@
 /** What every audit entry carries (PROTOCOL §6); more fields depend on `type`. */
 export interface AuditEntryBase {
   readonly v: 1;
-  readonly type: 'decision' | 'approval' | 'policy';
+  readonly type: 'decision' | 'approval' | 'policy' | 'delivery';
   /** RFC 3339 UTC with milliseconds. */
   readonly time: string;
   readonly id: string;

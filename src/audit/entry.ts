@@ -1,7 +1,7 @@
 import type { AuditEntry } from './audit-log.js';
 
 /**
- * Builders for the three kinds of audit entry (PROTOCOL §6). Each takes only typed,
+ * Builders for the kinds of audit entry (PROTOCOL §6, §11). Each takes only typed,
  * named fields and copies exactly those, so a raw request body, a header or a secret can
  * never ride along into the permanent, public log. Inputs are checked here as well because
  * an entry, once appended, can never be corrected.
@@ -123,13 +123,47 @@ export function policyEntry(input: PolicyEntryInput): AuditEntry {
   };
 }
 
+export interface DeliveryEntryInput {
+  readonly nowMs: number;
+  /** The delivery id (its `webhook-id`). */
+  readonly id: string;
+  /** Target id from the targets file. */
+  readonly target: string;
+  /** The decision the delivery was about. */
+  readonly decision: string;
+  readonly outcome: 'delivered' | 'dead';
+  readonly attempts: number;
+  /** HTTP status of the last attempt; null when it got no answer (timeout, network). */
+  readonly status: number | null;
+}
+
+/** A `delivery` entry: the final outcome of one delivery (PROTOCOL §11). */
+export function deliveryEntry(input: DeliveryEntryInput): AuditEntry {
+  if (
+    input.status !== null &&
+    (!Number.isSafeInteger(input.status) || input.status < 100 || input.status > 999)
+  )
+    throw new TypeError('audit entry: status must be an HTTP status or null');
+  return {
+    v: 1,
+    type: 'delivery',
+    time: auditTime(input.nowMs),
+    id: id(input.id, 'id'),
+    target: text(input.target, 'target'),
+    decision: id(input.decision, 'decision'),
+    outcome: oneOf(input.outcome, ['delivered', 'dead'], 'outcome'),
+    attempts: count(input.attempts, 'attempts'),
+    status: input.status,
+  };
+}
+
 /**
  * Checks the fields every entry must carry (PROTOCOL §6) before it is appended; entries
  * not made by the builders above (or made wrong) are refused with a TypeError.
  */
 export function assertAuditEntry(entry: AuditEntry): void {
   if (entry.v !== 1) throw new TypeError('audit entry: v must be 1');
-  oneOf(entry.type, ['decision', 'approval', 'policy'], 'type');
+  oneOf(entry.type, ['decision', 'approval', 'policy', 'delivery'], 'type');
   time(entry.time, 'time');
   id(entry.id, 'id');
 }

@@ -40,9 +40,10 @@ function ownerRunning(content: string): { pid: number; running: boolean } {
  * Claims the log directory for this process (one writer only: two writers would append at
  * the same offsets). The lock file holds the owner's pid and start time; a lock left by a
  * killed process (pid not running, or now another process) is taken over. Returns the
- * release function.
+ * release function. `what` names the directory's owner in errors (the delivery outbox
+ * uses the same lock).
  */
-export function lockLogDir(dir: string): () => void {
+export function lockLogDir(dir: string, what = 'audit log'): () => void {
   const path = join(dir, LOCK_NAME);
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
@@ -53,10 +54,9 @@ export function lockLogDir(dir: string): () => void {
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       const owner = ownerRunning(readFileSync(path, 'utf8'));
-      if (owner.running)
-        throw new Error(`audit log ${dir} is already open in process ${owner.pid}`);
+      if (owner.running) throw new Error(`${what} ${dir} is already open in process ${owner.pid}`);
       unlinkSync(path); // stale: its owner died without closing (or its pid was reused)
     }
   }
-  throw new Error(`audit log ${dir}: could not take the writer lock`);
+  throw new Error(`${what} ${dir}: could not take the writer lock`);
 }

@@ -1,0 +1,259 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { Webhook } from 'standardwebhooks';
+import { afterEach, describe, expect, it } from 'vitest';
+import { freePort } from '../helpers/redis.js';
+import { FAST, owed, registryOf, startDispatcher, type Harness } from './harness.js';
+import { startReceiver, type Receiver } from './receiver.js';
+
+const open: Array<Harness | Receiver> = [];
+afterEach(async () => {
+  await Promise.allSettled(open.splice(0).map((x) => x.close()));
+});
+
+async function receiver(...args: Parameters<typeof startReceiver>): Promise<Receiver> {
+  const r = await startReceiver(...args);
+  open.push(r);
+  return r;
+}
+
+function run(...args: Parameters<typeof startDispatcher>): Harness {
+  const h = startDispatcher(...args);
+  open.push(h);
+  return h;
+}
+
+/** The gaps between consecutive attempts, ms. */
+function gaps(at: number[]): number[] {
+  return at.slice(1).map((t, i) => t - (at[i] as number));
+}
+
+describe('DeliveryDispatcher with real receivers', () => {
+  it('delivers signed bodies that the standardwebhooks library and §11 alone both verify', async () => {
+    const rx = await receiver();
+    const { targets, secrets } = registryOf([{ id: 'a', url: rx.url }]);
+    const h = run(targets);
+    const deliveries = owed(targets, 5);
+    await h.outbox.enqueue(deliveries);
+    h.dispatcher.kick();
+    await rx.waitFor((r) => r.length >= 5);
+    const secret = (secrets.get('a') as string[])[0] as string;
+    for (const r of rx.received) {
+      expect(r.contentType).toBe('application/json');
+      const headers = {
+        'webhook-id': r.id,
+        'webhook-timestamp': r.timestamp,
+        'webhook-signature': r.signature,
+      };
+      const parsed = new Webhook(secret).verify(r.body, headers) as {
+        type: string;
+        data: { decision: string };
+      };
+      expect(parsed.type).toBe('event.allowed');
+      const mac = createHmac('sha256', Buffer.from(secret.slice(6), 'base64'))
+        .update(`${r.id}.${r.timestamp}.${r.body}`)
+        .digest();
+      const sent = Buffer.from(r.signature.split(',')[1] ?? '', 'base64');
+      expect(timingSafeEqual(sent, mac)).toBe(true);
+    }
+    expect(new Set(rx.received.map((r) => r.id))).toEqual(new Set(deliveries.map((d) => d.id)));
+    await expect.poll(() => h.audited.length).toBe(5);
+    expect(
+      h.audited.every((a) => a.outcome === 'delivered' && a.attempts === 1 && a.status === 200),
+    ).toBe(true);
+    await expect.poll(async () => (await h.outbox.list('delivered', 10)).length).toBe(5);
+  });
+
+  it('signs with every secret of a rotation', async () => {
+    const rx = await receiver();
+    const [oldS, newS] = [
+      'whsec_' + Buffer.alloc(32, 1).toString('base64'),
+      'whsec_' + Buffer.alloc(32, 2).toString('base64'),
+    ];
+    const { targets } = registryOf([{ id: 'a', url: rx.url, secrets: [newS, oldS] }]);
+    const h = run(targets);
+    await h.outbox.enqueue(owed(targets, 1));
+    await rx.waitFor((r) => r.length === 1);
+    const r = rx.received[0]!;
+    const headers = {
+      'webhook-id': r.id,
+      'webhook-timestamp': r.timestamp,
+      'webhook-signature': r.signature,
+    };
+    expect(() => new Webhook(oldS).verify(r.body, headers)).not.toThrow();
+    expect(() => new Webhook(newS).verify(r.body, headers)).not.toThrow();
+  });
+
+  it('retries 500s with the same webhook-id and body until a 2xx (after N failures)', async () => {
+    const rx = await receiver((_r, n) => ({ status: n < 3 ? 500 : 204 }));
+    const { targets } = registryOf([{ id: 'a', url: rx.url }]);
+    const h = run(targets);
+    await h.outbox.enqueue(owed(targets, 1));
+    await expect.poll(() => h.audited.length, { timeout: 10_000 }).toBe(1);
+    expect(rx.received).toHaveLength(4);
+    expect(new Set(rx.received.map((r) => r.id)).size).toBe(1);
+    expect(new Set(rx.received.map((r) => r.body)).size).toBe(1);
+    expect(h.audited[0]).toMatchObject({ outcome: 'delivered', attempts: 4, status: 204 });
+    // Full jitter within the fast schedule: no gap beyond the cap (plus polling slack).
+    for (const g of gaps(rx.received.map((r) => r.at))) expect(g).toBeLessThan(FAST.capMs + 150);
+  });
+
+  it('marks a delivery dead after the last try when the receiver is down, and audits it', async () => {
+    const port = await freePort(); // nothing listens there
+    const { targets } = registryOf([{ id: 'down', url: `http://127.0.0.1:${port}/hook` }]);
+    const h = run(targets);
+    const [d] = owed(targets, 1);
+    await h.outbox.enqueue([d!]);
+    await expect.poll(() => h.audited.length, { timeout: 10_000 }).toBe(1);
+    expect(h.audited[0]).toMatchObject({
+      id: d!.id,
+      outcome: 'dead',
+      attempts: FAST.maxAttempts,
+      status: null,
+    });
+    await expect
+      .poll(async () =>
+        (await h.outbox.list('dead', 10)).map((x) => [x.id, x.attempts, x.lastStatus]),
+      )
+      .toEqual([[d!.id, FAST.maxAttempts, null]]);
+    expect(await h.outbox.list('pending', 10)).toEqual([]);
+  });
+
+  it('gives up on a receiver slower than the timeout and retries', async () => {
+    const rx = await receiver((_r, n) =>
+      n < 2 ? { status: 200, delayMs: 1_000 } : { status: 200 },
+    );
+    const { targets } = registryOf([{ id: 'slow', url: rx.url }]);
+    const h = run(targets, { timeoutMs: 150 });
+    await h.outbox.enqueue(owed(targets, 1));
+    await expect.poll(() => h.audited.length, { timeout: 10_000 }).toBe(1);
+    expect(h.audited[0]).toMatchObject({ outcome: 'delivered', attempts: 3 });
+    expect(rx.received).toHaveLength(3);
+  });
+
+  it('treats a connection closed mid-answer as a failure', async () => {
+    const rx = await receiver((_r, n) => (n === 0 ? { closeMidAnswer: true } : { status: 200 }));
+    const { targets } = registryOf([{ id: 'a', url: rx.url }]);
+    const h = run(targets);
+    await h.outbox.enqueue(owed(targets, 1));
+    await expect.poll(() => h.audited.length, { timeout: 10_000 }).toBe(1);
+    expect(h.audited[0]).toMatchObject({ outcome: 'delivered', attempts: 2 });
+  });
+
+  it('does not follow redirects: a 3xx is a failed attempt and the other host hears nothing', async () => {
+    const elsewhere = await receiver();
+    const rx = await receiver(() => ({ status: 307, headers: { location: elsewhere.url } }));
+    const { targets } = registryOf([{ id: 'a', url: rx.url }]);
+    const h = run(targets);
+    await h.outbox.enqueue(owed(targets, 1));
+    await expect.poll(() => h.audited.length, { timeout: 10_000 }).toBe(1);
+    expect(h.audited[0]).toMatchObject({
+      outcome: 'dead',
+      attempts: FAST.maxAttempts,
+      status: 307,
+    });
+    expect(elsewhere.received).toHaveLength(0);
+  });
+
+  it('honours Retry-After on 429 and 503 (seconds), up to the cap', async () => {
+    const rx = await receiver((_r, n) =>
+      n === 0 ? { status: 429, headers: { 'retry-after': '1' } } : { status: 200 },
+    );
+    const { targets } = registryOf([{ id: 'a', url: rx.url }]);
+    const h = run(targets, { schedule: { ...FAST, capMs: 5_000 } });
+    await h.outbox.enqueue(owed(targets, 1));
+    await expect.poll(() => h.audited.length, { timeout: 10_000 }).toBe(1);
+    expect(gaps(rx.received.map((r) => r.at))[0]).toBeGreaterThanOrEqual(990);
+
+    // A hint beyond the cap waits the cap, not the hint.
+    const rx2 = await receiver((_r, n) =>
+      n === 0 ? { status: 503, headers: { 'retry-after': '3600' } } : { status: 200 },
+    );
+    const two = registryOf([{ id: 'b', url: rx2.url }]);
+    const h2 = run(two.targets, { schedule: { ...FAST, capMs: 300 } });
+    await h2.outbox.enqueue(owed(two.targets, 1));
+    await expect.poll(() => h2.audited.length, { timeout: 10_000 }).toBe(1);
+    const g = gaps(rx2.received.map((r) => r.at))[0] as number;
+    expect(g).toBeGreaterThanOrEqual(290);
+    expect(g).toBeLessThan(2_000);
+  });
+
+  it('retries a 429 without Retry-After on the ordinary schedule', async () => {
+    const rx = await receiver((_r, n) => ({ status: n === 0 ? 429 : 200 }));
+    const { targets } = registryOf([{ id: 'a', url: rx.url }]);
+    const h = run(targets, { schedule: { ...FAST, capMs: 5_000 } });
+    await h.outbox.enqueue(owed(targets, 1));
+    await expect.poll(() => h.audited.length, { timeout: 10_000 }).toBe(1);
+    // First retry within the base (20 ms) plus polling slack, far below a second.
+    expect(gaps(rx.received.map((r) => r.at))[0]).toBeLessThan(500);
+  });
+
+  it('ignores Retry-After on other statuses (a 500 is retried on the schedule)', async () => {
+    const rx = await receiver((_r, n) =>
+      n === 0 ? { status: 500, headers: { 'retry-after': '3' } } : { status: 200 },
+    );
+    const { targets } = registryOf([{ id: 'a', url: rx.url }]);
+    const h = run(targets, { schedule: { ...FAST, capMs: 5_000 } });
+    await h.outbox.enqueue(owed(targets, 1));
+    await expect.poll(() => h.audited.length, { timeout: 10_000 }).toBe(1);
+    expect(gaps(rx.received.map((r) => r.at))[0]).toBeLessThan(1_000);
+  });
+
+  it('keeps a hanging target from slowing another, within the per-target bound', async () => {
+    const stuck = await receiver(() => ({ hang: true }));
+    const fast = await receiver();
+    const { targets } = registryOf([
+      { id: 'stuck', url: stuck.url },
+      { id: 'fast', url: fast.url },
+    ]);
+    const h = run(targets, { timeoutMs: 5_000, perTarget: 2, total: 4 });
+    const started = Date.now();
+    await h.outbox.enqueue(owed(targets, 20)); // 20 for each target
+    await fast.waitFor((r) => r.length >= 20);
+    expect(Date.now() - started).toBeLessThan(3_000);
+    // The stuck target holds only its own two slots.
+    expect(stuck.received.length).toBe(2);
+    expect(stuck.maxConcurrent).toBeLessThanOrEqual(2);
+    expect(fast.maxConcurrent).toBeLessThanOrEqual(2);
+  });
+
+  it('bounds total concurrency across targets', async () => {
+    const rxs = await Promise.all(
+      [0, 1, 2].map(() => receiver(() => ({ status: 200, delayMs: 30 }))),
+    );
+    const { targets } = registryOf(rxs.map((r, i) => ({ id: `t${i}`, url: r.url })));
+    const h = run(targets, { perTarget: 4, total: 5 });
+    let peak = 0;
+    const timer = setInterval(() => (peak = Math.max(peak, h.dispatcher.inFlight)), 1);
+    await h.outbox.enqueue(owed(targets, 15));
+    await expect.poll(() => h.audited.length, { timeout: 10_000 }).toBe(45);
+    clearInterval(timer);
+    expect(peak).toBeLessThanOrEqual(5);
+    expect(peak).toBeGreaterThan(1);
+    for (const r of rxs) expect(r.maxConcurrent).toBeLessThanOrEqual(4);
+  });
+
+  it('does not record a final outcome it could not audit: the delivery stays pending', async () => {
+    const rx = await receiver();
+    const { targets } = registryOf([{ id: 'a', url: rx.url }]);
+    let failAudit = true;
+    const audited: string[] = [];
+    const h = run(targets, {
+      audit: async (o) => {
+        if (failAudit) throw new Error('log down');
+        audited.push(o.id);
+      },
+    });
+    const [d] = owed(targets, 1);
+    await h.outbox.enqueue([d!]);
+    await rx.waitFor((r) => r.length >= 1);
+    await expect
+      .poll(async () => (await h.outbox.list('pending', 5))[0]?.attempts ?? 0)
+      .toBeGreaterThan(1);
+    expect(await h.outbox.list('delivered', 5)).toEqual([]);
+    failAudit = false;
+    await expect.poll(() => audited, { timeout: 5_000 }).toEqual([d!.id]);
+    await expect
+      .poll(async () => (await h.outbox.list('delivered', 5)).map((x) => x.id))
+      .toEqual([d!.id]);
+  });
+});
