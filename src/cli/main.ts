@@ -18,6 +18,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   keygen: async () => (await import('./keygen.js')).keygenCommand,
   approve: async () => (await import('./approve.js')).approveCommand,
   audit: async () => async (args, io) => (await import('./audit.js')).auditCommand([...args], io),
+  'release verify': async () => (await import('./release-verify.js')).releaseVerifyCommand,
   provenance: async () => async (args, io) =>
     (await import('./provenance.js')).provenanceCommand([...args], io),
 };

@@ -38,17 +38,22 @@ export function keyIdOf(publicKey: Uint8Array): string {
   return sha256Hex(publicKey);
 }
 
-/** Signs `payload` as a DSSE envelope with one Ed25519 signature over its PAE. */
+/**
+ * Signs `payload` as a DSSE envelope with one Ed25519 signature over its PAE. `keyid`
+ * labels the signature (default: {@link keyIdOf} the public key); the release attestation
+ * uses the audit log's note key id instead (PROTOCOL §10).
+ */
 export function signEnvelope(
   payloadType: string,
   payload: Uint8Array,
   secretKey: Uint8Array,
+  keyid: string = keyIdOf(ed25519PublicKey(secretKey)),
 ): DsseEnvelope {
   const sig = signEd25519(preAuthEncoding(payloadType, payload), secretKey);
   return {
     payloadType,
     payload: toBase64(payload),
-    signatures: [{ keyid: keyIdOf(ed25519PublicKey(secretKey)), sig: toBase64(sig) }],
+    signatures: [{ keyid, sig: toBase64(sig) }],
   };
 }
 
