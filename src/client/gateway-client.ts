@@ -1,4 +1,5 @@
 import { signRequest } from '../signing/sign-request.js';
+import { HttpClientError, request } from './http.js';
 
 /**
  * A small client for CI jobs and deploy steps: signs requests (PROTOCOL §2), sends events,
@@ -157,30 +158,42 @@ export class GatewayClient {
     return answer.text;
   }
 
-  async #request(path: string, init: RequestInit, extraMs = 0): Promise<GatewayAnswer> {
-    let res: Response;
+  async #request(
+    target: string,
+    init: { method: string; headers?: Record<string, string>; body?: Uint8Array },
+    extraMs = 0,
+  ): Promise<GatewayAnswer> {
+    let res;
     try {
-      res = await fetch(new URL(path, this.#url), {
-        ...init,
-        headers: { ...(init.headers as Record<string, string>), 'x-api-key': this.#apiKey },
-        redirect: 'error',
-        signal: AbortSignal.timeout(this.#timeoutMs + extraMs),
+      // The bounded client: no redirects, only this origin, capped size and time.
+      res = await request({
+        base: this.#url,
+        target,
+        method: init.method,
+        headers: { ...init.headers, 'x-api-key': this.#apiKey },
+        ...(init.body === undefined ? {} : { body: init.body }),
+        maxBodyBytes: MAX_ANSWER_BYTES,
+        deadlineMs: this.#timeoutMs + extraMs,
       });
     } catch (err) {
-      throw new GatewayRequestError(
-        `cannot reach the gateway: ${(err as Error).message}`,
-        0,
-        undefined,
-      );
+      const kind = err instanceof HttpClientError ? err.kind : 'network';
+      // Network trouble (status 0) may be retried by a wait loop; a hostile answer (-1) not.
+      const status = kind === 'network' || kind === 'deadline' ? 0 : -1;
+      throw new GatewayRequestError((err as Error).message, status, undefined);
     }
-    const text = await readBounded(res);
+    let text: string;
+    try {
+      text = res.text();
+    } catch {
+      throw new GatewayRequestError('the gateway answer is not UTF-8 text', -1, undefined);
+    }
     let body: unknown = text;
     try {
       body = JSON.parse(text);
     } catch {
       // not JSON: keep the text
     }
-    const retry = Number(res.headers.get('retry-after'));
+    const retry = Number(res.headers['retry-after']);
     return {
       status: res.status,
       text,
@@ -225,18 +238,6 @@ function asDeploy(body: unknown): DeployState {
 function checkDeployId(id: string): void {
   if (!DEPLOY_ID.test(id))
     throw new TypeError('deploy id must be the lowercase hex id the gateway issued');
-}
-
-async function readBounded(res: Response): Promise<string> {
-  const declared = Number(res.headers.get('content-length') ?? '0');
-  if (declared > MAX_ANSWER_BYTES) {
-    await res.body?.cancel();
-    throw new GatewayRequestError('the gateway answer is too large', -1, undefined);
-  }
-  const text = await res.text();
-  if (text.length > MAX_ANSWER_BYTES)
-    throw new GatewayRequestError('the gateway answer is too large', -1, undefined);
-  return text;
 }
 
 function sleep(ms: number): Promise<void> {
