@@ -5,8 +5,10 @@ import {
   fromHex,
   isHex,
   parseSshPublicKeyLine,
+  sshKeyBlob,
   sshFingerprint,
   sshKeyLabel,
+  toHex,
 } from '../crypto/index.js';
 
 /**
@@ -18,6 +20,13 @@ import {
  * made over FIDO data bound to its application.
  */
 export interface ApproverKey {
+  /**
+   * The key's identity, independent of spelling and comment: 64 lowercase hex for a plain
+   * Ed25519 key (hex or `ssh-ed25519`), `sk-ssh-ed25519@openssh.com <base64 blob>` for a
+   * security key. A vote is bound to this (PROTOCOL §12): it counts while the policy maps
+   * the approver to a key with the same id.
+   */
+  readonly id: string;
   /** How the policy spelled it. */
   readonly format: 'hex' | 'openssh';
   /** The key as an OpenSSH key; a hex key is its `ssh-ed25519` equivalent. */
@@ -60,9 +69,13 @@ export function parseApproverKey(value: string): ApproverKeyParse {
     ssh = parsed.key;
     format = 'openssh';
   }
+  const id =
+    ssh.type === SSH_ED25519
+      ? toHex(ssh.publicKey)
+      : `${ssh.type} ${Buffer.from(sshKeyBlob(ssh)).toString('base64')}`;
   return {
     ok: true,
-    key: { format, ssh, fingerprint: sshFingerprint(ssh), label: sshKeyLabel(ssh) },
+    key: { id, format, ssh, fingerprint: sshFingerprint(ssh), label: sshKeyLabel(ssh) },
   };
 }
 

@@ -30,6 +30,10 @@ describe('policy approvers as OpenSSH public key lines (PROTOCOL §12)', () => {
     expect(p.approver('alice')).toMatchObject({ format: 'openssh', label: 'ED25519' });
     expect(p.approver('bob')).toMatchObject({ format: 'openssh', label: 'ED25519-SK' });
     expect(p.approver('carol')).toMatchObject({ format: 'hex', label: 'ED25519' });
+    // Vote identity: hex for plain keys whatever the spelling, the comment-free line for sk.
+    expect(p.approver('carol')!.id).toBe(toHex(raw.key.publicKey));
+    expect(p.approver('alice')!.id).toBe(toHex(p.approver('alice')!.ssh.publicKey));
+    expect(p.approver('bob')!.id).toBe(sk.line.replace(/ sk-test$/, ''));
     // Raw (hex) signatures: plain keys only; a security key must prove user presence.
     expect(p.approverKey('alice')).toHaveLength(32);
     expect(p.approverKey('bob')).toBeUndefined();
