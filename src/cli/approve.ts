@@ -1,28 +1,40 @@
 import { z } from 'zod';
+import type { BoundedResponse } from '../client/http.js';
 import { signEd25519, toHex } from '../crypto/index.js';
+import { APPROVER_NAME_PATTERN, MAX_QUORUM_TTL_SECONDS } from '../policy/schema.js';
 import { buildApprovalMessage, parseApprovalMessage } from '../quorum/approval-message.js';
 import { unixSecondsToRfc3339 } from '../quorum/deploy-view.js';
 import { parseOptions, type CliIo } from './io.js';
 import { readApproverKeyFile } from './keygen.js';
+import { failureReason, shown } from './render.js';
+import { callServer } from './server-call.js';
 
 const USAGE = `usage: codex-gateway approve --url URL --api-key KEY --key FILE [--approver NAME] [--yes] DEPLOY_ID
 the API key may also come from CODEX_API_KEY; the approver name defaults to the one in the key file`;
 
 const DEPLOY_ID = /^[0-9a-f]{32,128}$/;
 
-/** What GET /v1/deploys/:id answers (PROTOCOL §5); anything else is refused. */
+/** A name as a policy can define it; a server showing any other name is lying. */
+const approverName = z.string().regex(APPROVER_NAME_PATTERN);
+
+/**
+ * What GET /v1/deploys/:id answers (PROTOCOL §5); anything else is refused. Every string is
+ * held to its grammar, so no server text reaches the terminal unchecked.
+ */
 const viewSchema = z.object({
-  id: z.string(),
+  id: z.string().regex(DEPLOY_ID),
   state: z.enum(['pending', 'approved', 'expired']),
-  threshold: z.number().int(),
-  approvers: z.array(z.string()),
-  approvedBy: z.array(z.string()),
-  expiresAt: z.string(),
+  threshold: z.number().int().min(1).max(16),
+  approvers: z.array(approverName).min(1).max(16),
+  approvedBy: z.array(approverName).max(16),
+  expiresAt: z.string().regex(/^[0-9+-][0-9T:.Z-]{0,39}$/),
   message: z.string().max(1024),
 });
 
-/** Bounded wait for the server, so a stuck connection never hangs an approver's terminal. */
-const HTTP_TIMEOUT_MS = 15_000;
+/** Largest deploy view read; an honest one is well under 4 KiB. */
+const MAX_VIEW_BYTES = 64 * 1024;
+/** Clock difference between gateway and approver tolerated before the TTL warning. */
+const CLOCK_SLACK_SECONDS = 300;
 
 /**
  * `codex-gateway approve`: fetches the deploy, rebuilds the approval message locally from
@@ -55,6 +67,8 @@ export async function approveCommand(args: readonly string[], io: CliIo): Promis
     io.err(`codex-gateway approve: ${text}\n`);
     return 1;
   };
+  /** A request that did not complete (network, redirect, size, deadline): one FAILED line. */
+  const failed = (err: unknown): number => fail(`FAILED: ${failureReason(err)}`);
   if (!DEPLOY_ID.test(deployId))
     return fail('DEPLOY_ID must be the lowercase hex id the gateway issued');
 
@@ -62,17 +76,26 @@ export async function approveCommand(args: readonly string[], io: CliIo): Promis
   const approver = one('approver') ?? key.approver;
   if (approver === undefined)
     return fail('no approver name: pass --approver NAME or keygen --name');
+  if (!APPROVER_NAME_PATTERN.test(approver))
+    return fail(`--approver must match ${APPROVER_NAME_PATTERN.source}`);
 
-  const target = new URL(`/v1/deploys/${deployId}`, url);
-  const got = await fetch(target, {
-    headers: { 'x-api-key': apiKey },
-    signal: AbortSignal.timeout(HTTP_TIMEOUT_MS),
-  });
-  if (got.status !== 200)
-    return fail(`GET ${target.pathname} answered ${got.status} ${await problemCode(got)}`);
-  const view = viewSchema.safeParse(await got.json().catch(() => undefined));
-  if (!view.success) return fail('the server answered something that is not a deploy');
-  const deploy = view.data;
+  const target = `/v1/deploys/${deployId}`;
+  let got: BoundedResponse;
+  try {
+    got = await callServer({
+      base: url,
+      target,
+      headers: { 'x-api-key': apiKey },
+      maxBodyBytes: MAX_VIEW_BYTES,
+    });
+  } catch (err) {
+    return failed(err);
+  }
+  if (got.status !== 200) return fail(`GET ${target} answered ${got.status} ${problemCode(got)}`);
+  const view = parseView(got);
+  if (typeof view === 'string')
+    return fail(`REFUSED: the server answered something that is not a deploy (${view})`);
+  const deploy = view;
 
   // The message is what gets signed: prove it says exactly what is shown, for this deploy.
   const fields = parseApprovalMessage(deploy.message);
@@ -85,23 +108,30 @@ export async function approveCommand(args: readonly string[], io: CliIo): Promis
   if (deploy.state !== 'pending') return fail(`deploy is ${deploy.state}; nothing to approve`);
   if (!deploy.approvers.includes(approver))
     return fail(`${approver} is not an approver of this deploy (${deploy.approvers.join(', ')})`);
-  if (Date.now() > fields.expires * 1000) return fail('deploy has expired');
+  const nowSeconds = Math.floor(Date.now() / 1000);
+  if (nowSeconds > fields.expires) return fail('deploy has expired');
 
-  io.out(
-    [
-      `You are approving, as ${approver} (key ${toHex(key.publicKey)}):`,
-      `  deploy       ${fields.deploy}`,
-      `  action       ${fields.action}`,
-      `  target       ${fields.target}`,
-      `  environment  ${fields.environment}`,
-      `  artifact     ${fields.artifact}`,
-      `  request      ${fields.request}`,
-      `  policy       ${fields.policy}`,
-      `  expires      ${deploy.expiresAt}`,
-      `  approvals    ${deploy.approvedBy.length}/${deploy.threshold} so far${deploy.approvedBy.length > 0 ? ` (${deploy.approvedBy.join(', ')})` : ''}`,
-      '',
-    ].join('\n'),
-  );
+  // Every value below passed its grammar (view schema, approval message fields); `shown`
+  // escapes anyway, so a grammar widened later can never let a control character through.
+  const lines = [
+    `You are approving, as ${shown(approver)} (key ${toHex(key.publicKey)}):`,
+    `  deploy       ${shown(fields.deploy)}`,
+    `  action       ${shown(fields.action)}`,
+    `  target       ${shown(fields.target)}`,
+    `  environment  ${shown(fields.environment)}`,
+    `  artifact     ${shown(fields.artifact)}`,
+    `  request      ${shown(fields.request)}`,
+    `  policy       ${shown(fields.policy)}`,
+    `  expires      ${shown(deploy.expiresAt)}`,
+    `  approvals    ${deploy.approvedBy.length}/${deploy.threshold} so far${deploy.approvedBy.length > 0 ? ` (${deploy.approvedBy.map(shown).join(', ')})` : ''}`,
+  ];
+  const ahead = fields.expires - nowSeconds;
+  if (ahead > MAX_QUORUM_TTL_SECONDS + CLOCK_SLACK_SECONDS)
+    lines.push(
+      `  WARNING      this deploy expires ${formatDuration(ahead)} from now, beyond the ` +
+        `${formatDuration(MAX_QUORUM_TTL_SECONDS)} a policy's ttlSeconds allows: an honest gateway cannot have issued it`,
+    );
+  io.out([...lines, ''].join('\n'));
   if (!opts.flags.has('yes')) {
     if (io.prompt === undefined) return fail('no terminal to confirm on; pass --yes to approve');
     const answer = (await io.prompt('Sign and submit this approval? [y/N] ')).trim().toLowerCase();
@@ -109,27 +139,61 @@ export async function approveCommand(args: readonly string[], io: CliIo): Promis
   }
 
   const signature = toHex(signEd25519(new TextEncoder().encode(deploy.message), key.secretKey));
-  const posted = await fetch(new URL(`/v1/deploys/${deployId}/approvals`, url), {
-    method: 'POST',
-    headers: { 'x-api-key': apiKey, 'content-type': 'application/json' },
-    body: JSON.stringify({ approver, signature }),
-    signal: AbortSignal.timeout(HTTP_TIMEOUT_MS),
-  });
+  let posted: BoundedResponse;
+  try {
+    posted = await callServer({
+      base: url,
+      target: `/v1/deploys/${deployId}/approvals`,
+      method: 'POST',
+      headers: { 'x-api-key': apiKey, 'content-type': 'application/json' },
+      body: JSON.stringify({ approver, signature }),
+      maxBodyBytes: MAX_VIEW_BYTES,
+    });
+  } catch (err) {
+    return failed(err);
+  }
   if (posted.status !== 200)
-    return fail(`approval refused: ${posted.status} ${await problemCode(posted)}`);
-  const after = viewSchema.safeParse(await posted.json().catch(() => undefined));
-  const state = after.success ? after.data.state : 'unknown';
-  const count = after.success ? `${after.data.approvedBy.length}/${after.data.threshold}` : '?';
-  io.out(`approval recorded: deploy ${deployId} is ${state} (${count})\n`);
+    return fail(`approval refused: ${posted.status} ${problemCode(posted)}`);
+  const after = parseView(posted);
+  if (typeof after === 'string' || after.id !== deployId)
+    return fail(
+      'FAILED: the approval was sent, but the answer is not this deploy; check its state with GET /v1/deploys/<id>',
+    );
+  io.out(
+    `approval recorded: deploy ${deployId} is ${after.state} (${after.approvedBy.length}/${after.threshold})\n`,
+  );
   return 0;
 }
 
-/** The problem+json `code` of a refusal, or an empty string. Never echoes other content. */
-async function problemCode(res: Response): Promise<string> {
+/** The deploy view in an answer, or where it broke its schema (a path of schema keys only). */
+function parseView(res: BoundedResponse): z.infer<typeof viewSchema> | string {
+  let body: unknown;
   try {
-    const body = (await res.json()) as { code?: unknown };
-    return typeof body.code === 'string' && /^[a-z_]{1,40}$/.test(body.code) ? body.code : '';
+    body = res.json();
+  } catch {
+    return 'not JSON';
+  }
+  const view = viewSchema.safeParse(body);
+  if (view.success) return view.data;
+  const path = view.error.issues[0]?.path ?? [];
+  // The path holds our schema's keys and array indexes, never a server-chosen key.
+  return path.length > 0 ? `bad ${path.map(String).join('.')}` : 'not an object';
+}
+
+/** The problem+json `code` of a refusal, or an empty string. Never echoes other content. */
+function problemCode(res: BoundedResponse): string {
+  try {
+    const body = res.json() as { code?: unknown } | null;
+    const code = body?.code;
+    return typeof code === 'string' && /^[a-z_]{1,40}$/.test(code) ? code : '';
   } catch {
     return '';
   }
+}
+
+/** A duration in whole days (or hours below two days), for the expiry warning. */
+function formatDuration(seconds: number): string {
+  return seconds >= 2 * 86_400
+    ? `${Math.floor(seconds / 86_400)} days`
+    : `${Math.floor(seconds / 3600)} hours`;
 }

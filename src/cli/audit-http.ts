@@ -1,38 +1,58 @@
 /**
- * The auditor's HTTP side: bounded GETs against a gateway it does not trust. Every answer
- * is size-limited, must be 200, and JSON answers are checked field by field before use.
+ * The auditor's HTTP side: GETs against a gateway it does not trust, through the bounded
+ * client (no redirects, headers and body capped while streaming, one deadline per request).
+ * Every answer must be 200, and JSON answers are bounded in depth and size before parsing
+ * and checked field by field before use.
  */
+import { JCS_MAX_DEPTH } from '../audit/jcs.js';
+import type { BoundedResponse } from '../client/http.js';
+import { failureReason } from './render.js';
+import { callServer } from './server-call.js';
 
 /** Largest answer read: a batch of 256 entries stays well below this. */
 const MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
-const TIMEOUT_MS = 30_000;
+/** Most JSON values in one answer: 256 entries of a few dozen values each fit many times.
+ * Nesting may reach the entries' own limit (JCS_MAX_DEPTH) plus the answer's 3 levels. */
+const MAX_JSON_TOKENS = 200_000;
 
 /** A verification failure: the one line the CLI prints before exiting non-zero. */
 export class AuditFailure extends Error {
   override readonly name = 'AuditFailure';
 }
 
-/** GETs `target` from the gateway at `base` with the API key; returns the body text. */
-export async function getText(base: string, target: string, apiKey: string): Promise<string> {
-  let res: Response;
+/** GETs `target` from the gateway at `base` with the API key; returns the 200 answer. */
+async function get(base: string, target: string, apiKey: string): Promise<BoundedResponse> {
+  let res: BoundedResponse;
   try {
-    res = await fetch(new URL(target, base), {
+    res = await callServer({
+      base,
+      target,
       headers: { 'x-api-key': apiKey },
-      signal: AbortSignal.timeout(TIMEOUT_MS),
-      redirect: 'error',
+      maxBodyBytes: MAX_RESPONSE_BYTES,
     });
   } catch (err) {
-    throw new AuditFailure(`cannot reach ${base}: ${(err as Error).message}`);
+    throw new AuditFailure(`GET ${target}: ${failureReason(err)}`);
   }
-  const length = Number(res.headers.get('content-length') ?? '0');
-  if (length > MAX_RESPONSE_BYTES) throw new AuditFailure(`answer to ${target} is too large`);
-  const text = await res.text();
-  if (text.length > MAX_RESPONSE_BYTES) throw new AuditFailure(`answer to ${target} is too large`);
   if (res.status !== 200) {
-    const code = /"code"\s*:\s*"([a-z_]{1,40})"/.exec(text)?.[1];
+    let code: string | undefined;
+    try {
+      code = /"code"\s*:\s*"([a-z_]{1,40})"/.exec(res.text())?.[1];
+    } catch {
+      // not UTF-8: no code to show
+    }
     throw new AuditFailure(`GET ${target} answered ${res.status}${code ? ` (${code})` : ''}`);
   }
-  return text;
+  return res;
+}
+
+/** GETs `target`; returns the body as strict UTF-8 text. */
+export async function getText(base: string, target: string, apiKey: string): Promise<string> {
+  const res = await get(base, target, apiKey);
+  try {
+    return res.text();
+  } catch (err) {
+    throw new AuditFailure(`answer to ${target}: ${failureReason(err)}`);
+  }
 }
 
 /** GETs `target` and parses it as a JSON object. */
@@ -41,12 +61,12 @@ export async function getJson(
   target: string,
   apiKey: string,
 ): Promise<Record<string, unknown>> {
-  const text = await getText(base, target, apiKey);
+  const res = await get(base, target, apiKey);
   let value: unknown;
   try {
-    value = JSON.parse(text);
-  } catch {
-    throw new AuditFailure(`answer to ${target} is not JSON`);
+    value = res.json({ maxTokens: MAX_JSON_TOKENS, maxDepth: JCS_MAX_DEPTH + 3 });
+  } catch (err) {
+    throw new AuditFailure(`answer to ${target}: ${failureReason(err)}`);
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value))
     throw new AuditFailure(`answer to ${target} is not a JSON object`);

@@ -1,5 +1,5 @@
 import { NoteError, parseVkey, verifyCheckpoint, type Checkpoint } from '../audit/checkpoint.js';
-import { canonicalize } from '../audit/jcs.js';
+import { canonicalize, JCS_MAX_DEPTH } from '../audit/jcs.js';
 import {
   EMPTY_ROOT,
   leafHash,
@@ -8,9 +8,12 @@ import {
   verifyInclusion,
 } from '../audit/merkle.js';
 import { constantTimeEqual, toHex } from '../crypto/index.js';
+import { parseBoundedJson } from '../client/bounded-json.js';
+import { escapeControls } from '../client/untrusted-text.js';
 import { AuditFailure, getJson, getText, hashField, intField, proofField } from './audit-http.js';
-import { readAuditorState, writeAuditorState } from './audit-state.js';
+import { openAuditorState, type AuditorStateFile } from './audit-state.js';
 import { parseOptions } from './io.js';
+import { failureReason, shown } from './render.js';
 
 const USAGE = `usage: codex-gateway audit verify --url URL --api-key KEY --vkey VKEY [--state FILE] [--entries]
        codex-gateway audit prove  --url URL --api-key KEY --vkey VKEY --index I
@@ -57,22 +60,31 @@ export async function auditCommand(
     io.err(`${USAGE}\n`);
     return 2;
   }
+  const stateFile = one('state');
+  let state: AuditorStateFile | undefined;
   try {
     const vkey = parseVkey(vkeyText);
+    // The state is locked before the checkpoint is fetched: two runs never interleave.
+    if (sub === 'verify' && stateFile !== undefined) state = await openAuditorState(stateFile);
     const note = await getText(url, '/v1/audit/checkpoint', apiKey);
     const cp = verifyCheckpoint(note, vkey);
     const message =
       sub === 'verify'
-        ? await verify(url, apiKey, cp, note, one('state'), opts.flags.has('entries'))
+        ? await verify(url, apiKey, cp, note, state, opts.flags.has('entries'))
         : await prove(url, apiKey, cp, parseIndexArg(index!));
     io.out(`audit ${sub}: OK: ${message}\n`);
     return 0;
   } catch (err) {
-    if (err instanceof AuditFailure || err instanceof NoteError) {
-      io.err(`audit ${sub}: FAILED: ${err.message}\n`);
-      return 1;
-    }
-    throw err;
+    // Whatever the server sent, the documented one-line format holds: an unexpected error
+    // (a bug, an exhausted resource) is a failed verification too, never a stack trace.
+    const reason =
+      err instanceof AuditFailure || err instanceof NoteError
+        ? escapeControls(err.message) // its parts are escaped where they were quoted
+        : `unexpected error: ${failureReason(err)}`;
+    io.err(`audit ${sub}: FAILED: ${reason}\n`);
+    return 1;
+  } finally {
+    await state?.release();
   }
 }
 
@@ -81,14 +93,16 @@ async function verify(
   apiKey: string,
   cp: Checkpoint,
   note: string,
-  stateFile: string | undefined,
+  stateFile: AuditorStateFile | undefined,
   entries: boolean,
 ): Promise<string> {
-  const parts = [`${cp.origin} size ${cp.size} root ${toHex(cp.root)} (signature valid)`];
-  const saved = stateFile === undefined ? undefined : await readAuditorState(stateFile);
+  const parts = [`${shown(cp.origin)} size ${cp.size} root ${toHex(cp.root)} (signature valid)`];
+  const saved = stateFile?.state;
   if (saved !== undefined) {
     if (saved.origin !== cp.origin)
-      throw new AuditFailure(`state file is for log ${saved.origin}, not ${cp.origin}`);
+      throw new AuditFailure(
+        `state file is for log ${shown(saved.origin)}, not ${shown(cp.origin)}`,
+      );
     const savedRoot = new Uint8Array(Buffer.from(saved.root, 'hex'));
     await checkConsistency(url, apiKey, saved.size, savedRoot, cp);
     parts.push(`consistent with the saved checkpoint of size ${saved.size}`);
@@ -98,7 +112,7 @@ async function verify(
     parts.push(`all ${cp.size} entries re-hashed to the signed root`);
   }
   if (stateFile !== undefined)
-    await writeAuditorState(stateFile, {
+    await stateFile.write({
       origin: cp.origin,
       size: cp.size,
       root: toHex(cp.root),
@@ -163,13 +177,19 @@ function checkEntry(e: unknown, index: number): Uint8Array {
     throw new AuditFailure(`${where}: leafHash does not match its leaf`);
   let canonical: string;
   try {
-    canonical = canonicalize(JSON.parse(leaf));
+    canonical = canonicalize(parseBoundedJson(leaf, { maxDepth: JCS_MAX_DEPTH }));
   } catch {
     throw new AuditFailure(`${where}: leaf is not canonical JSON`);
   }
   if (canonical !== leaf) throw new AuditFailure(`${where}: leaf is not RFC 8785 canonical`);
-  if (canonicalize(o['entry'] ?? null) !== leaf)
-    throw new AuditFailure(`${where}: entry does not match its leaf`);
+  let entry: string;
+  try {
+    // Throws on what JCS cannot represent, nesting beyond JCS_MAX_DEPTH included.
+    entry = canonicalize(o['entry'] ?? null);
+  } catch {
+    throw new AuditFailure(`${where}: entry is not representable as canonical JSON`);
+  }
+  if (entry !== leaf) throw new AuditFailure(`${where}: entry does not match its leaf`);
   return hash;
 }
 
@@ -186,7 +206,7 @@ async function prove(url: string, apiKey: string, cp: Checkpoint, index: number)
   const hash = checkEntry(e, index);
   if (!verifyInclusion(hash, index, cp.size, proofField(p, where, 64), cp.root))
     throw new AuditFailure(`entry ${index} is NOT included in the signed tree of size ${cp.size}`);
-  return `entry ${index} ${e['leaf'] as string} is in ${cp.origin} at size ${cp.size}`;
+  return `entry ${index} ${shown(e['leaf'] as string)} is in ${shown(cp.origin)} at size ${cp.size}`;
 }
 
 function parseIndexArg(text: string): number {

@@ -15,6 +15,7 @@ import {
   isHex,
   toHex,
 } from '../crypto/index.js';
+import { APPROVER_NAME_PATTERN } from '../policy/schema.js';
 import { parseOptions, type CliIo } from './io.js';
 
 const USAGE = `usage: codex-gateway keygen --out FILE [--name APPROVER]
@@ -22,7 +23,7 @@ writes a new Ed25519 approver key to FILE (mode 0600, never overwritten) and pri
 public key hex for the policy's "approvers" map`;
 
 /** Approver names as the policy accepts them (PROTOCOL §4 schema). */
-const APPROVER_NAME = /^[a-z][a-z0-9_-]{0,31}$/;
+const APPROVER_NAME = APPROVER_NAME_PATTERN;
 
 /** The approver key file: JSON, so the name and public key travel with the secret. */
 const keyFileSchema = z.strictObject({

@@ -2,6 +2,7 @@
 /** `codex-gateway` command line: thin wrappers over the same modules the server uses. */
 import { isEntryPoint } from '../entry-point.js';
 import type { CliIo } from './io.js';
+import { terminalSafeIo } from './render.js';
 
 type Command = (args: readonly string[], io: CliIo) => Promise<number>;
 
@@ -63,6 +64,7 @@ const consoleIo: CliIo = {
 };
 
 if (isEntryPoint(import.meta.url)) {
-  const code = await runCli(process.argv.slice(2), consoleIo);
+  // Every byte the CLI writes passes terminalSafe: no control character reaches the terminal.
+  const code = await runCli(process.argv.slice(2), terminalSafeIo(consoleIo));
   if (code >= 0) process.exitCode = code;
 }

@@ -15,6 +15,8 @@
  *   `Content-Encoding` other than `identity` is refused.
  * - **Bounded time**: one deadline for the whole exchange (connect, headers, body), so a
  *   server that drips one byte at a time still ends the call at `deadlineMs`.
+ * - **Bounded parsing**: `json()` refuses deep nesting and huge numbers of values before
+ *   JSON.parse builds them (a 16 MiB `[{},{},…]` would otherwise be ~550 MB of objects).
  * - **One error type**: every failure — network, protocol, size, time, redirect — rejects
  *   with a {@link HttpClientError} whose message is one short line built by this module
  *   (server bytes are never copied into it except the escaped, truncated redirect
@@ -28,6 +30,7 @@
  */
 import { request as httpRequest, type ClientRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
+import { JsonLimitError, parseBoundedJson, type JsonLimits } from './bounded-json.js';
 import { escapeUntrusted } from './untrusted-text.js';
 
 /** Default cap on the response body: 1 MiB. Callers that fetch bulk data raise it. */
@@ -88,8 +91,12 @@ export interface BoundedResponse {
   readonly body: Uint8Array;
   /** The body as strict UTF-8 (an invalid byte sequence is a `bad_body` failure). */
   text(): string;
-  /** The body parsed as JSON (`bad_body` when it is not UTF-8 JSON). */
-  json(): unknown;
+  /**
+   * The body parsed as JSON, its nesting and number of values bounded first (see
+   * {@link parseBoundedJson}), so parsing cannot take more memory than `limits` allow.
+   * `bad_body` when it is not UTF-8 JSON or exceeds the limits.
+   */
+  json(limits?: JsonLimits): unknown;
 }
 
 /**
@@ -260,12 +267,14 @@ function boundedResponse(res: IncomingMessage, body: Buffer): BoundedResponse {
     headers,
     body: new Uint8Array(body.buffer, body.byteOffset, body.byteLength),
     text,
-    json: () => {
+    json: (limits) => {
       const t = text();
       try {
-        return JSON.parse(t) as unknown;
-      } catch {
-        throw new HttpClientError('bad_body', 'the answer is not JSON');
+        return parseBoundedJson(t, limits);
+      } catch (err) {
+        const why =
+          err instanceof JsonLimitError && err.message !== 'not JSON' ? `: ${err.message}` : '';
+        throw new HttpClientError('bad_body', `the answer is not JSON${why}`);
       }
     },
   };

@@ -36,6 +36,16 @@ export function escapeUntrusted(text: string): string {
 }
 
 /**
+ * Untrusted text whose backslashes are meaningful as they are (a JSON body): every
+ * character of {@link UNSAFE} is escaped, newlines included, backslashes are left alone.
+ * Not unambiguous like {@link escapeUntrusted}, but byte-identical for honest JSON, which
+ * never contains a raw control character.
+ */
+export function escapeControls(text: string): string {
+  return text.replace(UNSAFE, visible);
+}
+
+/**
  * A whole output text made safe for a terminal: newlines are kept (they are the CLI's own
  * line breaks), every other unsafe character is escaped. Backslashes are left alone so
  * text already escaped by {@link escapeUntrusted} is not escaped twice. This is the last

@@ -21,12 +21,14 @@ const clientKey = z
     'must be a client id, optionally ending in * (dev mode only)',
   );
 const ruleName = z.string().regex(/^[a-z][a-z0-9_]{0,63}$/, 'must match ^[a-z][a-z0-9_]{0,63}$');
-const approverName = z
-  .string()
-  .regex(/^[a-z][a-z0-9_-]{0,31}$/, 'must match ^[a-z][a-z0-9_-]{0,31}$');
+/** Grammar of an approver name; also what the CLI accepts from a server that shows one. */
+export const APPROVER_NAME_PATTERN = /^[a-z][a-z0-9_-]{0,31}$/;
+const approverName = z.string().regex(APPROVER_NAME_PATTERN, 'must match ^[a-z][a-z0-9_-]{0,31}$');
 
 export const DEFAULT_MAX_STEPS = 12;
 export const DEFAULT_QUORUM_TTL_SECONDS = 900;
+/** Longest deploy TTL a policy may set (7 days); `approve` warns about a later expiry. */
+export const MAX_QUORUM_TTL_SECONDS = 604_800;
 
 export const policySchema = z.strictObject({
   /** Lets editors find the JSON Schema; ignored by the gateway. */
@@ -71,7 +73,12 @@ export const policySchema = z.strictObject({
       z.strictObject({
         threshold: z.number().int().min(1),
         approvers: z.array(approverName).min(1).max(16),
-        ttlSeconds: z.number().int().min(1).max(604_800).default(DEFAULT_QUORUM_TTL_SECONDS),
+        ttlSeconds: z
+          .number()
+          .int()
+          .min(1)
+          .max(MAX_QUORUM_TTL_SECONDS)
+          .default(DEFAULT_QUORUM_TTL_SECONDS),
       }),
     )
     .default({}),
