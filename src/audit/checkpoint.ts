@@ -197,3 +197,17 @@ function concat(...parts: Uint8Array[]): Uint8Array {
 function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
   return a.length === b.length && a.every((x, i) => x === b[i]);
 }
+
+/** The HeadSigner (log-store.ts) of a log: signs checkpoints under its origin and key. */
+export function checkpointHeadSigner(
+  v: NoteVerifier,
+  secretKey: Uint8Array,
+): {
+  sign(size: number, root: Uint8Array): string;
+  verify(note: string): Checkpoint;
+} {
+  return {
+    sign: (size, root) => signCheckpoint({ origin: v.name, size, root }, secretKey, v),
+    verify: (note) => verifyCheckpoint(note, v),
+  };
+}

@@ -1,15 +1,40 @@
 /**
- * Port: durable storage of the Merkle log's leaves and tree hashes. The file-backed
- * adapter is `openFileLogStore(dir, opts)` in `storage/file-log-store.ts`, chosen in
- * main.ts (this port stays free of node:fs). The audit service above it turns entries
+ * Port: durable storage of the Merkle log's leaves and tree hashes. Adapters:
+ * `openFileLogStore(dir, opts)` in `storage/file-log-store.ts` (one process) and
+ * `openPgLogStore(...)` in `postgres/pg-log-store.ts` (one log for many instances), chosen
+ * in compose.ts (this port stays free of node:fs). The audit service above it turns entries
  * into canonical (JCS) leaf bytes and implements `AuditAppender` on top of this.
  */
+
+/** A signed checkpoint note and the tree head it commits to (a log's signed head). */
+export interface SignedHead {
+  readonly note: string;
+  readonly size: number;
+  /** 32-byte RFC 6962 root. */
+  readonly root: Uint8Array;
+}
+
+/**
+ * How a driver signs the heads it stores (PROTOCOL §9): one checkpoint per committed batch.
+ * `verify` checks a stored note with the log's key and returns the head it commits to
+ * (throws on a bad signature, origin or shape).
+ */
+export interface HeadSigner {
+  sign(size: number, root: Uint8Array): string;
+  verify(note: string): { readonly size: number; readonly root: Uint8Array };
+}
 
 /** Where an appended leaf sits; returned once it is durable. */
 export interface StoredLeaf {
   readonly index: number;
   /** RFC 6962 leaf hash, 32 bytes. */
   readonly leafHash: Uint8Array;
+  /**
+   * A durable signed head covering the leaf (size > index), and the leaf's inclusion proof
+   * in it: the receipt of §9. Present when the driver was opened with a HeadSigner.
+   */
+  readonly checkpoint?: SignedHead;
+  readonly proof?: Uint8Array[];
 }
 
 /**
@@ -34,6 +59,14 @@ export interface MerkleLogStore {
   consistencyProof(from: number, to: number): Promise<Uint8Array[]>;
   /** Waits for in-flight appends, then closes the files. Later calls reject. */
   close(): Promise<void>;
+  /**
+   * The latest durable signed head, read fresh (drivers shared by several instances learn
+   * other instances' appends here, and `size()` catches up). Drivers opened without a
+   * HeadSigner leave it out.
+   */
+  latest?(): Promise<SignedHead>;
+  /** Whether the store can append right now (for /readyz); absent means always. */
+  ready?(): Promise<boolean>;
 }
 
 /** Options of the file-backed store. */
