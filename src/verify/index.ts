@@ -12,7 +12,7 @@
 import { NoteError, parseVkey, type NoteVerifier } from '../audit/checkpoint.js';
 import { compilePolicy } from '../policy/compile.js';
 import { verifyRelease, type ReleaseVerification } from '../release/verify-release.js';
-import type { SshVoteVerifier, TrustedPolicy } from '../release/vote-check.js';
+import type { TrustedPolicy } from '../release/vote-check.js';
 
 export {
   describeReleaseFailure,
@@ -23,7 +23,7 @@ export {
   type ReleaseVerification,
   type VerifiedRelease,
 } from '../release/verify-release.js';
-export type { SshVoteVerifier, TrustedPolicy } from '../release/vote-check.js';
+export type { TrustedPolicy } from '../release/vote-check.js';
 
 export interface VerifyReleaseAttestationOptions {
   /** The attestation file (a DSSE envelope), as bytes or text. Untrusted. */
@@ -38,8 +38,6 @@ export interface VerifyReleaseAttestationOptions {
   readonly environment?: string | undefined;
   /** When given, the deploy's target must be exactly this. */
   readonly target?: string | undefined;
-  /** Checker for SSH approvals (PROTOCOL §12); without one they never count. */
-  readonly sshVerifier?: SshVoteVerifier | undefined;
 }
 
 /**
@@ -86,6 +84,5 @@ export function verifyReleaseAttestation(
     policy,
     environment: options.environment,
     target: options.target,
-    sshVerifier: options.sshVerifier,
   });
 }
