@@ -19,6 +19,9 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   keygen: async () => (await import('./keygen.js')).keygenCommand,
   approve: async () => (await import('./approve.js')).approveCommand,
   audit: async () => async (args, io) => (await import('./audit.js')).auditCommand([...args], io),
+  'deploy wait': async () => (await import('./deploy-wait.js')).deployWaitCommand,
+  'deploy attestation': async () =>
+    (await import('./deploy-attestation.js')).deployAttestationCommand,
   'release verify': async () => (await import('./release-verify.js')).releaseVerifyCommand,
   provenance: async () => async (args, io) =>
     (await import('./provenance.js')).provenanceCommand([...args], io),

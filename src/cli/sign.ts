@@ -11,6 +11,7 @@ const MAX_ANSWER_BYTES = 1024 * 1024;
 
 const USAGE = `usage: codex-gateway sign [--method POST] --path /v1/events (--data JSON | --data-file FILE)
        [--url http://127.0.0.1:8787]   send the request instead of printing headers
+       [--json]                        with --url: print only the JSON body (for jq)
 credentials come from CODEX_API_KEY and CODEX_SIGNING_SECRET (or --api-key, --secret-file)`;
 
 /**
@@ -20,6 +21,7 @@ credentials come from CODEX_API_KEY and CODEX_SIGNING_SECRET (or --api-key, --se
 export async function signCommand(args: readonly string[], io: CliIo): Promise<number> {
   const opts = parseOptions(args, {
     values: ['method', 'path', 'data', 'data-file', 'url', 'api-key', 'secret-file'],
+    flags: ['json'],
   });
   const one = (name: string): string | undefined => opts.values.get(name)?.[0];
   const path = one('path');
@@ -68,6 +70,25 @@ export async function signCommand(args: readonly string[], io: CliIo): Promise<n
   } catch {
     text = '(answer is not UTF-8)';
   }
+  const ok = res.status >= 200 && res.status < 300;
+  if (opts.flags.has('json')) return printJsonBody(io, res.status, text, ok);
   io.out(`${res.status} ${escapeControls(text)}\n`);
-  return res.status >= 200 && res.status < 300 ? 0 : 1;
+  return ok ? 0 : 1;
+}
+
+/**
+ * `--json`: the answer body alone on stdout, re-serialised (so it is one line of valid JSON
+ * whatever the server sent; a problem+json refusal is printed too, with exit 1). A body
+ * that is not JSON is reported on stderr instead.
+ */
+function printJsonBody(io: CliIo, status: number, text: string, ok: boolean): number {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    io.err(`codex-gateway sign: the answer (${status}) is not JSON\n`);
+    return 1;
+  }
+  io.out(`${JSON.stringify(value)}\n`);
+  return ok ? 0 : 1;
 }
