@@ -1,29 +1,29 @@
-import { Hono } from 'hono';
+import { Hono, type MiddlewareHandler } from 'hono';
 import type { Logger } from 'pino';
 import type { AuditAppender } from './audit/audit-log.js';
 import type { AuditReader } from './audit/audit-service.js';
 import type { ClientRegistry } from './config/clients.js';
 import type { Clock } from './clock.js';
+import { randomId } from './crypto/index.js';
 import { GatewayError, isGatewayError } from './errors.js';
+import { keyAuth, signedAuth } from './http/auth.js';
 import type { GatewayEnv } from './http/env.js';
-import { requireApiKey } from './http/authenticate.js';
+import type { HttpDeps, ReadinessCheck } from './http/http-deps.js';
+import { buildOpenApiDocument } from './http/openapi/build-document.js';
 import { problemResponse } from './http/problem.js';
 import { requestContext } from './http/request-context.js';
-import { auditRoutes } from './http/routes/audit-routes.js';
-import { eventsRoute } from './http/routes/events-route.js';
-import { deployRoutes } from './http/routes/deploy-routes.js';
-import { healthRoutes, type ReadinessCheck } from './http/routes/health-routes.js';
-import { policyRoute } from './http/routes/policy-route.js';
-import { metricsRoute } from './http/routes/metrics-route.js';
-import { openApiRoute } from './http/routes/openapi-route.js';
-import { instrumentAudit, instrumentAuditReader } from './metrics/instrument-audit.js';
+import { ROUTES, type RouteSpec } from './http/route-table.js';
 import { noopMetrics, type MetricsEndpoint } from './metrics/metrics-port.js';
-import { buildOpenApiDocument } from './openapi/build-document.js';
 import type { PolicyProvider } from './policy/active-policy.js';
 import type { PendingDeployStore } from './quorum/pending-deploy.js';
 import type { AdmissionStore } from './replay/admission.js';
 
-/** Everything the HTTP app needs, built once in main.ts (or in a test). */
+export type { ReadinessCheck } from './http/http-deps.js';
+
+/**
+ * Everything the HTTP app needs, built once by compose.ts (or in a test). Adapters arrive
+ * already chosen and, in the server, already decorated with metrics (compose.ts).
+ */
 export interface AppDeps {
   readonly clients: ClientRegistry;
   readonly clock: Clock;
@@ -46,25 +46,40 @@ const NO_METRICS: MetricsEndpoint = {
   render: () => Promise.resolve({ contentType: 'text/plain; version=0.0.4', body: '' }),
 };
 
-/** Builds the gateway's Hono app: middleware order, routes and the error mapping. No globals. */
+/**
+ * Builds the gateway's Hono app: the request context, then every route of the route table
+ * (http/route-table.ts) with the auth middleware its entry names, then the error mapping.
+ * No globals; no adapter is chosen here.
+ */
 export function createApp(deps: AppDeps): Hono<GatewayEnv> {
   const app = new Hono<GatewayEnv>();
   const nowMs = (): number => deps.clock.nowMs();
   const { metrics, render } = deps.metrics ?? NO_METRICS;
-  // Every append is timed and every audited decision counted, whichever route appends.
-  const audit = instrumentAudit(deps.audit, metrics);
+  const http: HttpDeps = {
+    clients: deps.clients,
+    admission: deps.admission,
+    policy: deps.policy,
+    logger: deps.logger,
+    ports: { audit: deps.audit, deploys: deps.deploys, nowMs, newId: randomId, metrics },
+    auditReader: deps.auditReader,
+    readiness: deps.readiness,
+    toleranceSeconds: deps.toleranceSeconds,
+    bodyLimitBytes: deps.bodyLimitBytes,
+    metrics,
+    renderMetrics: render,
+    openApiDocument: buildOpenApiDocument(ROUTES),
+    nowMs,
+  };
 
   app.use('*', requestContext(deps.logger, metrics));
-
-  app.route('/', healthRoutes(deps.readiness));
-  app.get('/openapi.json', openApiRoute(buildOpenApiDocument()));
-  app.get('/metrics', metricsRoute(deps.clients, render));
-  app.post('/v1/events', eventsRoute({ ...deps, audit, metrics, nowMs }));
-  app.route('/', deployRoutes({ ...deps, audit }));
-  app.get('/v1/policy', requireApiKey(deps.clients, 'audit:read'), policyRoute(deps.policy));
-  if (deps.auditReader !== undefined) {
-    app.use('/v1/audit/*', requireApiKey(deps.clients, 'audit:read'));
-    app.route('/', auditRoutes(instrumentAuditReader(deps.auditReader, metrics, nowMs)));
+  for (const route of ROUTES) {
+    const handler = route.handler(http);
+    if (handler === undefined) continue;
+    const chain: [MiddlewareHandler<GatewayEnv>, ...MiddlewareHandler<GatewayEnv>[]] = [
+      ...authFor(route, http),
+      handler as MiddlewareHandler<GatewayEnv>,
+    ] as [MiddlewareHandler<GatewayEnv>];
+    app.on(route.method.toUpperCase(), route.path, ...chain);
   }
 
   app.notFound((c) => {
@@ -88,4 +103,20 @@ export function createApp(deps: AppDeps): Hono<GatewayEnv> {
     return problemResponse(new GatewayError('internal'), c.get('requestId'));
   });
   return app;
+}
+
+/** The middleware a route's `auth` names (one for key-only, one for signed requests). */
+function authFor(route: RouteSpec, deps: HttpDeps): MiddlewareHandler<GatewayEnv>[] {
+  switch (route.auth) {
+    case 'none':
+      return [];
+    case 'api-key':
+      return [keyAuth(deps.clients, route.scopes, { bearer: route.bearer === true })];
+    case 'signed': {
+      const [scope] = route.scopes;
+      if (scope === undefined || route.scopes.length !== 1)
+        throw new TypeError(`route ${route.path}: a signed route names exactly one scope`);
+      return [signedAuth(deps, scope, deps.bodyLimitBytes)];
+    }
+  }
 }

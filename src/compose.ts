@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { AppDeps } from './app.js';
 import { openFileAudit } from './audit/open-file-audit.js';
-import { systemClock } from './clock.js';
+import { systemClock, type Clock } from './clock.js';
 import type { ClientRegistry } from './config/clients.js';
 import { buildClientRegistry, SCOPES } from './config/clients.js';
 import { loadClientsFile } from './config/clients-file.js';
@@ -10,11 +10,17 @@ import { ConfigError, type GatewayConfig } from './config/env.js';
 import { PolicyReloader } from './policy/reloader.js';
 import { policyEntry } from './audit/entry.js';
 import { randomId } from './crypto/index.js';
-import { MemoryPendingDeployStore } from './quorum/memory-pending-deploy-store.js';
-import { MemoryAdmissionStore } from './replay/memory-admission.js';
 import { gatewayGaugeSources } from './metrics/gateway-gauges.js';
+import type { NonceStoreState } from './metrics/gauge-sources.js';
+import { instrumentAudit, instrumentAuditReader } from './metrics/instrument-audit.js';
 import { createPrometheusMetrics } from './metrics/prometheus-metrics.js';
-import { openRedisStores } from './redis/redis-stores.js';
+import { MemoryPendingDeployStore } from './quorum/memory-pending-deploy-store.js';
+import type { PendingDeployStore } from './quorum/pending-deploy.js';
+import { RedisPendingDeployStore } from './quorum/redis-pending-deploy-store.js';
+import type { AdmissionStore } from './replay/admission.js';
+import { MemoryAdmissionStore } from './replay/memory-admission.js';
+import { RedisAdmissionStore } from './replay/redis-admission.js';
+import { openSharedRedis } from './redis/shared-connection.js';
 
 /** The built gateway: app dependencies plus lifecycle hooks for main.ts. */
 export interface Gateway {
@@ -27,9 +33,11 @@ export interface Gateway {
 }
 
 /**
- * Chooses and builds the adapters for `config` (the only place that does). `print` shows
- * one-time output to the operator (the development client's credentials), outside the
- * logger so that redaction does not hide what the operator must copy.
+ * Chooses and builds the adapters for `config` (the only file that does: memory | Redis
+ * stores, the file audit log), decorates them with metrics, and builds the gauges from
+ * the concrete types it created. `print` shows one-time output to the operator (the
+ * development client's credentials), outside the logger so that redaction does not hide
+ * what the operator must copy.
  */
 export async function buildGateway(
   config: GatewayConfig,
@@ -38,31 +46,30 @@ export async function buildGateway(
 ): Promise<Gateway> {
   const clock = systemClock;
   const clients = loadClients(config, print);
-  // REDIS_URL set: nonces, rate windows and pending deploys are shared by every instance.
-  const shared =
-    config.redisUrl === undefined
-      ? undefined
-      : await openRedisStores({
-          url: config.redisUrl,
-          prefix: config.redisPrefix,
-          toleranceSeconds: config.toleranceSeconds,
-          clock,
-          logger,
-        });
-  const admission =
-    shared?.admission ??
-    new MemoryAdmissionStore({
-      capacity: config.nonceCapacity,
-      toleranceSeconds: config.toleranceSeconds,
-    });
-  const deploys = shared?.deploys ?? new MemoryPendingDeployStore({ clock });
+  const stores = await openStores(config, clock, logger);
+  const { admission, deploys } = stores;
   // Opens and fully verifies the Merkle log, and proves it extends the last signed
   // checkpoint: a corrupted or rewritten log stops start-up with one line.
   const auditLog = await openFileAudit(config);
-  const audit = auditLog.service;
+  let policyReloadFailures = 0; // exported as gateway_policy_reload_failures_total
+  // Gauges read the concrete adapters built above, only when /metrics is scraped.
+  const metricsEndpoint = createPrometheusMetrics(
+    gatewayGaugeSources({
+      policy: { current: () => policy.current(), status: () => policy.status() },
+      auditSize: () => auditLog.service.size(),
+      reloadFailures: () => policyReloadFailures,
+      ...(stores.nonceStore !== undefined && { nonceStore: stores.nonceStore }),
+      ...(stores.mode === 'redis' && { redisUp: () => admission.ready() }),
+    }),
+    { processMetrics: true },
+  );
+  const { metrics } = metricsEndpoint;
+  // Every append is timed and every audited decision counted, whichever path appends
+  // (requests and policy activations alike); every served checkpoint is recorded.
+  const audit = instrumentAudit(auditLog.service, metrics);
+  const auditReader = instrumentAuditReader(auditLog.service, metrics, () => clock.nowMs());
   // Every revision that becomes active is audited first; if that append fails, the
   // revision is not activated (the reloader keeps the last good one and retries).
-  let policyReloadFailures = 0; // exported as gateway_policy_reload_failures_total
   const policy = new PolicyReloader({
     file: config.policyFile,
     devMode: !config.production && config.clientsFile === undefined,
@@ -87,7 +94,7 @@ export async function buildGateway(
     policy,
     deploys,
     audit,
-    auditReader: audit,
+    auditReader,
     readiness: [
       { name: 'policy', check: () => policy.current() !== undefined },
       { name: 'admission', check: () => admission.ready() },
@@ -95,26 +102,58 @@ export async function buildGateway(
     ],
     toleranceSeconds: config.toleranceSeconds,
     bodyLimitBytes: config.bodyLimitBytes,
-    metrics: createPrometheusMetrics(
-      gatewayGaugeSources({
-        admission,
-        policy,
-        audit,
-        nonceCapacity: config.nonceCapacity,
-        reloadFailures: () => policyReloadFailures,
-        ...(shared !== undefined && { redisUp: () => admission.ready() }),
-      }),
-      { processMetrics: true },
-    ),
+    metrics: metricsEndpoint,
   };
   return {
     deps,
-    mode: shared === undefined ? 'memory' : 'redis',
+    mode: stores.mode,
     onSighup: () => policy.reload(),
     close: async () => {
       await Promise.allSettled([policy.close(), admission.close(), deploys.close()]);
       await auditLog.close(); // after the rest: waits for in-flight appends
     },
+  };
+}
+
+/** The replay/rate and pending-deploy adapters for the configured mode. */
+interface Stores {
+  readonly mode: 'memory' | 'redis';
+  readonly admission: AdmissionStore;
+  readonly deploys: PendingDeployStore;
+  /** Gauge source, when the chosen nonce store can tell its state. */
+  readonly nonceStore?: () => NonceStoreState;
+}
+
+/**
+ * REDIS_URL set: nonces, rate windows and pending deploys live in Redis, shared by every
+ * instance over one connection. Otherwise: bounded in-memory stores of this process.
+ */
+async function openStores(config: GatewayConfig, clock: Clock, logger: Logger): Promise<Stores> {
+  if (config.redisUrl !== undefined) {
+    const redis = await openSharedRedis({ url: config.redisUrl, logger });
+    return {
+      mode: 'redis',
+      admission: new RedisAdmissionStore({
+        redis,
+        prefix: config.redisPrefix,
+        toleranceSeconds: config.toleranceSeconds,
+      }),
+      deploys: new RedisPendingDeployStore({ redis, prefix: config.redisPrefix, clock }),
+    };
+  }
+  const admission = new MemoryAdmissionStore({
+    capacity: config.nonceCapacity,
+    toleranceSeconds: config.toleranceSeconds,
+  });
+  return {
+    mode: 'memory',
+    admission,
+    deploys: new MemoryPendingDeployStore({ clock }),
+    nonceStore: () => ({
+      size: admission.nonces.size,
+      capacity: config.nonceCapacity,
+      highWaterTimestamp: admission.nonces.highWater,
+    }),
   };
 }
 

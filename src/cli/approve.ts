@@ -3,7 +3,7 @@ import type { BoundedResponse } from '../client/http.js';
 import { signEd25519, toHex } from '../crypto/index.js';
 import { APPROVER_NAME_PATTERN, MAX_QUORUM_TTL_SECONDS } from '../policy/schema.js';
 import { buildApprovalMessage, parseApprovalMessage } from '../quorum/approval-message.js';
-import { unixSecondsToRfc3339 } from '../quorum/deploy-view.js';
+import { unixSecondsToRfc3339 } from '../quorum/deploy-state.js';
 import { parseOptions, type CliIo } from './io.js';
 import { readApproverKeyFile } from './keygen.js';
 import { failureReason, shown } from './render.js';

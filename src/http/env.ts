@@ -1,5 +1,19 @@
 import type { HttpBindings } from '@hono/node-server';
 import type { Client } from '../config/clients.js';
+import type { ActivePolicy } from '../policy/active-policy.js';
+import type { RawRequest } from './raw-request.js';
+
+/** What the signed-request middleware hands the route after PROTOCOL §2 checks 1–6. */
+export interface SignedRequest {
+  readonly raw: RawRequest;
+  /** Lowercase hex SHA-256 of the raw body. */
+  readonly bodySha256: string;
+  /**
+   * The policy snapshot taken when the request started: its rate limit was applied in
+   * check 5 and the route decides under the same revision.
+   */
+  readonly policy: ActivePolicy | undefined;
+}
 
 /**
  * Hono environment of the gateway. `incoming` is the raw Node request when served by
@@ -10,6 +24,9 @@ export interface GatewayEnv {
   Bindings: Partial<HttpBindings>;
   Variables: {
     requestId: string;
+    /** Set by either auth middleware (auth.ts). */
     client: Client;
+    /** Set by the signed-request middleware only. */
+    signed: SignedRequest;
   };
 }

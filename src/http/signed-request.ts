@@ -1,4 +1,5 @@
 import type { Client, ClientRegistry, Scope } from '../config/clients.js';
+import { authenticateApiKey } from './api-key.js';
 import { sha256Hex } from '../crypto/index.js';
 import { GatewayError } from '../errors.js';
 import type { AdmissionStore } from '../replay/admission.js';
@@ -30,10 +31,7 @@ export async function authenticateSignedRequest(
   scope: Scope,
   rateFor: (clientId: string) => number | undefined,
 ): Promise<AuthenticatedRequest> {
-  const apiKey = req.header('x-api-key');
-  const client = apiKey === undefined ? undefined : deps.clients.byApiKey(apiKey);
-  if (client === undefined) throw new GatewayError('invalid_api_key');
-  if (!client.scopes.has(scope)) throw new GatewayError('insufficient_scope');
+  const client = authenticateApiKey(deps.clients, req.header('x-api-key'), [scope]);
 
   const sig = parseSignatureHeaders(
     req.header('x-codex-timestamp'),

@@ -1,18 +1,12 @@
 import type { PolicyProvider } from '../policy/active-policy.js';
-import type { AdmissionStore } from '../replay/admission.js';
-import { MemoryAdmissionStore } from '../replay/memory-admission.js';
-import type { AuditLogState, GaugeSources, PolicyState } from './gauge-sources.js';
-
-/** What the audit log may offer for gauges; read by duck typing so any adapter fits. */
-interface AuditGaugeView {
-  size?: () => number;
-}
+import type { GaugeSources, NonceStoreState, PolicyState } from './gauge-sources.js';
 
 export interface GatewayGaugeInputs {
-  readonly admission: AdmissionStore;
   readonly policy: PolicyProvider;
-  readonly audit: unknown;
-  readonly nonceCapacity: number;
+  /** The nonce store's state, when the adapter compose.ts chose can tell it (memory). */
+  readonly nonceStore?: () => NonceStoreState;
+  /** Entries in the audit log, when the log can tell it. */
+  readonly auditSize?: () => number;
   /** Redis mode only: whether Redis answers. */
   readonly redisUp?: () => Promise<boolean>;
   /** Rejected policy reloads so far, when the caller counts them. */
@@ -20,13 +14,12 @@ export interface GatewayGaugeInputs {
 }
 
 /**
- * The scrape-time gauge callbacks for the gateway's adapters (called from compose.ts). Each
- * source is present only when its adapter can answer it: the memory nonce store knows its
- * size and eviction mark, the Redis one does not (its keys expire inside Redis).
+ * The scrape-time gauge callbacks (called from compose.ts, which knows the concrete
+ * adapters it built and passes only what each can answer: the memory nonce store knows its
+ * size and eviction mark, the Redis one does not, since its keys expire inside Redis).
  */
 export function gatewayGaugeSources(inputs: GatewayGaugeInputs): GaugeSources {
-  const { admission, policy } = inputs;
-  const audit = inputs.audit as AuditGaugeView;
+  const { policy } = inputs;
   const policySource = (): PolicyState => {
     const s = policy.status();
     const failures = inputs.reloadFailures?.();
@@ -37,18 +30,11 @@ export function gatewayGaugeSources(inputs: GatewayGaugeInputs): GaugeSources {
       ...(failures !== undefined && { reloadFailures: failures }),
     };
   };
+  const { nonceStore, auditSize, redisUp } = inputs;
   return {
     policy: policySource,
-    ...(admission instanceof MemoryAdmissionStore && {
-      nonceStore: () => ({
-        size: admission.nonces.size,
-        capacity: inputs.nonceCapacity,
-        highWaterTimestamp: admission.nonces.highWater,
-      }),
-    }),
-    ...(typeof audit.size === 'function' && {
-      auditLog: (): AuditLogState => ({ size: audit.size!() }),
-    }),
-    ...(inputs.redisUp !== undefined && { redisUp: inputs.redisUp }),
+    ...(nonceStore !== undefined && { nonceStore }),
+    ...(auditSize !== undefined && { auditLog: () => ({ size: auditSize() }) }),
+    ...(redisUp !== undefined && { redisUp }),
   };
 }

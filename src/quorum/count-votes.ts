@@ -1,26 +1,48 @@
-import type { ApprovalQuorum } from './pending-deploy.js';
+import type { ApprovalQuorum, Vote } from './pending-deploy.js';
 
 /**
- * The approvers whose votes count: each name of `quorum.approvers` at most once, in order
- * of first acceptance; names outside the list (e.g. removed by a policy reload) and repeats
- * are ignored. Work is bounded by the two list lengths (both small and server-side).
+ * The votes that count (PROTOCOL §5, §12): for each name of `quorum.approvers`, its first
+ * vote made with the key the current policy maps that name to; names outside the list
+ * (e.g. removed by a policy reload), repeats and votes under a rotated-out key are ignored.
+ * Result in order of acceptance. Work is bounded by the two list lengths (both small and
+ * server-side).
  */
-export function countedApprovers(
-  approvedBy: readonly string[],
-  quorum: Pick<ApprovalQuorum, 'approvers'>,
-): string[] {
+export function countedVotes(
+  votes: readonly Vote[],
+  quorum: Pick<ApprovalQuorum, 'approvers' | 'keys'>,
+): Vote[] {
   const eligible = new Set(quorum.approvers);
-  const counted: string[] = [];
+  const counted: Vote[] = [];
   const seen = new Set<string>();
-  for (const name of approvedBy) {
-    if (!eligible.has(name) || seen.has(name)) continue;
-    seen.add(name);
-    counted.push(name);
+  for (const vote of votes) {
+    if (!eligible.has(vote.approver) || seen.has(vote.approver)) continue;
+    if (!Object.hasOwn(quorum.keys, vote.approver)) continue;
+    if (quorum.keys[vote.approver] !== vote.publicKey) continue;
+    seen.add(vote.approver);
+    counted.push(vote);
   }
   return counted;
 }
 
-/** True when the distinct eligible approvals reach the quorum's threshold. */
-export function quorumReached(approvedBy: readonly string[], quorum: ApprovalQuorum): boolean {
-  return countedApprovers(approvedBy, quorum).length >= quorum.threshold;
+/** Names of the counted votes, in order of acceptance. */
+export function countedApprovers(
+  votes: readonly Vote[],
+  quorum: Pick<ApprovalQuorum, 'approvers' | 'keys'>,
+): string[] {
+  return countedVotes(votes, quorum).map((v) => v.approver);
+}
+
+/** True when the counted votes reach the quorum's threshold. */
+export function quorumReached(votes: readonly Vote[], quorum: ApprovalQuorum): boolean {
+  return countedVotes(votes, quorum).length >= quorum.threshold;
+}
+
+/** Distinct approver names of `votes` in order of first acceptance (the `approvedBy` view). */
+export function voterNames(votes: readonly Vote[]): string[] {
+  return [...new Set(votes.map((v) => v.approver))];
+}
+
+/** True when `votes` already holds a vote of `approver` made with `publicKey`. */
+export function hasVote(votes: readonly Vote[], approver: string, publicKey: string): boolean {
+  return votes.some((v) => v.approver === approver && v.publicKey === publicKey);
 }

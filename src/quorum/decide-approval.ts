@@ -1,16 +1,47 @@
-import { fromHex, verifyEd25519 } from '../crypto/index.js';
+import { fromHex, toHex, verifyEd25519 } from '../crypto/index.js';
 import type { ErrorCode } from '../errors.js';
 import type { ActivePolicy } from '../policy/active-policy.js';
-import type { ApprovalRequest } from './approval-request.js';
-import { deployStateAt } from './deploy-view.js';
-import type { ApprovalQuorum, PendingDeploy } from './pending-deploy.js';
+import { deployStateAt } from './deploy-state.js';
+import type { ApprovalQuorum, PendingDeploy, SignatureVote } from './pending-deploy.js';
+
+/** What an approver submits (PROTOCOL §5), already shape-checked at the edge. */
+export interface ApprovalInput {
+  readonly approver: string;
+  /** 128 lowercase hex. */
+  readonly signature: string;
+}
 
 /** Outcome of the checks that run before an approval is recorded. */
 export type ApprovalCheck =
-  | { readonly ok: true; readonly quorum: ApprovalQuorum; readonly policyRevision: string }
+  | {
+      readonly ok: true;
+      readonly quorum: ApprovalQuorum;
+      readonly policyRevision: string;
+      /** The vote to record, bound to the key that verified it. */
+      readonly vote: SignatureVote;
+    }
   | { readonly ok: false; readonly code: ErrorCode; readonly detail: string };
 
 const encoder = new TextEncoder();
+
+/**
+ * The quorum of `policy` for `action` with each listed approver's CURRENT key as hex, or
+ * undefined when the policy has no rule for it. Votes are counted against this (§12).
+ */
+export function currentQuorum(
+  policy: ActivePolicy | undefined,
+  action: string,
+): ApprovalQuorum | undefined {
+  const rule = policy?.quorumFor(action);
+  if (policy === undefined || rule === undefined) return undefined;
+  // A null-prototype map: an approver named `__proto__` is just a name.
+  const keys = Object.create(null) as Record<string, string>;
+  for (const name of rule.approvers) {
+    const key = policy.approverKey(name);
+    if (key !== undefined) keys[name] = toHex(key);
+  }
+  return { threshold: rule.threshold, approvers: [...rule.approvers], keys };
+}
 
 /**
  * Decides whether an approval may be recorded (PROTOCOL §5), in this order:
@@ -22,11 +53,12 @@ const encoder = new TextEncoder();
  * server built itself; the signature was already shape-checked by the request schema and
  * `verifyEd25519` never throws, so a malformed signature is invalid, never a crash.
  * Using the current policy (not the one recorded at creation) means a hot reload that
- * removes an approver or changes the threshold takes effect for pending deploys too.
+ * removes an approver, changes the threshold or rotates a key takes effect for pending
+ * deploys too.
  */
 export function checkApproval(
   deploy: PendingDeploy | undefined,
-  request: ApprovalRequest,
+  request: ApprovalInput,
   policy: ActivePolicy | undefined,
   nowMs: number,
 ): ApprovalCheck {
@@ -36,12 +68,12 @@ export function checkApproval(
   if (deploy.state === 'approved') return refuse('deploy_closed', 'deploy is already approved');
   if (deployStateAt(deploy, nowMs) === 'expired')
     return refuse('deploy_expired', 'deploy has expired');
-  const rule = policy?.quorumFor(deploy.action);
+  const quorum = currentQuorum(policy, deploy.action);
   const key = policy?.approverKey(request.approver);
   if (
     policy === undefined ||
-    rule === undefined ||
-    !rule.approvers.includes(request.approver) ||
+    quorum === undefined ||
+    !quorum.approvers.includes(request.approver) ||
     key === undefined
   )
     return refuse('unknown_approver', 'approver is not in the quorum for this deploy');
@@ -49,8 +81,9 @@ export function checkApproval(
     return refuse('invalid_approval', 'signature does not verify for this approver and deploy');
   return {
     ok: true,
-    quorum: { threshold: rule.threshold, approvers: [...rule.approvers] },
+    quorum,
     policyRevision: policy.revision,
+    vote: { approver: request.approver, publicKey: toHex(key), signature: request.signature },
   };
 }
 

@@ -1,11 +1,16 @@
 import type { Clock } from '../clock.js';
 import { GatewayError } from '../errors.js';
-import { quorumReached } from './count-votes.js';
+import { hasVote, quorumReached } from './count-votes.js';
+import { freezeDeploy } from './deploy-record.js';
 import type {
   ApprovalQuorum,
+  ClaimOutcome,
   PendingDeploy,
   PendingDeployStore,
   RecordApprovalResult,
+  ReleaseClaim,
+  Release,
+  Vote,
 } from './pending-deploy.js';
 
 /** Options of the in-memory adapter. */
@@ -17,14 +22,21 @@ export interface MemoryPendingDeployStoreOptions {
   readonly retainSeconds?: number;
 }
 
+interface Held {
+  deploy: PendingDeploy;
+  /** The live release claim, if any (never visible to readers). */
+  claim?: ReleaseClaim;
+}
+
 /**
  * Single-process `PendingDeployStore`. Each method runs synchronously to completion before
- * it resolves, so in Node's one event loop a `recordApproval` is atomic: two concurrent
- * approvals from the same approver cannot both see it missing. Memory is bounded by
- * `maxDeploys`; entries older than `expiresAt + retainSeconds` are swept on `create`.
+ * it resolves, so in Node's one event loop every method is atomic: two concurrent approvals
+ * from the same approver cannot both see it missing, and two callers cannot both claim a
+ * release. Memory is bounded by `maxDeploys`; entries older than `expiresAt + retainSeconds`
+ * are swept on `create`.
  */
 export class MemoryPendingDeployStore implements PendingDeployStore {
-  readonly #deploys = new Map<string, PendingDeploy>();
+  readonly #deploys = new Map<string, Held>();
   readonly #clock: Clock;
   readonly #maxDeploys: number;
   readonly #retainSeconds: number;
@@ -50,32 +62,51 @@ export class MemoryPendingDeployStore implements PendingDeployStore {
       return Promise.reject(
         new GatewayError('unavailable', { detail: 'too many pending deploys' }),
       );
-    this.#deploys.set(deploy.id, freeze(deploy));
+    this.#deploys.set(deploy.id, { deploy: freezeDeploy(deploy) });
     return Promise.resolve();
   }
 
-  /** The deploy, while retained (until `expiresAt + retainSeconds`). */
+  /** The deploy, while retained (until `expiresAt + retainSeconds`). Never changes the record. */
   get(id: string): Promise<PendingDeploy | undefined> {
-    const deploy = this.#deploys.get(id);
-    if (deploy !== undefined && this.#gone(deploy, this.#clock.nowMs())) {
-      this.#deploys.delete(id);
-      return Promise.resolve(undefined);
-    }
-    return Promise.resolve(deploy);
+    return Promise.resolve(this.#live(id, this.#clock.nowMs())?.deploy);
   }
 
   recordApproval(
     id: string,
-    approver: string,
+    vote: Vote,
     nowMs: number,
     quorum: ApprovalQuorum,
+    claim: ReleaseClaim,
   ): Promise<RecordApprovalResult> {
-    return Promise.resolve(this.#record(id, approver, nowMs, quorum));
+    return Promise.resolve(this.#record(id, vote, nowMs, quorum, claim));
   }
 
-  markReleased(id: string): Promise<void> {
-    const deploy = this.#deploys.get(id);
-    if (deploy?.state === 'approved') this.#deploys.set(id, freeze({ ...deploy, released: true }));
+  claimRelease(id: string, claim: ReleaseClaim, nowMs: number): Promise<ClaimOutcome> {
+    const held = this.#live(id, nowMs);
+    if (held === undefined || held.deploy.state !== 'approved')
+      return Promise.resolve('not_approved');
+    if (held.deploy.released) return Promise.resolve('released');
+    if (held.claim !== undefined && held.claim.untilMs >= nowMs) return Promise.resolve('held');
+    held.claim = claim;
+    return Promise.resolve('claimed');
+  }
+
+  completeRelease(id: string, token: string, release: Release): Promise<void> {
+    const held = this.#deploys.get(id);
+    if (held !== undefined && held.deploy.state === 'approved' && !held.deploy.released)
+      held.deploy = freezeDeploy({
+        ...held.deploy,
+        released: true,
+        decision: release.decision,
+        approvals: release.approvals,
+      });
+    if (held?.claim?.token === token) delete held.claim;
+    return Promise.resolve();
+  }
+
+  abandonRelease(id: string, token: string): Promise<void> {
+    const held = this.#deploys.get(id);
+    if (held?.claim?.token === token) delete held.claim;
     return Promise.resolve();
   }
 
@@ -95,23 +126,34 @@ export class MemoryPendingDeployStore implements PendingDeployStore {
 
   #record(
     id: string,
-    approver: string,
+    vote: Vote,
     nowMs: number,
     quorum: ApprovalQuorum,
+    claim: ReleaseClaim,
   ): RecordApprovalResult {
-    const deploy = this.#deploys.get(id);
-    if (deploy === undefined || this.#gone(deploy, nowMs)) return { outcome: 'unknown_deploy' };
+    const held = this.#live(id, nowMs);
+    if (held === undefined) return { outcome: 'unknown_deploy' };
+    const { deploy } = held;
     if (deploy.state === 'approved') return { outcome: 'deploy_closed' };
     if (nowMs > deploy.expiresAt * 1000) return { outcome: 'deploy_expired' };
-    if (deploy.approvedBy.includes(approver)) return { outcome: 'already_approved' };
-    const approvedBy = [...deploy.approvedBy, approver];
-    const updated = freeze({
-      ...deploy,
-      approvedBy,
-      state: quorumReached(approvedBy, quorum) ? 'approved' : 'pending',
-    });
-    this.#deploys.set(id, updated);
-    return { outcome: 'recorded', deploy: updated };
+    if (hasVote(deploy.votes, vote.approver, vote.publicKey))
+      return { outcome: 'already_approved' };
+    const votes = [...deploy.votes, { ...vote }];
+    const approved = quorumReached(votes, quorum);
+    held.deploy = freezeDeploy({ ...deploy, votes, state: approved ? 'approved' : 'pending' });
+    if (approved) held.claim = claim;
+    return { outcome: 'recorded', deploy: held.deploy, releaseClaimed: approved };
+  }
+
+  /** The held record unless gone; a gone one is dropped (bookkeeping, not a state change). */
+  #live(id: string, nowMs: number): Held | undefined {
+    const held = this.#deploys.get(id);
+    if (held === undefined) return undefined;
+    if (this.#gone(held.deploy, nowMs)) {
+      this.#deploys.delete(id);
+      return undefined;
+    }
+    return held;
   }
 
   #gone(deploy: PendingDeploy, nowMs: number): boolean {
@@ -120,16 +162,7 @@ export class MemoryPendingDeployStore implements PendingDeployStore {
 
   #sweep(): void {
     const nowMs = this.#clock.nowMs();
-    for (const [id, deploy] of this.#deploys)
-      if (this.#gone(deploy, nowMs)) this.#deploys.delete(id);
+    for (const [id, held] of this.#deploys)
+      if (this.#gone(held.deploy, nowMs)) this.#deploys.delete(id);
   }
-}
-
-/** A frozen copy, so no caller can change the stored record through a returned object. */
-function freeze(deploy: PendingDeploy): PendingDeploy {
-  return Object.freeze({
-    ...deploy,
-    approvers: Object.freeze([...deploy.approvers]),
-    approvedBy: Object.freeze([...deploy.approvedBy]),
-  });
 }

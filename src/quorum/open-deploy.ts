@@ -55,6 +55,7 @@ export function openPendingDeploy(input: OpenPendingDeployInput): PendingDeploy 
     approvers: [...rule.approvers],
     expiresAt,
     message,
+    votes: [],
     approvedBy: [],
     state: 'pending',
     released: false,

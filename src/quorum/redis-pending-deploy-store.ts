@@ -2,21 +2,26 @@ import type { Redis } from 'ioredis';
 import type { Clock } from '../clock.js';
 import { GatewayError } from '../errors.js';
 import { closeRedisClient, isRedisReady } from '../redis/connection.js';
+import { freezeDeploy, parseStoredDecision, parseStoredVote } from './deploy-record.js';
 import type {
   ApprovalQuorum,
+  ClaimOutcome,
   PendingDeploy,
   PendingDeployStore,
   RecordApprovalResult,
+  ReleaseClaim,
+  Release,
+  Vote,
 } from './pending-deploy.js';
 import {
+  ABANDON_RELEASE_LUA,
   APPROVE_DEPLOY_LUA,
+  CLAIM_RELEASE_LUA,
+  COMPLETE_RELEASE_LUA,
   CREATE_DEPLOY_LUA,
-  MARK_RELEASED_LUA,
 } from './redis-pending-deploy-scripts.js';
 
-type CreateScript = (key: string, ...args: Array<string | number>) => Promise<unknown>;
-type ApproveScript = (key: string, ...args: Array<string | number>) => Promise<unknown>;
-type MarkReleasedScript = (key: string) => Promise<unknown>;
+type Script = (key: string, ...args: Array<string | number>) => Promise<unknown>;
 
 export interface RedisPendingDeployStoreOptions {
   readonly redis: Redis;
@@ -27,9 +32,20 @@ export interface RedisPendingDeployStoreOptions {
   readonly retainSeconds?: number;
 }
 
+/** Script name (as defined on the connection) → Lua text. */
+const SCRIPTS = {
+  codexDeployCreate: CREATE_DEPLOY_LUA,
+  codexDeployApprove2: APPROVE_DEPLOY_LUA,
+  codexDeployClaim: CLAIM_RELEASE_LUA,
+  codexDeployComplete: COMPLETE_RELEASE_LUA,
+  codexDeployAbandon: ABANDON_RELEASE_LUA,
+} as const;
+
+const CLAIM_OUTCOMES = new Set<ClaimOutcome>(['claimed', 'released', 'held', 'not_approved']);
+
 /**
- * The shared PendingDeployStore: a deploy created through one instance is seen, approved
- * and closed identically through every other. Fails closed: a Redis error or an
+ * The shared PendingDeployStore: a deploy created through one instance is seen, approved,
+ * claimed and released identically through every other. Fails closed: a Redis error or an
  * unreadable record rejects with GatewayError `unavailable` (503).
  */
 export class RedisPendingDeployStore implements PendingDeployStore {
@@ -37,9 +53,7 @@ export class RedisPendingDeployStore implements PendingDeployStore {
   readonly #prefix: string;
   readonly #clock: Clock;
   readonly #retainMs: number;
-  readonly #create: CreateScript;
-  readonly #approve: ApproveScript;
-  readonly #markReleased: MarkReleasedScript;
+  readonly #scripts: Record<keyof typeof SCRIPTS, Script>;
 
   constructor(options: RedisPendingDeployStoreOptions) {
     const retainSeconds = options.retainSeconds ?? 3600;
@@ -49,21 +63,13 @@ export class RedisPendingDeployStore implements PendingDeployStore {
     this.#prefix = options.prefix;
     this.#clock = options.clock;
     this.#retainMs = retainSeconds * 1000;
-    const scripts = this.#redis as unknown as Record<string, CreateScript | undefined>;
-    if (scripts['codexDeployCreate'] === undefined)
-      this.#redis.defineCommand('codexDeployCreate', { numberOfKeys: 1, lua: CREATE_DEPLOY_LUA });
-    if (scripts['codexDeployApprove'] === undefined)
-      this.#redis.defineCommand('codexDeployApprove', { numberOfKeys: 1, lua: APPROVE_DEPLOY_LUA });
-    if (scripts['codexDeployMarkReleased'] === undefined)
-      this.#redis.defineCommand('codexDeployMarkReleased', {
-        numberOfKeys: 1,
-        lua: MARK_RELEASED_LUA,
-      });
-    this.#create = (scripts['codexDeployCreate'] as CreateScript).bind(this.#redis);
-    this.#approve = (scripts['codexDeployApprove'] as ApproveScript).bind(this.#redis);
-    this.#markReleased = (scripts['codexDeployMarkReleased'] as MarkReleasedScript).bind(
-      this.#redis,
-    );
+    const defined = this.#redis as unknown as Record<string, Script | undefined>;
+    const scripts: Partial<Record<keyof typeof SCRIPTS, Script>> = {};
+    for (const [name, lua] of Object.entries(SCRIPTS) as Array<[keyof typeof SCRIPTS, string]>) {
+      if (defined[name] === undefined) this.#redis.defineCommand(name, { numberOfKeys: 1, lua });
+      scripts[name] = (defined[name] as Script).bind(this.#redis);
+    }
+    this.#scripts = scripts as Record<keyof typeof SCRIPTS, Script>;
   }
 
   /** Redis key of deploy `id`. */
@@ -77,12 +83,21 @@ export class RedisPendingDeployStore implements PendingDeployStore {
     const goneAtMs = expiresAtMs + this.#retainMs;
     // Relative expiry from our clock, so a skewed Redis clock cannot drop it early.
     const ttlMs = Math.max(1, goneAtMs - this.#clock.nowMs());
+    const {
+      votes,
+      approvedBy: _names,
+      state,
+      released: _released,
+      decision: _decision,
+      approvals: _approvals,
+      ...signed
+    } = deploy;
     const created = await this.#call(() =>
-      this.#create(
+      this.#scripts.codexDeployCreate(
         this.deployKey(deploy.id),
-        JSON.stringify(deploy),
-        JSON.stringify(deploy.approvedBy),
-        deploy.state,
+        JSON.stringify(signed),
+        JSON.stringify(votes),
+        state,
         expiresAtMs,
         goneAtMs,
         ttlMs,
@@ -92,47 +107,82 @@ export class RedisPendingDeployStore implements PendingDeployStore {
   }
 
   async get(id: string): Promise<PendingDeploy | undefined> {
-    const [deploy, approvedBy, state, goneAtMs, released] = (await this.#call(() =>
+    const [deploy, votes, state, goneAtMs, released, decision, approvals] = (await this.#call(() =>
       this.#redis.hmget(
         this.deployKey(id),
         'deploy',
-        'approvedBy',
+        'votes',
         'state',
         'goneAtMs',
         'released',
+        'decision',
+        'approvals',
       ),
     )) as Array<string | null>;
     if (deploy == null) return undefined;
     if (this.#clock.nowMs() > Number(goneAtMs)) return undefined;
-    return decode(deploy, approvedBy, state, released === '1');
+    return decode(deploy, votes, state, released === '1' ? { decision, approvals } : undefined);
   }
 
   async recordApproval(
     id: string,
-    approver: string,
+    vote: Vote,
     nowMs: number,
     quorum: ApprovalQuorum,
+    claim: ReleaseClaim,
   ): Promise<RecordApprovalResult> {
+    const pairs: string[] = [];
+    for (const name of quorum.approvers)
+      if (Object.hasOwn(quorum.keys, name)) pairs.push(name, quorum.keys[name]!);
     const reply = await this.#call(() =>
-      this.#approve(this.deployKey(id), approver, nowMs, quorum.threshold, ...quorum.approvers),
+      this.#scripts.codexDeployApprove2(
+        this.deployKey(id),
+        vote.approver,
+        vote.publicKey,
+        JSON.stringify(vote),
+        nowMs,
+        quorum.threshold,
+        claim.token,
+        claim.untilMs,
+        ...pairs,
+      ),
     );
     if (!Array.isArray(reply)) throw unreadable();
-    const [outcome, deploy, approvedBy, state] = reply as unknown[];
+    const [outcome, deploy, votes, state] = reply as unknown[];
     switch (outcome) {
       case 'unknown_deploy':
       case 'already_approved':
       case 'deploy_closed':
       case 'deploy_expired':
         return { outcome };
-      case 'recorded':
-        return { outcome, deploy: decode(deploy, approvedBy, state) };
+      case 'recorded': {
+        const updated = decode(deploy, votes, state, undefined);
+        return { outcome, deploy: updated, releaseClaimed: updated.state === 'approved' };
+      }
       default:
         throw unreadable();
     }
   }
 
-  async markReleased(id: string): Promise<void> {
-    await this.#call(() => this.#markReleased(this.deployKey(id)));
+  async claimRelease(id: string, claim: ReleaseClaim, nowMs: number): Promise<ClaimOutcome> {
+    const reply = await this.#call(() =>
+      this.#scripts.codexDeployClaim(this.deployKey(id), claim.token, claim.untilMs, nowMs),
+    );
+    if (typeof reply !== 'string' || !CLAIM_OUTCOMES.has(reply as ClaimOutcome)) throw unreadable();
+    return reply as ClaimOutcome;
+  }
+
+  async completeRelease(id: string, token: string, release: Release): Promise<void> {
+    const { index, leafHash } = release.decision;
+    const decision = JSON.stringify({ index, leafHash });
+    const approvals = JSON.stringify(release.approvals);
+    await this.#call(() =>
+      this.#scripts.codexDeployComplete(this.deployKey(id), token, decision, approvals),
+    );
+  }
+
+  async abandonRelease(id: string, token: string): Promise<void> {
+    await this.#call(() => this.#scripts.codexDeployAbandon(this.deployKey(id), token));
   }
 
   ready(): Promise<boolean> {
@@ -155,29 +205,49 @@ export class RedisPendingDeployStore implements PendingDeployStore {
 /** Rebuilds a frozen PendingDeploy from the stored fields; anything odd fails closed. */
 function decode(
   deploy: unknown,
-  approvedBy: unknown,
+  votesText: unknown,
   state: unknown,
-  released = false,
+  releaseText:
+    { decision: string | null | undefined; approvals: string | null | undefined } | undefined,
 ): PendingDeploy {
   try {
-    if (typeof deploy !== 'string' || typeof approvedBy !== 'string') throw unreadable();
+    if (typeof deploy !== 'string' || typeof votesText !== 'string') throw unreadable();
     if (state !== 'pending' && state !== 'approved') throw unreadable();
     const record = JSON.parse(deploy) as PendingDeploy;
-    const names: unknown = JSON.parse(approvedBy);
-    if (!Array.isArray(names) || !names.every((n) => typeof n === 'string')) throw unreadable();
     if (typeof record !== 'object' || record === null || !Array.isArray(record.approvers))
       throw unreadable();
-    return Object.freeze({
+    const raw: unknown = JSON.parse(votesText);
+    const votes = parseVotes(raw);
+    const released = state === 'approved' && releaseText !== undefined;
+    return freezeDeploy({
       ...record,
-      approvers: Object.freeze([...record.approvers]),
-      approvedBy: Object.freeze(names as string[]),
+      votes,
+      approvedBy: [],
       state,
-      released: state === 'approved' && released,
+      released,
+      ...(released && {
+        decision: parseStoredDecision(JSON.parse(releaseText.decision ?? 'null')) ?? fail(),
+        approvals: parseVotes(JSON.parse(releaseText.approvals ?? 'null')),
+      }),
     });
   } catch (cause) {
     if (cause instanceof GatewayError) throw cause;
     throw new GatewayError('unavailable', { detail: 'deploy record unreadable', cause });
   }
+}
+
+/** A stored vote list; cjson encodes an empty Lua table as {}, so that reads as empty. */
+function parseVotes(raw: unknown): Vote[] {
+  const list = Array.isArray(raw) ? (raw as unknown[]) : isEmptyObject(raw) ? [] : fail();
+  return list.map((v) => parseStoredVote(v) ?? fail());
+}
+
+function isEmptyObject(value: unknown): boolean {
+  return typeof value === 'object' && value !== null && Object.keys(value).length === 0;
+}
+
+function fail(): never {
+  throw unreadable();
 }
 
 function unreadable(): GatewayError {

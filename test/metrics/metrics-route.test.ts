@@ -5,6 +5,7 @@ import { problemResponse } from '../../src/http/problem.js';
 import { isGatewayError } from '../../src/errors.js';
 import type { GatewayEnv } from '../../src/http/env.js';
 import { metricsRoute } from '../../src/http/routes/metrics-route.js';
+import { keyAuth } from '../../src/http/auth.js';
 import { createPrometheusMetrics } from '../../src/metrics/prometheus-metrics.js';
 import { testClient } from '../helpers/credentials.js';
 import { sample } from './scrape.js';
@@ -18,7 +19,7 @@ function appWith(render = createPrometheusMetrics().render) {
     { production: true },
   );
   const app = new Hono<GatewayEnv>();
-  app.get('/metrics', metricsRoute(clients, render));
+  app.get('/metrics', keyAuth(clients, ['metrics:read'], { bearer: true }), metricsRoute(render));
   app.onError((err) => {
     if (!isGatewayError(err)) throw err;
     return problemResponse(err, undefined);

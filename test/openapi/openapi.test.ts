@@ -7,8 +7,9 @@ import { createApp } from '../../src/app.js';
 import { buildGateway, type Gateway } from '../../src/compose.js';
 import { loadConfig } from '../../src/config/env.js';
 import { eventSchema } from '../../src/events/event-schema.js';
-import { buildOpenApiDocument, openApiPath } from '../../src/openapi/build-document.js';
-import { approvalRequestSchema } from '../../src/quorum/approval-request.js';
+import { approvalRequestSchema } from '../../src/http/bodies.js';
+import { buildOpenApiDocument, openApiPath } from '../../src/http/openapi/build-document.js';
+import { ROUTES } from '../../src/http/route-table.js';
 import {
   openPolicy,
   tempDir,
@@ -53,6 +54,28 @@ describe('OpenAPI document', () => {
         return doc.paths[p]?.[method.toLowerCase()] === undefined;
       });
     expect(missing).toEqual([]);
+  });
+
+  it('mounts every documented route, with the auth its table entry names', async () => {
+    const app = createApp(gateway.deps);
+    const mounted = new Set(
+      app.routes.filter((r) => r.method !== 'ALL').map((r) => `${r.method} ${r.path}`),
+    );
+    const doc = buildOpenApiDocument() as Doc;
+    const documented = Object.entries(doc.paths).flatMap(([p, ops]) =>
+      Object.keys(ops).map((m) => `${m.toUpperCase()} ${p}`),
+    );
+    expect(documented.length).toBe(ROUTES.length);
+    const unmounted = ROUTES.filter((r) => !mounted.has(`${r.method.toUpperCase()} ${r.path}`)).map(
+      (r) => `${r.method} ${r.path}`,
+    );
+    expect(unmounted).toEqual([]);
+    // Every route that needs a key refuses a request without one, before its handler.
+    for (const route of ROUTES.filter((r) => r.auth !== 'none')) {
+      const path = route.path.replace(':id', '0'.repeat(32)).replace(':index', '0');
+      const res = await app.request(path, { method: route.method.toUpperCase() });
+      expect(res.status, `${route.method} ${route.path}`).toBe(401);
+    }
   });
 
   it('is served at GET /openapi.json without credentials, as OpenAPI 3.1', async () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { signEd25519, toHex } from '../../src/crypto/index.js';
 import { checkApproval } from '../../src/quorum/decide-approval.js';
-import { approvalRequestSchema } from '../../src/quorum/approval-request.js';
+import { approvalRequestSchema } from '../../src/http/bodies.js';
 import { openPendingDeploy } from '../../src/quorum/open-deploy.js';
 import type { PendingDeploy } from '../../src/quorum/pending-deploy.js';
 import { approverKeys, deployEvent, quorumPolicy, requestDigest } from './fixtures.js';
@@ -34,8 +34,20 @@ describe('checkApproval', () => {
       checkApproval(deploy, { approver: 'bob', signature: sign(deploy, 'bob') }, policy, nowMs),
     ).toEqual({
       ok: true,
-      quorum: { threshold: 2, approvers: ['alice', 'bob', 'carol'] },
+      quorum: {
+        threshold: 2,
+        approvers: ['alice', 'bob', 'carol'],
+        keys: Object.fromEntries(
+          ['alice', 'bob', 'carol'].map((n) => [n, toHex(keys.get(n)!.publicKey)]),
+        ),
+      },
       policyRevision: policy.revision,
+      // The vote is bound to the key that verified it (PROTOCOL §12).
+      vote: {
+        approver: 'bob',
+        publicKey: toHex(keys.get('bob')!.publicKey),
+        signature: sign(deploy, 'bob'),
+      },
     });
   });
 

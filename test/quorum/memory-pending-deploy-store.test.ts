@@ -2,10 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { GatewayError } from '../../src/errors.js';
 import { MemoryPendingDeployStore } from '../../src/quorum/memory-pending-deploy-store.js';
 import { openPendingDeploy } from '../../src/quorum/open-deploy.js';
-import { deployEvent, requestDigest } from './fixtures.js';
+import { deployEvent, fakeKey, quorumOf, requestDigest, testClaim, testVote } from './fixtures.js';
 
 const rule = { threshold: 2, approvers: ['alice', 'bob', 'carol'], ttlSeconds: 60 };
-const quorum = { threshold: 2, approvers: rule.approvers };
+const quorum = quorumOf(2, rule.approvers);
 
 function setup(options: { maxDeploys?: number; retainSeconds?: number } = {}) {
   let now = 1_795_000_000_000;
@@ -46,20 +46,36 @@ describe('MemoryPendingDeployStore', () => {
     const { store, make, now } = setup();
     const deploy = make();
     await store.create(deploy);
-    const first = await store.recordApproval(deploy.id, 'alice', now(), quorum);
+    const first = await store.recordApproval(
+      deploy.id,
+      testVote('alice'),
+      now(),
+      quorum,
+      testClaim(now()),
+    );
     expect(first).toMatchObject({
       outcome: 'recorded',
       deploy: { state: 'pending', approvedBy: ['alice'] },
     });
-    expect(await store.recordApproval(deploy.id, 'alice', now(), quorum)).toEqual({
+    expect(
+      await store.recordApproval(deploy.id, testVote('alice'), now(), quorum, testClaim(now())),
+    ).toEqual({
       outcome: 'already_approved',
     });
-    const second = await store.recordApproval(deploy.id, 'bob', now(), quorum);
+    const second = await store.recordApproval(
+      deploy.id,
+      testVote('bob'),
+      now(),
+      quorum,
+      testClaim(now()),
+    );
     expect(second).toMatchObject({
       outcome: 'recorded',
       deploy: { state: 'approved', approvedBy: ['alice', 'bob'] },
     });
-    expect(await store.recordApproval(deploy.id, 'carol', now(), quorum)).toEqual({
+    expect(
+      await store.recordApproval(deploy.id, testVote('carol'), now(), quorum, testClaim(now())),
+    ).toEqual({
       outcome: 'deploy_closed',
     });
   });
@@ -69,7 +85,9 @@ describe('MemoryPendingDeployStore', () => {
     const deploy = make();
     await store.create(deploy);
     const results = await Promise.all(
-      Array.from({ length: 20 }, () => store.recordApproval(deploy.id, 'alice', now(), quorum)),
+      Array.from({ length: 20 }, () =>
+        store.recordApproval(deploy.id, testVote('alice'), now(), quorum, testClaim(now())),
+      ),
     );
     expect(results.filter((r) => r.outcome === 'recorded')).toHaveLength(1);
     expect(results.filter((r) => r.outcome === 'already_approved')).toHaveLength(19);
@@ -80,11 +98,23 @@ describe('MemoryPendingDeployStore', () => {
     const { store, make, now } = setup();
     const deploy = make();
     await store.create(deploy);
-    await store.recordApproval(deploy.id, 'alice', now(), quorum);
-    const reloaded = { threshold: 2, approvers: ['bob', 'carol'] };
-    const r = await store.recordApproval(deploy.id, 'bob', now(), reloaded);
+    await store.recordApproval(deploy.id, testVote('alice'), now(), quorum, testClaim(now()));
+    const reloaded = quorumOf(2, ['bob', 'carol']);
+    const r = await store.recordApproval(
+      deploy.id,
+      testVote('bob'),
+      now(),
+      reloaded,
+      testClaim(now()),
+    );
     expect(r).toMatchObject({ outcome: 'recorded', deploy: { state: 'pending' } });
-    const r2 = await store.recordApproval(deploy.id, 'carol', now(), reloaded);
+    const r2 = await store.recordApproval(
+      deploy.id,
+      testVote('carol'),
+      now(),
+      reloaded,
+      testClaim(now()),
+    );
     expect(r2).toMatchObject({ outcome: 'recorded', deploy: { state: 'approved' } });
   });
 
@@ -93,17 +123,22 @@ describe('MemoryPendingDeployStore', () => {
     const deploy = make();
     await store.create(deploy);
     advance(60_000);
-    expect((await store.recordApproval(deploy.id, 'alice', now(), quorum)).outcome).toBe(
-      'recorded',
-    );
+    expect(
+      (await store.recordApproval(deploy.id, testVote('alice'), now(), quorum, testClaim(now())))
+        .outcome,
+    ).toBe('recorded');
     advance(1);
-    expect(await store.recordApproval(deploy.id, 'bob', now(), quorum)).toEqual({
+    expect(
+      await store.recordApproval(deploy.id, testVote('bob'), now(), quorum, testClaim(now())),
+    ).toEqual({
       outcome: 'deploy_expired',
     });
     expect(await store.get(deploy.id)).toBeDefined();
     advance(10_000);
     expect(await store.get(deploy.id)).toBeUndefined();
-    expect(await store.recordApproval(deploy.id, 'bob', now(), quorum)).toEqual({
+    expect(
+      await store.recordApproval(deploy.id, testVote('bob'), now(), quorum, testClaim(now())),
+    ).toEqual({
       outcome: 'unknown_deploy',
     });
   });
@@ -118,6 +153,64 @@ describe('MemoryPendingDeployStore', () => {
     advance(61_000);
     await store.create(make());
     expect(store.size).toBe(1);
+  });
+
+  it('hands the release claim to exactly one caller, and keeps the first release', async () => {
+    const { store, make, now, advance } = setup();
+    const deploy = make();
+    await store.create(deploy);
+    expect(await store.claimRelease(deploy.id, testClaim(now()), now())).toBe('not_approved');
+    await store.recordApproval(deploy.id, testVote('alice'), now(), quorum, testClaim(now()));
+    const first = testClaim(now());
+    expect(
+      await store.recordApproval(deploy.id, testVote('bob'), now(), quorum, first),
+    ).toMatchObject({ outcome: 'recorded', releaseClaimed: true });
+    const racers = await Promise.all(
+      Array.from({ length: 10 }, () => store.claimRelease(deploy.id, testClaim(now()), now())),
+    );
+    expect(new Set(racers)).toEqual(new Set(['held']));
+    await store.abandonRelease(deploy.id, 'stranger');
+    expect(await store.claimRelease(deploy.id, testClaim(now()), now())).toBe('held');
+    await store.abandonRelease(deploy.id, first.token);
+    const next = await Promise.all(
+      Array.from({ length: 10 }, () => store.claimRelease(deploy.id, testClaim(now()), now())),
+    );
+    expect(next.filter((o) => o === 'claimed')).toHaveLength(1);
+    advance(60_001);
+    const late = testClaim(now());
+    expect(await store.claimRelease(deploy.id, late, now())).toBe('claimed');
+    const decision = { index: 3, leafHash: 'ef'.repeat(32) };
+    await store.completeRelease(deploy.id, late.token, { decision, approvals: [testVote('bob')] });
+    await store.completeRelease(deploy.id, 'again', {
+      decision: { index: 9, leafHash: '00'.repeat(32) },
+      approvals: [],
+    });
+    expect(await store.get(deploy.id)).toMatchObject({
+      released: true,
+      decision,
+      approvals: [testVote('bob')],
+    });
+    expect(await store.claimRelease(deploy.id, testClaim(now()), now())).toBe('released');
+  });
+
+  it('stops counting a vote whose key the current policy rotated out (PROTOCOL §12)', async () => {
+    const { store, make, now } = setup();
+    const deploy = make();
+    await store.create(deploy);
+    await store.recordApproval(deploy.id, testVote('alice'), now(), quorum, testClaim(now()));
+    const rotated = quorumOf(2, rule.approvers, { alice: fakeKey('alice', 2) });
+    expect(
+      await store.recordApproval(deploy.id, testVote('bob'), now(), rotated, testClaim(now())),
+    ).toMatchObject({ outcome: 'recorded', deploy: { state: 'pending' } });
+    expect(
+      await store.recordApproval(
+        deploy.id,
+        testVote('alice', fakeKey('alice', 2)),
+        now(),
+        rotated,
+        testClaim(now()),
+      ),
+    ).toMatchObject({ outcome: 'recorded', releaseClaimed: true, deploy: { state: 'approved' } });
   });
 
   it('refuses a duplicate id', async () => {

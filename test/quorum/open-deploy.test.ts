@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { deployView, pendingDeployAnswer } from '../../src/quorum/deploy-view.js';
+import { deployView, pendingDeployAnswer } from '../../src/http/responses/deploy-view.js';
 import { openPendingDeploy } from '../../src/quorum/open-deploy.js';
 import { parseApprovalMessage } from '../../src/quorum/approval-message.js';
 import { deployEvent, requestDigest } from './fixtures.js';
@@ -86,10 +86,12 @@ describe('deployView', () => {
     expect(view.expiresAt).toBe(new Date(deploy.expiresAt * 1000).toISOString());
     expect(view.expiresAt).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
     expect(view).toMatchObject({ threshold: 2, approvers: ['alice', 'bob', 'carol'] });
-    expect(deployView(deploy, nowMs, { threshold: 3, approvers: ['bob'] })).toMatchObject({
-      threshold: 3,
-      approvers: ['bob'],
-    });
+    expect(deployView(deploy, nowMs, { threshold: 3, approvers: ['bob'], keys: {} })).toMatchObject(
+      {
+        threshold: 3,
+        approvers: ['bob'],
+      },
+    );
   });
 
   it('gives the 202 deploy member without approvedBy', () => {

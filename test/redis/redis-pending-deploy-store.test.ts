@@ -5,11 +5,18 @@ import type { PendingDeploy } from '../../src/quorum/pending-deploy.js';
 import { RedisPendingDeployStore } from '../../src/quorum/redis-pending-deploy-store.js';
 import { createRedisClient, waitForRedis } from '../../src/redis/connection.js';
 import { describeWithRedis, sharedRedis } from '../helpers/redis.js';
-import { deployEvent, requestDigest } from '../quorum/fixtures.js';
+import {
+  deployEvent,
+  fakeKey,
+  quorumOf,
+  requestDigest,
+  testClaim,
+  testVote,
+} from '../quorum/fixtures.js';
 
 const env = await sharedRedis('redis-pending-deploy');
 const rule = { threshold: 2, approvers: ['alice', 'bob', 'carol'], ttlSeconds: 60 };
-const quorum = { threshold: 2, approvers: rule.approvers };
+const quorum = quorumOf(2, rule.approvers);
 
 describeWithRedis(env, 'RedisPendingDeployStore (shared Redis)', () => {
   let now = Date.now();
@@ -55,37 +62,124 @@ describeWithRedis(env, 'RedisPendingDeployStore (shared Redis)', () => {
     expect(ttl).toBeLessThanOrEqual(expected);
   });
 
+  const release = { decision: { index: 7, leafHash: 'cd'.repeat(32) }, approvals: [] };
+
   it('marks an approved deploy released for every instance, and nothing else', async () => {
     const deploy = make();
     await a.create(deploy);
-    await a.markReleased(deploy.id); // still pending: no-op
+    await a.completeRelease(deploy.id, 'x', release); // still pending: no-op
     expect((await b.get(deploy.id))?.released).toBe(false);
-    await a.recordApproval(deploy.id, 'alice', now, quorum);
-    await b.recordApproval(deploy.id, 'bob', now, quorum);
+    await a.recordApproval(deploy.id, testVote('alice'), now, quorum, testClaim(now));
+    const claim = testClaim(now);
+    await b.recordApproval(deploy.id, testVote('bob'), now, quorum, claim);
     expect(await b.get(deploy.id)).toMatchObject({ state: 'approved', released: false });
-    await a.markReleased(deploy.id);
-    expect(await b.get(deploy.id)).toMatchObject({ state: 'approved', released: true });
+    const approvals = [testVote('alice'), testVote('bob')];
+    await a.completeRelease(deploy.id, claim.token, { ...release, approvals });
+    expect(await b.get(deploy.id)).toMatchObject({
+      state: 'approved',
+      released: true,
+      decision: release.decision,
+      approvals,
+    });
     // A gone deploy is never recreated by the mark.
-    await a.markReleased('e'.repeat(32));
+    await a.completeRelease('e'.repeat(32), 'x', release);
     expect(await env.client().exists(a.deployKey('e'.repeat(32)))).toBe(0);
+  });
+
+  it('hands the release claim to exactly one caller across instances (PROTOCOL §16)', async () => {
+    const deploy = make();
+    await a.create(deploy);
+    await a.recordApproval(deploy.id, testVote('alice'), now, quorum, testClaim(now));
+    const first = testClaim(now);
+    const done = await b.recordApproval(deploy.id, testVote('bob'), now, quorum, first);
+    expect(done).toMatchObject({ outcome: 'recorded', releaseClaimed: true });
+    // The approving vote holds the claim: nobody else gets it while it lives.
+    const racers = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        (i % 2 ? a : b).claimRelease(deploy.id, testClaim(now), now),
+      ),
+    );
+    expect(new Set(racers)).toEqual(new Set(['held']));
+    // Its holder fails and abandons: exactly one racer gets it next.
+    await a.abandonRelease(deploy.id, 'not-the-token'); // a stranger cannot drop it
+    expect(await a.claimRelease(deploy.id, testClaim(now), now)).toBe('held');
+    await b.abandonRelease(deploy.id, first.token);
+    const next = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        (i % 2 ? a : b).claimRelease(deploy.id, testClaim(now), now),
+      ),
+    );
+    expect(next.filter((o) => o === 'claimed')).toHaveLength(1);
+    // A claim whose holder died lapses.
+    expect(await a.claimRelease(deploy.id, testClaim(now + 60_001), now + 60_001)).toBe('claimed');
+    await a.completeRelease(deploy.id, 'whoever', release);
+    expect(await b.claimRelease(deploy.id, testClaim(now), now)).toBe('released');
+    // A pending deploy cannot be claimed.
+    const other = make();
+    await a.create(other);
+    expect(await b.claimRelease(other.id, testClaim(now), now)).toBe('not_approved');
+    expect(await b.claimRelease('e'.repeat(32), testClaim(now), now)).toBe('not_approved');
+  });
+
+  it('stops counting a vote whose key the current policy rotated out (PROTOCOL §12)', async () => {
+    const deploy = make();
+    await a.create(deploy);
+    await a.recordApproval(deploy.id, testVote('alice'), now, quorum, testClaim(now));
+    const rotated = quorumOf(2, rule.approvers, { alice: fakeKey('alice', 2) });
+    const bob = await b.recordApproval(deploy.id, testVote('bob'), now, rotated, testClaim(now));
+    expect(bob).toMatchObject({
+      outcome: 'recorded',
+      releaseClaimed: false,
+      deploy: { state: 'pending' },
+    });
+    // alice votes again with her new key: a new vote, and now it counts.
+    const again = await a.recordApproval(
+      deploy.id,
+      testVote('alice', fakeKey('alice', 2)),
+      now,
+      rotated,
+      testClaim(now),
+    );
+    expect(again).toMatchObject({
+      outcome: 'recorded',
+      releaseClaimed: true,
+      deploy: { state: 'approved', approvedBy: ['alice', 'bob'] },
+    });
+    expect((await b.get(deploy.id))?.votes).toEqual([
+      testVote('alice'),
+      testVote('bob'),
+      testVote('alice', fakeKey('alice', 2)),
+    ]);
   });
 
   it('approves once through A and once through B: approved on both', async () => {
     const deploy = make();
     await a.create(deploy);
-    expect(await a.recordApproval(deploy.id, 'alice', now, quorum)).toMatchObject({
+    expect(
+      await a.recordApproval(deploy.id, testVote('alice'), now, quorum, testClaim(now)),
+    ).toMatchObject({
       outcome: 'recorded',
       deploy: { state: 'pending', approvedBy: ['alice'] },
     });
-    expect(await b.recordApproval(deploy.id, 'alice', now, quorum)).toEqual({
+    expect(
+      await b.recordApproval(deploy.id, testVote('alice'), now, quorum, testClaim(now)),
+    ).toEqual({
       outcome: 'already_approved',
     });
-    const second = await b.recordApproval(deploy.id, 'bob', now, quorum);
+    const second = await b.recordApproval(deploy.id, testVote('bob'), now, quorum, testClaim(now));
     expect(second).toEqual({
       outcome: 'recorded',
-      deploy: { ...deploy, approvedBy: ['alice', 'bob'], state: 'approved' },
+      releaseClaimed: true,
+      deploy: {
+        ...deploy,
+        votes: [testVote('alice'), testVote('bob')],
+        approvedBy: ['alice', 'bob'],
+        state: 'approved',
+      },
     });
-    expect(await a.recordApproval(deploy.id, 'carol', now, quorum)).toEqual({
+    expect(
+      await a.recordApproval(deploy.id, testVote('carol'), now, quorum, testClaim(now)),
+    ).toEqual({
       outcome: 'deploy_closed',
     });
     expect((await a.get(deploy.id))?.state).toBe('approved');
@@ -96,10 +190,10 @@ describeWithRedis(env, 'RedisPendingDeployStore (shared Redis)', () => {
     for (let round = 0; round < 10; round++) {
       const deploy = make({ threshold: 3 });
       await a.create(deploy);
-      const q3 = { threshold: 3, approvers: rule.approvers };
+      const q3 = quorumOf(3, rule.approvers);
       const calls = rule.approvers.flatMap((name) =>
         Array.from({ length: 10 }, (_, i) =>
-          (i % 2 === 0 ? a : b).recordApproval(deploy.id, name, now, q3),
+          (i % 2 === 0 ? a : b).recordApproval(deploy.id, testVote(name), now, q3, testClaim(now)),
         ),
       );
       const results = await Promise.all(calls);
@@ -119,8 +213,8 @@ describeWithRedis(env, 'RedisPendingDeployStore (shared Redis)', () => {
     await a.create(deploy);
     const results = await Promise.all(
       rule.approvers.flatMap((name) => [
-        a.recordApproval(deploy.id, name, now, quorum),
-        b.recordApproval(deploy.id, name, now, quorum),
+        a.recordApproval(deploy.id, testVote(name), now, quorum, testClaim(now)),
+        b.recordApproval(deploy.id, testVote(name), now, quorum, testClaim(now)),
       ]),
     );
     expect(results.filter((r) => r.outcome === 'recorded')).toHaveLength(2);
@@ -130,11 +224,11 @@ describeWithRedis(env, 'RedisPendingDeployStore (shared Redis)', () => {
   it('does not count an approver the current quorum no longer lists', async () => {
     const deploy = make();
     await a.create(deploy);
-    await a.recordApproval(deploy.id, 'alice', now, quorum);
-    const reloaded = { threshold: 2, approvers: ['bob', 'carol'] };
-    const r = await b.recordApproval(deploy.id, 'bob', now, reloaded);
+    await a.recordApproval(deploy.id, testVote('alice'), now, quorum, testClaim(now));
+    const reloaded = quorumOf(2, ['bob', 'carol']);
+    const r = await b.recordApproval(deploy.id, testVote('bob'), now, reloaded, testClaim(now));
     expect(r).toMatchObject({ outcome: 'recorded', deploy: { state: 'pending' } });
-    const r2 = await b.recordApproval(deploy.id, 'carol', now, reloaded);
+    const r2 = await b.recordApproval(deploy.id, testVote('carol'), now, reloaded, testClaim(now));
     expect(r2).toMatchObject({ outcome: 'recorded', deploy: { state: 'approved' } });
   });
 
@@ -142,14 +236,21 @@ describeWithRedis(env, 'RedisPendingDeployStore (shared Redis)', () => {
     const deploy = make();
     await a.create(deploy);
     const expiry = deploy.expiresAt * 1000;
-    expect((await a.recordApproval(deploy.id, 'alice', expiry, quorum)).outcome).toBe('recorded');
-    expect(await b.recordApproval(deploy.id, 'bob', expiry + 1, quorum)).toEqual({
+    expect(
+      (await a.recordApproval(deploy.id, testVote('alice'), expiry, quorum, testClaim(expiry)))
+        .outcome,
+    ).toBe('recorded');
+    expect(
+      await b.recordApproval(deploy.id, testVote('bob'), expiry + 1, quorum, testClaim(expiry + 1)),
+    ).toEqual({
       outcome: 'deploy_expired',
     });
     now = expiry + 10_001;
     try {
       expect(await a.get(deploy.id)).toBeUndefined();
-      expect(await a.recordApproval(deploy.id, 'bob', now, quorum)).toEqual({
+      expect(
+        await a.recordApproval(deploy.id, testVote('bob'), now, quorum, testClaim(now)),
+      ).toEqual({
         outcome: 'unknown_deploy',
       });
     } finally {
@@ -161,9 +262,9 @@ describeWithRedis(env, 'RedisPendingDeployStore (shared Redis)', () => {
     const names = ['zoë/ops', 'a "quoted" \\ name'];
     const deploy = make({ approvers: names, threshold: 2 });
     await a.create(deploy);
-    const q = { threshold: 2, approvers: names };
-    await a.recordApproval(deploy.id, names[0] ?? '', now, q);
-    const r = await b.recordApproval(deploy.id, names[1] ?? '', now, q);
+    const q = quorumOf(2, names);
+    await a.recordApproval(deploy.id, testVote(names[0] ?? ''), now, q, testClaim(now));
+    const r = await b.recordApproval(deploy.id, testVote(names[1] ?? ''), now, q, testClaim(now));
     expect(r).toMatchObject({
       outcome: 'recorded',
       deploy: { state: 'approved', approvedBy: names },

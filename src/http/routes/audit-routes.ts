@@ -1,4 +1,4 @@
-import { Hono, type Context } from 'hono';
+import type { Context } from 'hono';
 import type { AuditReader } from '../../audit/audit-service.js';
 import { GatewayError } from '../../errors.js';
 import type { GatewayEnv } from '../env.js';
@@ -11,60 +11,66 @@ export const MAX_ENTRIES_PER_REQUEST = 256;
  * accepted (no sign, space, exponent, hex or fraction, which `Number()` would all
  * happily parse), at most 15 of them so the value stays an exact safe integer.
  */
-const INDEX = /^[0-9]{1,15}$/;
+export const INDEX_PATTERN = /^[0-9]{1,15}$/;
+
+type Handler = (c: Context<GatewayEnv>) => Promise<Response> | Response;
 
 /**
- * The audit read routes (PROTOCOL §6), mounted behind `X-Api-Key` with scope `audit:read`
- * by the app. Range problems are 400 `invalid_range`; the reader checks values against
- * the current tree size.
+ * The audit read routes (PROTOCOL §6), mounted behind key-only auth with scope
+ * `audit:read` from the route table. Range problems are 400 `invalid_range`; the reader
+ * checks values against the current tree size.
  *
  * Beyond PROTOCOL: `GET /v1/audit/entries?start=S&count=N` returns
  * `{ "start", "entries": [ <entry view>, ... ] }` for at most {@link MAX_ENTRIES_PER_REQUEST}
  * entries, so an auditor can download the whole log in bounded batches.
  */
-export function auditRoutes(reader: AuditReader): Hono<GatewayEnv> {
-  const routes = new Hono<GatewayEnv>();
-
-  routes.get('/v1/audit/checkpoint', async (c) => {
-    const note = await reader.checkpoint();
-    return c.body(note, 200, {
-      'content-type': 'text/plain; charset=utf-8',
-      'cache-control': 'no-store',
-    });
-  });
-
-  routes.get('/v1/audit/key', (c) => c.json(reader.key()));
-
-  routes.get('/v1/audit/entries/:index', async (c) => {
-    const index = parseIndex(c.req.param('index'), 'index');
-    const [entry] = await reader.entries(index, 1);
-    return c.json(entry);
-  });
-
-  routes.get('/v1/audit/entries', async (c) => {
-    const start = parseIndex(singleQuery(c, 'start'), 'start');
-    const count = parseIndex(singleQuery(c, 'count'), 'count');
-    if (count < 1 || count > MAX_ENTRIES_PER_REQUEST)
-      throw new GatewayError('invalid_range', {
-        detail: `count must be between 1 and ${MAX_ENTRIES_PER_REQUEST}`,
+export const auditHandlers = {
+  checkpoint:
+    (reader: AuditReader): Handler =>
+    async (c) => {
+      const note = await reader.checkpoint();
+      return c.body(note, 200, {
+        'content-type': 'text/plain; charset=utf-8',
+        'cache-control': 'no-store',
       });
-    return c.json({ start, entries: await reader.entries(start, count) });
-  });
-
-  routes.get('/v1/audit/proofs/inclusion', async (c) => {
-    const index = parseIndex(singleQuery(c, 'index'), 'index');
-    const size = optionalIndex(singleQuery(c, 'size'), 'size');
-    return c.json(await reader.inclusion(index, size));
-  });
-
-  routes.get('/v1/audit/proofs/consistency', async (c) => {
-    const from = parseIndex(singleQuery(c, 'from'), 'from');
-    const to = optionalIndex(singleQuery(c, 'to'), 'to');
-    return c.json(await reader.consistency(from, to));
-  });
-
-  return routes;
-}
+    },
+  key:
+    (reader: AuditReader): Handler =>
+    (c) =>
+      c.json(reader.key()),
+  entry:
+    (reader: AuditReader): Handler =>
+    async (c) => {
+      const index = parseIndex(c.req.param('index'), 'index');
+      const [entry] = await reader.entries(index, 1);
+      return c.json(entry);
+    },
+  entries:
+    (reader: AuditReader): Handler =>
+    async (c) => {
+      const start = parseIndex(singleQuery(c, 'start'), 'start');
+      const count = parseIndex(singleQuery(c, 'count'), 'count');
+      if (count < 1 || count > MAX_ENTRIES_PER_REQUEST)
+        throw new GatewayError('invalid_range', {
+          detail: `count must be between 1 and ${MAX_ENTRIES_PER_REQUEST}`,
+        });
+      return c.json({ start, entries: await reader.entries(start, count) });
+    },
+  inclusion:
+    (reader: AuditReader): Handler =>
+    async (c) => {
+      const index = parseIndex(singleQuery(c, 'index'), 'index');
+      const size = optionalIndex(singleQuery(c, 'size'), 'size');
+      return c.json(await reader.inclusion(index, size));
+    },
+  consistency:
+    (reader: AuditReader): Handler =>
+    async (c) => {
+      const from = parseIndex(singleQuery(c, 'from'), 'from');
+      const to = optionalIndex(singleQuery(c, 'to'), 'to');
+      return c.json(await reader.consistency(from, to));
+    },
+} as const;
 
 /** A query parameter given at most once; repeating it is ambiguous and refused. */
 function singleQuery(c: Context<GatewayEnv>, name: string): string | undefined {
@@ -77,7 +83,7 @@ function singleQuery(c: Context<GatewayEnv>, name: string): string | undefined {
 
 /** Parses a required index/size or throws `invalid_range`. */
 export function parseIndex(text: string | undefined, name: string): number {
-  if (text === undefined || !INDEX.test(text))
+  if (text === undefined || !INDEX_PATTERN.test(text))
     throw new GatewayError('invalid_range', {
       detail: `${name} must be a decimal integer (digits only)`,
     });

@@ -1,20 +1,18 @@
-import { Hono } from 'hono';
+import type { Context } from 'hono';
 import type { GatewayEnv } from '../env.js';
+import type { ReadinessCheck } from '../http-deps.js';
 
-/** A named readiness probe: resolves true when the dependency can serve. */
-export interface ReadinessCheck {
-  readonly name: string;
-  check(): Promise<boolean> | boolean;
+/** `GET /healthz`: the process is up. No credentials, no state. */
+export function healthRoute() {
+  return (c: Context<GatewayEnv>): Response => c.json({ status: 'ok' });
 }
 
 /**
- * `GET /healthz` (the process is up) and `GET /readyz` (every dependency can serve;
- * 503 with the failing names otherwise). Neither needs credentials nor reveals secrets.
+ * `GET /readyz`: every dependency can serve (200), or 503 with the failing names. Needs
+ * no credentials and reveals no secret.
  */
-export function healthRoutes(checks: readonly ReadinessCheck[]): Hono<GatewayEnv> {
-  const app = new Hono<GatewayEnv>();
-  app.get('/healthz', (c) => c.json({ status: 'ok' }));
-  app.get('/readyz', async (c) => {
+export function readyRoute(checks: readonly ReadinessCheck[]) {
+  return async (c: Context<GatewayEnv>): Promise<Response> => {
     const results = await Promise.all(
       checks.map(async (probe) => {
         try {
@@ -29,6 +27,5 @@ export function healthRoutes(checks: readonly ReadinessCheck[]): Hono<GatewayEnv
       { status: failing.length === 0 ? 'ready' : 'not_ready', failing },
       failing.length === 0 ? 200 : 503,
     );
-  });
-  return app;
+  };
 }

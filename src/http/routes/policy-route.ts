@@ -4,7 +4,7 @@ import type { GatewayEnv } from '../env.js';
 
 /**
  * `GET /v1/policy` (PROTOCOL §4): `{ revision, activatedAt, lastError?, lastAttemptAt }`.
- * The app mounts it behind `requireApiKey(clients, 'audit:read')`. `revision` and
+ * Mounted behind key-only auth with scope `audit:read` (route-table.ts). `revision` and
  * `activatedAt` are absent while no good policy was ever loaded (every event is denied);
  * `lastError` says why the latest attempt was refused, with JSON paths into the file
  * (the operator's own file, so echoing it leaks nothing the caller could not read).

@@ -1,34 +1,24 @@
+import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import type { Clock } from '../clock.js';
-import { RedisPendingDeployStore } from '../quorum/redis-pending-deploy-store.js';
-import { RedisAdmissionStore } from '../replay/redis-admission.js';
-import { closeRedisClient, createRedisClient, waitForRedis } from './connection.js';
+import { createRedisClient, waitForRedis } from './connection.js';
 
-export interface RedisStoresOptions {
+export interface SharedRedisOptions {
   readonly url: string;
-  readonly prefix: string;
-  readonly toleranceSeconds: number;
-  readonly clock: Clock;
   readonly logger: Logger;
   /** How long start-up waits for a first connection before serving 503s (default 3000 ms). */
   readonly startupWaitMs?: number;
-}
-
-export interface RedisStores {
-  readonly admission: RedisAdmissionStore;
-  readonly deploys: RedisPendingDeployStore;
-  close(): Promise<void>;
 }
 
 /** Only this eviction policy guarantees Redis never drops a nonce or a pending deploy. */
 const SAFE_EVICTION_POLICY = 'noeviction';
 
 /**
- * Opens one connection shared by both Redis adapters (used when `REDIS_URL` is set).
- * Never throws for an unreachable Redis: the gateway starts, `/readyz` says not ready, every
- * request needing the stores gets 503, and it recovers by itself once Redis answers.
+ * Opens the one connection every Redis adapter shares (compose.ts builds the adapters on
+ * it when `REDIS_URL` is set), with rate-limited error logging. Never throws for an
+ * unreachable Redis: the gateway starts, `/readyz` says not ready, every request needing
+ * the stores gets 503, and it recovers by itself once Redis answers.
  */
-export async function openRedisStores(options: RedisStoresOptions): Promise<RedisStores> {
+export async function openSharedRedis(options: SharedRedisOptions): Promise<Redis> {
   const { logger } = options;
   let lastErrorLogMs = 0;
   const redis = createRedisClient({
@@ -53,24 +43,11 @@ export async function openRedisStores(options: RedisStoresOptions): Promise<Redi
   } else {
     logger.warn('redis not reachable at start; serving 503 until it is');
   }
-  const admission = new RedisAdmissionStore({
-    redis,
-    prefix: options.prefix,
-    toleranceSeconds: options.toleranceSeconds,
-  });
-  const deploys = new RedisPendingDeployStore({
-    redis,
-    prefix: options.prefix,
-    clock: options.clock,
-  });
-  return { admission, deploys, close: () => closeRedisClient(redis) };
+  return redis;
 }
 
 /** Logs a warning when Redis may evict keys (a dropped nonce key would allow a replay). */
-async function warnIfEvicting(
-  redis: ReturnType<typeof createRedisClient>,
-  logger: Logger,
-): Promise<void> {
+async function warnIfEvicting(redis: Redis, logger: Logger): Promise<void> {
   try {
     const info = await redis.info('memory');
     const policy = /^maxmemory_policy:(\S+)/m.exec(info)?.[1];

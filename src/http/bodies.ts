@@ -4,6 +4,12 @@ import { z } from 'zod';
 export const MAX_APPROVER_NAME_LENGTH = 64;
 
 /**
+ * Largest approval body read. A valid one is under 250 bytes; the bound keeps the work per
+ * request small whatever a client sends (413 `payload_too_large` beyond it).
+ */
+export const APPROVAL_BODY_LIMIT_BYTES = 4096;
+
+/**
  * `POST /v1/deploys/:id/approvals` body (PROTOCOL §5). Strict: unknown fields are refused.
  * The signature must be exactly 64 bytes as lowercase hex, so malformed input is refused
  * here as `invalid_body` and verification only ever sees well-shaped bytes.

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ROUTES, type ResponseDoc, type RouteDoc } from './route-catalog.js';
+import { ROUTES, type ResponseDoc, type RouteSpec } from '../route-table.js';
 
 /** Signed-request headers (PROTOCOL §2), documented as header parameters of signed routes. */
 const SIGNED_HEADERS = [
@@ -34,7 +34,7 @@ function response(status: number, doc: ResponseDoc): Record<string, unknown> {
   };
 }
 
-function operation(route: RouteDoc): Record<string, unknown> {
+function operation(route: RouteSpec): Record<string, unknown> {
   const pathParams = [...route.path.matchAll(/:([A-Za-z0-9_]+)/g)].map((m) => ({
     name: m[1],
     in: 'path',
@@ -82,13 +82,16 @@ function operation(route: RouteDoc): Record<string, unknown> {
 }
 
 /**
- * Builds the OpenAPI 3.1 document of the gateway from the route catalogue. Request bodies
- * are converted from the same zod schemas the routes validate with, so the document and
- * the validation cannot disagree.
+ * Builds the OpenAPI 3.1 document of the gateway from `routes`, the route table the app
+ * mounts (http/route-table.ts). Request bodies are converted from the same zod schemas the
+ * routes validate with, so the document and the validation cannot disagree.
  */
-export function buildOpenApiDocument(version = '1.0.0'): Record<string, unknown> {
+export function buildOpenApiDocument(
+  routes: readonly RouteSpec[] = ROUTES,
+  version = '1.0.0',
+): Record<string, unknown> {
   const paths: Record<string, Record<string, unknown>> = {};
-  for (const route of ROUTES) {
+  for (const route of routes) {
     const key = openApiPath(route.path);
     paths[key] = { ...paths[key], [route.method]: operation(route) };
   }

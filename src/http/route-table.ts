@@ -1,10 +1,23 @@
+import type { Handler } from 'hono';
 import { z } from 'zod';
 import type { Scope } from '../config/clients.js';
 import { eventSchema } from '../events/event-schema.js';
-import { approvalRequestSchema } from '../quorum/approval-request.js';
-import * as r from './response-schemas.js';
+import { approvalRequestSchema } from './bodies.js';
+import type { GatewayEnv } from './env.js';
+import type { HttpDeps } from './http-deps.js';
+import * as r from './openapi/response-schemas.js';
+import { auditHandlers, INDEX_PATTERN } from './routes/audit-routes.js';
+import { approveRoute, getDeployRoute } from './routes/deploy-routes.js';
+import { eventsRoute } from './routes/events-route.js';
+import { healthRoute, readyRoute } from './routes/health-routes.js';
+import { metricsRoute } from './routes/metrics-route.js';
+import { openApiRoute } from './routes/openapi-route.js';
+import { policyRoute } from './routes/policy-route.js';
 
-/** How a route authenticates (PROTOCOL §2, §5, §6). */
+/**
+ * How a route authenticates (PROTOCOL §2, §5, §6): `none`; `api-key` (X-Api-Key only, with
+ * `bearer` also `Authorization: Bearer`); `signed` (codex-sig/v1, body read first).
+ */
 export type RouteAuth = 'none' | 'api-key' | 'signed';
 
 /** One documented answer. */
@@ -15,21 +28,30 @@ export interface ResponseDoc {
   readonly contentType?: string;
 }
 
-/** One route as the OpenAPI document describes it. `path` uses Hono syntax (`/x/:id`). */
-export interface RouteDoc {
+/**
+ * One route: everything the router mounts AND everything the OpenAPI document says about
+ * it, in one record, so a route cannot exist in one and not the other. `path` uses Hono
+ * syntax (`/x/:id`).
+ */
+export interface RouteSpec {
   readonly method: 'get' | 'post';
   readonly path: string;
   readonly summary: string;
   readonly auth: RouteAuth;
+  /** The client must hold one of these (empty for `none`). */
   readonly scopes: readonly Scope[];
+  /** Key-only routes: also accept `Authorization: Bearer <api key>`. */
+  readonly bearer?: boolean;
   readonly query?: Readonly<Record<string, { schema: z.ZodType; required: boolean }>>;
   /** The schema the route itself validates its JSON body with. */
   readonly body?: z.ZodType;
   readonly responses: Readonly<Record<number, ResponseDoc>>;
+  /** Builds the handler; undefined when this gateway does not serve the route (never mounted). */
+  readonly handler: (deps: HttpDeps) => Handler<GatewayEnv> | undefined;
 }
 
 /** Indices arrive as text and are accepted as plain digits only (audit routes). */
-const index = z.string().regex(/^[0-9]{1,15}$/);
+const index = z.string().regex(INDEX_PATTERN);
 const json = (description: string, schema: z.ZodType): ResponseDoc => ({ description, schema });
 const problem = (description: string): ResponseDoc => ({ description, schema: r.problemSchema });
 
@@ -38,11 +60,17 @@ const authProblems = {
   403: problem('insufficient_scope'),
 } as const;
 
+/** Audit read routes exist only when the gateway has an audit reader. */
+const withReader =
+  (make: (reader: NonNullable<HttpDeps['auditReader']>) => Handler<GatewayEnv>) =>
+  (deps: HttpDeps): Handler<GatewayEnv> | undefined =>
+    deps.auditReader === undefined ? undefined : make(deps.auditReader);
+
 /**
- * Every route the gateway serves. A test (test/openapi) walks the app's route table and
- * fails if a route is missing here, so the document cannot silently fall behind the code.
+ * Every route the gateway serves. app.ts mounts exactly these (with the auth middleware
+ * their `auth` names) and http/openapi/build-document.ts documents exactly these.
  */
-export const ROUTES: readonly RouteDoc[] = [
+export const ROUTES: readonly RouteSpec[] = [
   {
     method: 'get',
     path: '/healthz',
@@ -50,6 +78,7 @@ export const ROUTES: readonly RouteDoc[] = [
     auth: 'none',
     scopes: [],
     responses: { 200: json('up', r.healthSchema) },
+    handler: () => healthRoute(),
   },
   {
     method: 'get',
@@ -58,6 +87,7 @@ export const ROUTES: readonly RouteDoc[] = [
     auth: 'none',
     scopes: [],
     responses: { 200: json('ready', r.readinessSchema), 503: json('not ready', r.readinessSchema) },
+    handler: (deps) => readyRoute(deps.readiness),
   },
   {
     method: 'get',
@@ -66,17 +96,20 @@ export const ROUTES: readonly RouteDoc[] = [
     auth: 'none',
     scopes: [],
     responses: { 200: { description: 'OpenAPI 3.1 document' } },
+    handler: (deps) => openApiRoute(deps.openApiDocument),
   },
   {
     method: 'get',
     path: '/metrics',
     summary: 'Prometheus metrics (X-Api-Key or Authorization: Bearer <api key>)',
     auth: 'api-key',
+    bearer: true,
     scopes: ['metrics:read'],
     responses: {
       200: { description: 'Prometheus text exposition format 0.0.4', contentType: 'text/plain' },
       ...authProblems,
     },
+    handler: (deps) => metricsRoute(deps.renderMetrics),
   },
   {
     method: 'post',
@@ -99,18 +132,21 @@ export const ROUTES: readonly RouteDoc[] = [
       429: problem('rate_limited (Retry-After)'),
       503: problem('unavailable: a store the gateway needs is down'),
     },
+    handler: (deps) => eventsRoute(deps),
   },
   {
     method: 'get',
     path: '/v1/deploys/:id',
-    summary: 'A pending deploy and its approvals (PROTOCOL §5)',
+    summary: 'A pending deploy and its approvals (PROTOCOL §5, §10)',
     auth: 'api-key',
     scopes: ['events:write', 'approvals:write', 'audit:read'],
     responses: {
       200: json('deploy', r.deployViewSchema),
       ...authProblems,
       404: problem('unknown_deploy'),
+      503: problem('unavailable: a store or the audit log is down'),
     },
+    handler: (deps) => getDeployRoute(deps),
   },
   {
     method: 'post',
@@ -129,7 +165,9 @@ export const ROUTES: readonly RouteDoc[] = [
       410: problem('deploy_expired or deploy_closed'),
       413: problem('payload_too_large'),
       415: problem('unsupported_media_type'),
+      503: problem('unavailable: a store or the audit log is down'),
     },
+    handler: (deps) => approveRoute(deps),
   },
   {
     method: 'get',
@@ -138,6 +176,7 @@ export const ROUTES: readonly RouteDoc[] = [
     auth: 'api-key',
     scopes: ['audit:read'],
     responses: { 200: json('policy status', r.policyStatusSchema), ...authProblems },
+    handler: (deps) => policyRoute(deps.policy),
   },
   {
     method: 'get',
@@ -149,6 +188,7 @@ export const ROUTES: readonly RouteDoc[] = [
       200: { description: 'signed note', contentType: 'text/plain; charset=utf-8' },
       ...authProblems,
     },
+    handler: withReader(auditHandlers.checkpoint),
   },
   {
     method: 'get',
@@ -157,6 +197,7 @@ export const ROUTES: readonly RouteDoc[] = [
     auth: 'api-key',
     scopes: ['audit:read'],
     responses: { 200: json('key', r.auditKeySchema), ...authProblems },
+    handler: withReader(auditHandlers.key),
   },
   {
     method: 'get',
@@ -169,6 +210,7 @@ export const ROUTES: readonly RouteDoc[] = [
       ...authProblems,
       400: problem('invalid_range'),
     },
+    handler: withReader(auditHandlers.entry),
   },
   {
     method: 'get',
@@ -182,6 +224,7 @@ export const ROUTES: readonly RouteDoc[] = [
       ...authProblems,
       400: problem('invalid_range'),
     },
+    handler: withReader(auditHandlers.entries),
   },
   {
     method: 'get',
@@ -195,6 +238,7 @@ export const ROUTES: readonly RouteDoc[] = [
       ...authProblems,
       400: problem('invalid_range'),
     },
+    handler: withReader(auditHandlers.inclusion),
   },
   {
     method: 'get',
@@ -208,5 +252,6 @@ export const ROUTES: readonly RouteDoc[] = [
       ...authProblems,
       400: problem('invalid_range'),
     },
+    handler: withReader(auditHandlers.consistency),
   },
 ];

@@ -21,6 +21,12 @@ export const problemSchema = z
 
 export const auditReceiptSchema = z.object({ index: z.number().int().min(0), leafHash: hex(32) });
 
+const voteSchema = z.object({
+  approver: z.string(),
+  publicKey: hex(32),
+  signature: hex(64),
+});
+
 export const deployViewSchema = z.object({
   id: z.string(),
   state: z.enum(['pending', 'approved', 'expired']),
@@ -29,6 +35,13 @@ export const deployViewSchema = z.object({
   approvedBy: z.array(z.string()),
   expiresAt: rfc3339,
   message: z.string().describe('the exact codex-approval/v1 text approvers sign'),
+  approvals: z
+    .array(voteSchema)
+    .optional()
+    .describe('approved only: the counted votes, in order of acceptance (PROTOCOL §10)'),
+  decision: auditReceiptSchema
+    .optional()
+    .describe('approved only: the audit entry of the allow decision (PROTOCOL §10)'),
 });
 
 export const allowAnswerSchema = z.object({
@@ -42,7 +55,7 @@ export const pendingAnswerSchema = z.object({
   decision: z.literal('pending'),
   id: z.string(),
   policy: digestLabel,
-  deploy: deployViewSchema.omit({ approvedBy: true }),
+  deploy: deployViewSchema.omit({ approvedBy: true, approvals: true, decision: true }),
   audit: auditReceiptSchema,
 });
 
@@ -56,7 +69,10 @@ export const denyProblemSchema = problemSchema.extend({
 
 export const approvalAnswerSchema = deployViewSchema.extend({
   audit: auditReceiptSchema,
-  decision: z.object({ decision: z.literal('allow'), audit: auditReceiptSchema }).optional(),
+  decision: auditReceiptSchema
+    .extend({ decision: z.literal('allow'), audit: auditReceiptSchema })
+    .optional()
+    .describe('when this approval released the deploy: its allow entry'),
 });
 
 export const policyStatusSchema = z.object({

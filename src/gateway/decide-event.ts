@@ -1,0 +1,105 @@
+import type { AuditReceipt } from '../audit/audit-log.js';
+import type { GatewayEvent } from '../events/event-schema.js';
+import { noopMetrics, timeSync } from '../metrics/metrics-port.js';
+import type { ActivePolicy } from '../policy/active-policy.js';
+import { openPendingDeploy } from '../quorum/open-deploy.js';
+import type { PendingDeploy } from '../quorum/pending-deploy.js';
+import { allowEntry, denyEntry, pendingEntry, type EventDecisionBase } from './decision-entries.js';
+import { guardStore } from './guard-store.js';
+import type { GatewayPorts } from './ports.js';
+
+/** Reason given when no valid policy has ever been loaded: everything is denied. */
+export const NO_POLICY_REASON = 'no_active_policy';
+
+/** An authenticated, parsed event to decide (PROTOCOL §2 checks 1–7 passed). */
+export interface EventToDecide {
+  readonly clientId: string;
+  readonly event: GatewayEvent;
+  /** `sha256:<hex>` of the raw request body. */
+  readonly request: string;
+  /** The policy snapshot the request took when it started (also used for its rate). */
+  readonly policy: ActivePolicy | undefined;
+}
+
+/** The audited outcome. Every variant's `audit` is durable when this resolves. */
+export type EventDecision =
+  | {
+      readonly decision: 'allow';
+      readonly id: string;
+      readonly policy: string;
+      readonly audit: AuditReceipt;
+    }
+  | {
+      readonly decision: 'deny';
+      readonly id: string;
+      readonly policy: string | null;
+      readonly reasons: readonly string[];
+      readonly audit: AuditReceipt;
+    }
+  | {
+      readonly decision: 'pending';
+      readonly id: string;
+      readonly policy: string;
+      readonly deploy: PendingDeploy;
+      readonly audit: AuditReceipt;
+    };
+
+/**
+ * Decides an event under ONE policy snapshot (PROTOCOL §3–§5): deny, allow, or hold it as
+ * a pending deploy when its action needs a quorum; appends the decision to the audit log
+ * and resolves only once that entry is durable. A store or log failure rejects with 503
+ * `unavailable` (fail closed: nothing is answered that the log cannot prove).
+ */
+export async function decideEvent(
+  ports: GatewayPorts,
+  input: EventToDecide,
+): Promise<EventDecision> {
+  const nowMs = ports.nowMs();
+  const base: EventDecisionBase = {
+    id: ports.newId(),
+    nowMs,
+    client: input.clientId,
+    action: input.event.action,
+    target: input.event.target,
+    request: input.request,
+  };
+  const { policy } = input;
+  const append = (entry: Parameters<GatewayPorts['audit']['append']>[0]) =>
+    guardStore(() => ports.audit.append(entry));
+
+  if (policy === undefined) {
+    const reasons = [NO_POLICY_REASON];
+    const audit = await append(denyEntry(base, reasons, null));
+    return { decision: 'deny', id: base.id, policy: null, reasons, audit };
+  }
+  const verdict = timeSync(ports.metrics ?? noopMetrics, 'policy', () =>
+    policy.evaluate(input.clientId, input.event),
+  );
+  if (verdict.decision === 'deny') {
+    const audit = await append(denyEntry(base, verdict.reasons, policy.revision));
+    return {
+      decision: 'deny',
+      id: base.id,
+      policy: policy.revision,
+      reasons: verdict.reasons,
+      audit,
+    };
+  }
+  const rule = policy.quorumFor(input.event.action);
+  if (rule === undefined) {
+    const audit = await append(allowEntry(base, policy.revision));
+    return { decision: 'allow', id: base.id, policy: policy.revision, audit };
+  }
+  const deploy = openPendingDeploy({
+    decisionId: base.id,
+    clientId: input.clientId,
+    event: input.event,
+    requestDigest: input.request,
+    policyRevision: policy.revision,
+    rule,
+    nowMs,
+  });
+  await guardStore(() => ports.deploys.create(deploy));
+  const audit = await append(pendingEntry(base, deploy));
+  return { decision: 'pending', id: base.id, policy: policy.revision, deploy, audit };
+}

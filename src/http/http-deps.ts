@@ -1,0 +1,35 @@
+import type { Logger } from 'pino';
+import type { AuditReader } from '../audit/audit-service.js';
+import type { ClientRegistry } from '../config/clients.js';
+import type { GatewayPorts } from '../gateway/ports.js';
+import type { Metrics } from '../metrics/metrics-port.js';
+import type { PolicyProvider } from '../policy/active-policy.js';
+import type { AdmissionStore } from '../replay/admission.js';
+
+/** A named readiness probe: resolves true when the dependency can serve. */
+export interface ReadinessCheck {
+  readonly name: string;
+  check(): Promise<boolean> | boolean;
+}
+
+/** Renders the Prometheus exposition text (prometheus-metrics.ts provides it). */
+export type MetricsRenderer = () => Promise<{ contentType: string; body: string }>;
+
+/** What the route handlers and auth middleware of the table get (built by app.ts). */
+export interface HttpDeps {
+  readonly clients: ClientRegistry;
+  readonly admission: AdmissionStore;
+  readonly policy: PolicyProvider;
+  readonly logger: Logger;
+  /** Ports of the use cases in src/gateway/. */
+  readonly ports: GatewayPorts;
+  readonly auditReader: AuditReader | undefined;
+  readonly readiness: readonly ReadinessCheck[];
+  readonly toleranceSeconds: number;
+  readonly bodyLimitBytes: number;
+  readonly metrics: Metrics;
+  readonly renderMetrics: MetricsRenderer;
+  /** The OpenAPI document, built once from the route table. */
+  readonly openApiDocument: Record<string, unknown>;
+  nowMs(): number;
+}
