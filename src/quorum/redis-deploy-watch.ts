@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
-import { MemoryDeployWatch, type DeployWatch, type DeployWatcher } from '../quorum/deploy-watch.js';
-import { closeRedisClient, waitForRedis } from './connection.js';
+import { MemoryDeployWatch, type DeployWatch, type DeployWatcher } from './deploy-watch.js';
+import { closeRedisClient, waitForRedis } from '../redis/connection.js';
 
 /** Deploy ids are lowercase hex; anything else on the channel is ignored. */
 const DEPLOY_ID = /^[0-9a-f]{32,128}$/;
