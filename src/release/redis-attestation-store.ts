@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { GatewayError } from '../errors.js';
-import { ATTESTATION_RETAIN_MS, type AttestationStore } from '../release/attestation-store.js';
+import { ATTESTATION_RETAIN_MS, type AttestationStore } from './attestation-store.js';
 
 /**
  * Shared attestation store: `<prefix>attestation:<deploy id>` holds the envelope text,
