@@ -11,7 +11,7 @@ import {
   toHex,
 } from '../../src/crypto/index.js';
 import { buildApprovalMessage } from '../../src/quorum/approval-message.js';
-import { unixSecondsToRfc3339 } from '../../src/quorum/deploy-view.js';
+import { unixSecondsToRfc3339 } from '../../src/quorum/deploy-state.js';
 import { createReleaseSigner, envelopeText } from '../../src/release/release-attestation.js';
 import {
   buildReleaseStatement,
