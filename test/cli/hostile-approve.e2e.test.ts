@@ -3,7 +3,7 @@ import type { ServerResponse } from 'node:http';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { keygenCommand } from '../../src/cli/keygen.js';
 import { buildApprovalMessage, type ApprovalFields } from '../../src/quorum/approval-message.js';
-import { unixSecondsToRfc3339 } from '../../src/quorum/deploy-view.js';
+import { unixSecondsToRfc3339 } from '../../src/quorum/deploy-state.js';
 import { tempDir } from '../helpers/credentials.js';
 import {
   expectNoControlCharacters,
