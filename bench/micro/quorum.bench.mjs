@@ -9,6 +9,11 @@
  * the same signatures as a baseline. Figures drift ±30% between runs on small machines;
  * read the ratio. Not a test: it asserts nothing about speed.
  *
+ * Also measures, through the same `checkApproval`, approvals carrying an `sshSignature`
+ * (PROTOCOL §12): SSHSIG made with an `ssh-ed25519` key (armor parsing, the blob's fields,
+ * the signed-data rebuild with SHA-512, one strict verification) and with an
+ * `sk-ssh-ed25519@openssh.com` key (plus the FIDO wrapping), built to the exact formats.
+ *
  * Usage: node bench/micro/quorum.bench.mjs   (after `npm run build`; BENCH_DIST=dir to
  * point at another build, BENCH_ROUND_MS to change the length of one round, default 1000)
  */
@@ -25,7 +30,9 @@ if (!existsSync(path.join(dist, 'quorum/index.js'))) {
 }
 const load = (p) => import(pathToFileURL(path.join(dist, p)).href);
 const { checkApproval, openPendingDeploy } = await load('quorum/index.js');
-const { generateEd25519KeyPair, signEd25519, toHex, sha256Hex } = await load('crypto/index.js');
+const crypto = await load('crypto/index.js');
+const { generateEd25519KeyPair, signEd25519, toHex, sha256Hex } = crypto;
+const { parseApproverKey } = await load('policy/approver-key.js');
 
 const ROUND_MS = Number(process.env.BENCH_ROUND_MS ?? 1000);
 const ROUNDS = 3;
@@ -41,7 +48,63 @@ const policy = {
   evaluate: () => ({ decision: 'allow', reasons: [] }),
   quorumFor: (action) => (action === 'deploy' ? rule : undefined),
   approverKey: (name) => keys.get(name)?.publicKey,
+  approver: (name) => (keys.has(name) ? approverKeyOf(keys.get(name).publicKey) : undefined),
+  approverNames: names,
 };
+function approverKeyOf(publicKey) {
+  const parsed = parseApproverKey(toHex(publicKey));
+  if (!parsed.ok) throw new Error(parsed.problem);
+  return parsed.key;
+}
+
+// Policies for the SSH rounds: the same names, every key an ssh-ed25519 line, or an sk line.
+const sshPolicy = (type) => {
+  const listed = new Map(
+    names.map((n) => {
+      const k =
+        type === 'ssh-ed25519'
+          ? { type, publicKey: keys.get(n).publicKey }
+          : { type, publicKey: keys.get(n).publicKey, application: 'ssh:' };
+      const line = `${type} ${Buffer.from(crypto.sshKeyBlob(k)).toString('base64')} ${n}`;
+      const parsed = parseApproverKey(line);
+      if (!parsed.ok) throw new Error(parsed.problem);
+      return [n, parsed.key];
+    }),
+  );
+  return { ...policy, approverKey: () => undefined, approver: (n) => listed.get(n) };
+};
+const policies = {
+  raw: policy,
+  ssh: sshPolicy('ssh-ed25519'),
+  sk: sshPolicy('sk-ssh-ed25519@openssh.com'),
+};
+
+/** An armored SSHSIG of `msg` by `secretKey` as `key`, following PROTOCOL.sshsig / .u2f exactly. */
+function sshsig(msg, secretKey, key) {
+  const { concatBytes, sshString, sshUint32, sshsigSignedData, skSignedData, armorSshSignature } =
+    crypto;
+  const data = sshsigSignedData('codex-approval', 'sha512', msg);
+  const sigField =
+    key.type === 'ssh-ed25519'
+      ? concatBytes(sshString(key.type), sshString(signEd25519(data, secretKey)))
+      : concatBytes(
+          sshString(key.type),
+          sshString(signEd25519(skSignedData(key.application, 1, 1, data), secretKey)),
+          Uint8Array.of(1),
+          sshUint32(1),
+        );
+  return armorSshSignature(
+    concatBytes(
+      enc.encode('SSHSIG'),
+      sshUint32(1),
+      sshString(crypto.sshKeyBlob(key)),
+      sshString('codex-approval'),
+      sshString(new Uint8Array(0)),
+      sshString('sha512'),
+      sshString(sigField),
+    ),
+  );
+}
 const nowMs = Date.now();
 const enc = new TextEncoder();
 
@@ -69,8 +132,33 @@ const cases = Array.from({ length: DEPLOYS }, (_, i) => {
     key: { kty: 'OKP', crv: 'Ed25519', x: Buffer.from(publicKey).toString('base64url') },
     format: 'jwk',
   });
-  return { deploy, request: { approver, signature: toHex(sig) }, msg, sig, nodeKey };
+  const sshKey = { type: 'ssh-ed25519', publicKey };
+  const skKey = { type: 'sk-ssh-ed25519@openssh.com', publicKey, application: 'ssh:' };
+  return {
+    deploy,
+    request: { approver, signature: toHex(sig) },
+    requests: {
+      raw: { approver, signature: toHex(sig) },
+      ssh: { approver, sshSignature: sshsig(msg, secretKey, sshKey) },
+      sk: { approver, sshSignature: sshsig(msg, secretKey, skKey) },
+    },
+    msg,
+    sig,
+    nodeKey,
+  };
 });
+
+function kindRound(kind) {
+  let n = 0;
+  const end = performance.now() + ROUND_MS;
+  while (performance.now() < end) {
+    const c = cases[n % DEPLOYS];
+    if (!checkApproval(c.deploy, c.requests[kind], policies[kind], nowMs).ok)
+      throw new Error(`bench: ${kind} approval rejected`);
+    n++;
+  }
+  return n;
+}
 
 function gatewayRound() {
   let n = 0;
@@ -96,15 +184,23 @@ function nodeRound() {
 
 gatewayRound();
 nodeRound(); // warm-up both sides
+kindRound('ssh');
+kindRound('sk');
 const gw = [];
 const node = [];
+const ssh = [];
+const sk = [];
 for (let r = 0; r < ROUNDS; r++) {
   gw.push((gatewayRound() * 1000) / ROUND_MS);
   node.push((nodeRound() * 1000) / ROUND_MS);
+  ssh.push((kindRound('ssh') * 1000) / ROUND_MS);
+  sk.push((kindRound('sk') * 1000) / ROUND_MS);
 }
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const g = median(gw);
 const o = median(node);
+const s = median(ssh);
+const k = median(sk);
 console.log(
   `quorum: approvals verified per second (checkApproval, @noble/ed25519 strict): ${Math.round(g)}`,
 );
@@ -113,6 +209,12 @@ console.log(
 );
 console.log(
   `quorum: ratio gateway/baseline: ${(g / o).toFixed(3)}  (rounds: ${gw.map(Math.round).join(', ')} vs ${node.map(Math.round).join(', ')})`,
+);
+console.log(
+  `quorum: SSH-signature approvals verified per second (sshSignature, ssh-ed25519):  ${Math.round(s)}  (ratio to raw ${(s / g).toFixed(3)})`,
+);
+console.log(
+  `quorum: SSH-signature approvals verified per second (sshSignature, sk-ed25519):   ${Math.round(k)}  (ratio to raw ${(k / g).toFixed(3)})`,
 );
 console.log(
   JSON.stringify({
@@ -124,6 +226,9 @@ console.log(
       nodeCryptoEd25519VerifyPerSec: Math.round(o),
       approvalsOverNodeCrypto: Number((g / o).toFixed(3)),
       microsPerApproval: Number((1e6 / g).toFixed(1)),
+      sshSignatureApprovalsVerifiedPerSec: Math.round(s),
+      skSshSignatureApprovalsVerifiedPerSec: Math.round(k),
+      sshOverRaw: Number((s / g).toFixed(3)),
     },
   }),
 );

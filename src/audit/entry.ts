@@ -11,6 +11,10 @@ const DIGEST_LABEL = /^sha256:[0-9a-f]{64}$/;
 const RFC3339_MS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 const ID = /^[A-Za-z0-9._:-]{1,128}$/;
 const HEX_SIGNATURE = /^[0-9a-f]{128}$/;
+/** An armored SSH signature as the verifier accepted it (base64 lines, at most 2048 chars). */
+const SSH_SIGNATURE =
+  /^-----BEGIN SSH SIGNATURE-----\n[A-Za-z0-9+/=\n]{1,1990}\n-----END SSH SIGNATURE-----\n$/;
+const FINGERPRINT = /^SHA256:[A-Za-z0-9+/]{43}$/;
 const MAX_TEXT = 512;
 
 /** RFC 3339 UTC time with milliseconds for a unix-milliseconds instant. */
@@ -78,8 +82,16 @@ export interface ApprovalEntryInput {
   /** API client that submitted the approval (the approver is the key holder). */
   readonly client: string;
   readonly approver: string;
-  /** The approver's 128-hex Ed25519 signature over the approval message (public, not secret). */
-  readonly signature: string;
+  /**
+   * Exactly one: the approver's 128-hex Ed25519 signature over the approval message, or the
+   * armored SSH signature (PROTOCOL §12). Both are public, not secret: anyone may re-verify.
+   */
+  readonly signature?: string;
+  readonly sshSignature?: string;
+  /** How it was signed: `ed25519` (raw), `sshsig-ed25519`, `sshsig-sk-ed25519`. */
+  readonly signatureFormat: 'ed25519' | 'sshsig-ed25519' | 'sshsig-sk-ed25519';
+  /** The key that verified it, as `ssh-keygen -l` prints it (`SHA256:…`). */
+  readonly keyFingerprint: string;
   /** `sha256:<hex>` of the UTF-8 approval message that was signed. */
   readonly message: string;
   /** Policy revision the approval was checked under. */
@@ -88,8 +100,18 @@ export interface ApprovalEntryInput {
 
 /** An `approval` entry: one accepted approver signature. */
 export function approvalEntry(input: ApprovalEntryInput): AuditEntry {
-  if (!HEX_SIGNATURE.test(input.signature))
-    throw new TypeError('approvalEntry: signature must be 128 lowercase hex');
+  const raw = input.signatureFormat === 'ed25519';
+  if (raw ? !HEX_SIGNATURE.test(input.signature ?? '') : input.signature !== undefined)
+    throw new TypeError('approvalEntry: signature must be 128 lowercase hex (raw format only)');
+  if (
+    raw
+      ? input.sshSignature !== undefined
+      : !SSH_SIGNATURE.test(input.sshSignature ?? '') ||
+        !['sshsig-ed25519', 'sshsig-sk-ed25519'].includes(input.signatureFormat)
+  )
+    throw new TypeError('approvalEntry: sshSignature must be an armored SSH signature');
+  if (!FINGERPRINT.test(input.keyFingerprint))
+    throw new TypeError('approvalEntry: keyFingerprint must be SHA256:<43 base64>');
   return {
     v: 1,
     type: 'approval',
@@ -99,7 +121,9 @@ export function approvalEntry(input: ApprovalEntryInput): AuditEntry {
     deploy: id(input.deploy, 'deploy'),
     client: text(input.client, 'client'),
     approver: text(input.approver, 'approver'),
-    signature: input.signature,
+    ...(raw ? { signature: input.signature } : { sshSignature: input.sshSignature }),
+    signatureFormat: input.signatureFormat,
+    keyFingerprint: input.keyFingerprint,
     message: digest(input.message, 'message'),
     policy: digest(input.policy, 'policy'),
   };

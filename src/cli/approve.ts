@@ -1,16 +1,19 @@
 import { z } from 'zod';
 import type { BoundedResponse } from '../client/http.js';
-import { signEd25519, toHex } from '../crypto/index.js';
+import { parseSshsigBlob, dearmorSshSignature, signEd25519, toHex } from '../crypto/index.js';
 import { APPROVER_NAME_PATTERN, MAX_QUORUM_TTL_SECONDS } from '../policy/schema.js';
 import { buildApprovalMessage, parseApprovalMessage } from '../quorum/approval-message.js';
+import { verifySshApproval } from '../quorum/ssh-approval.js';
 import { unixSecondsToRfc3339 } from '../quorum/deploy-state.js';
 import { parseOptions, type CliIo } from './io.js';
 import { readApproverKeyFile } from './keygen.js';
+import { readSshPublicKey, sshKeygenSign } from './ssh-sign.js';
 import { failureReason, shown } from './render.js';
 import { callServer } from './server-call.js';
 
-const USAGE = `usage: codex-gateway approve --url URL --api-key KEY --key FILE [--approver NAME] [--yes] DEPLOY_ID
-the API key may also come from CODEX_API_KEY; the approver name defaults to the one in the key file`;
+const USAGE = `usage: codex-gateway approve --url URL --api-key KEY (--key FILE | --ssh-key PATH --approver NAME) [--approver NAME] [--yes] DEPLOY_ID
+the API key may also come from CODEX_API_KEY; the approver name defaults to the one in the key file;
+--ssh-key signs with \`ssh-keygen -Y sign -n codex-approval -f PATH\` (an SSH key, a security key, or a .pub whose key is in ssh-agent)`;
 
 const DEPLOY_ID = /^[0-9a-f]{32,128}$/;
 
@@ -45,18 +48,20 @@ const CLOCK_SLACK_SECONDS = 300;
  */
 export async function approveCommand(args: readonly string[], io: CliIo): Promise<number> {
   const opts = parseOptions(args, {
-    values: ['url', 'api-key', 'key', 'approver'],
+    values: ['url', 'api-key', 'key', 'ssh-key', 'approver'],
     flags: ['yes'],
   });
   const one = (name: string): string | undefined => opts.values.get(name)?.[0];
   const url = one('url');
   const apiKey = one('api-key') ?? process.env.CODEX_API_KEY;
   const keyFile = one('key');
+  const sshKeyPath = one('ssh-key');
   const deployId = opts.positional[0];
   if (
     url === undefined ||
     apiKey === undefined ||
-    keyFile === undefined ||
+    // Exactly one way to sign.
+    (keyFile === undefined) === (sshKeyPath === undefined) ||
     deployId === undefined ||
     opts.positional.length !== 1
   ) {
@@ -72,10 +77,12 @@ export async function approveCommand(args: readonly string[], io: CliIo): Promis
   if (!DEPLOY_ID.test(deployId))
     return fail('DEPLOY_ID must be the lowercase hex id the gateway issued');
 
-  const key = readApproverKeyFile(keyFile);
-  const approver = one('approver') ?? key.approver;
+  // Either a codex key file (raw Ed25519) or an SSH key that ssh-keygen signs with (§12).
+  const key = keyFile === undefined ? undefined : readApproverKeyFile(keyFile);
+  const sshKey = sshKeyPath === undefined ? undefined : readSshPublicKey(sshKeyPath);
+  const approver = one('approver') ?? key?.approver;
   if (approver === undefined)
-    return fail('no approver name: pass --approver NAME or keygen --name');
+    return fail('no approver name: pass --approver NAME (or keygen --name for a key file)');
   if (!APPROVER_NAME_PATTERN.test(approver))
     return fail(`--approver must match ${APPROVER_NAME_PATTERN.source}`);
 
@@ -114,7 +121,7 @@ export async function approveCommand(args: readonly string[], io: CliIo): Promis
   // Every value below passed its grammar (view schema, approval message fields); `shown`
   // escapes anyway, so a grammar widened later can never let a control character through.
   const lines = [
-    `You are approving, as ${shown(approver)} (key ${toHex(key.publicKey)}):`,
+    `You are approving, as ${shown(approver)} (${keyDescription(key?.publicKey, sshKeyPath, sshKey)}):`,
     `  deploy       ${shown(fields.deploy)}`,
     `  action       ${shown(fields.action)}`,
     `  target       ${shown(fields.target)}`,
@@ -138,7 +145,28 @@ export async function approveCommand(args: readonly string[], io: CliIo): Promis
     if (answer !== 'y' && answer !== 'yes') return fail('not approved');
   }
 
-  const signature = toHex(signEd25519(new TextEncoder().encode(deploy.message), key.secretKey));
+  let vote: { signature: string } | { sshSignature: string };
+  if (key !== undefined) {
+    vote = {
+      signature: toHex(signEd25519(new TextEncoder().encode(deploy.message), key.secretKey)),
+    };
+  } else {
+    let armor: string;
+    try {
+      io.out(`Signing with ssh-keygen -Y sign -n codex-approval -f ${shown(sshKeyPath ?? '')}\n`);
+      armor = await sshKeygenSign(sshKeyPath ?? '', deploy.message);
+    } catch (err) {
+      return fail(`FAILED: ${err instanceof Error ? err.message : 'ssh-keygen failed'}`);
+    }
+    // The key ssh-keygen used (an agent may hold several): checked against the .pub shown
+    // above, so what was confirmed is what is sent.
+    const signed = parseSshsigBlob(dearmorSshSignature(armor) ?? new Uint8Array(0));
+    if (typeof signed === 'string')
+      return fail(`FAILED: ssh-keygen's signature is unusable (${signed})`);
+    if (sshKey !== undefined && !verifySshApproval(deploy.message, armor, sshKey))
+      return fail(`FAILED: ssh-keygen did not sign with the key ${sshKey.fingerprint}`);
+    vote = { sshSignature: armor };
+  }
   let posted: BoundedResponse;
   try {
     posted = await callServer({
@@ -146,7 +174,7 @@ export async function approveCommand(args: readonly string[], io: CliIo): Promis
       target: `/v1/deploys/${deployId}/approvals`,
       method: 'POST',
       headers: { 'x-api-key': apiKey, 'content-type': 'application/json' },
-      body: JSON.stringify({ approver, signature }),
+      body: JSON.stringify({ approver, ...vote }),
       maxBodyBytes: MAX_VIEW_BYTES,
     });
   } catch (err) {
@@ -163,6 +191,17 @@ export async function approveCommand(args: readonly string[], io: CliIo): Promis
     `approval recorded: deploy ${deployId} is ${after.state} (${after.approvedBy.length}/${after.threshold})\n`,
   );
   return 0;
+}
+
+/** How the signing key is shown before the approver confirms. */
+function keyDescription(
+  rawKey: Uint8Array | undefined,
+  sshKeyPath: string | undefined,
+  sshKey: ReturnType<typeof readSshPublicKey>,
+): string {
+  if (rawKey !== undefined) return `key ${toHex(rawKey)}`;
+  if (sshKey !== undefined) return `SSH key ${sshKey.fingerprint} (${sshKey.label})`;
+  return `SSH key ${shown(sshKeyPath ?? '')}, no .pub beside it to show its fingerprint`;
 }
 
 /** The deploy view in an answer, or where it broke its schema (a path of schema keys only). */

@@ -1,7 +1,8 @@
 import type { AuditEntry } from '../audit/audit-log.js';
 import { approvalEntry, decisionEntry } from '../audit/entry.js';
 import { sha256Hex } from '../crypto/index.js';
-import type { PendingDeploy, SignatureVote } from '../quorum/pending-deploy.js';
+import type { PendingDeploy, Vote } from '../quorum/pending-deploy.js';
+import type { ApprovalSignatureFormat } from '../quorum/ssh-approval.js';
 import { unixSecondsToRfc3339 } from '../quorum/deploy-state.js';
 
 /**
@@ -58,12 +59,16 @@ export function pendingEntry(base: EventDecisionBase, deploy: PendingDeploy): Au
 /**
  * One accepted approval. `id` is fresh; `decision` links to the event's decision id;
  * `client` is the API client that submitted the approval (the approver is the key holder).
+ * It records the signature as submitted (raw hex or SSH armor), its format and the
+ * fingerprint of the policy key that verified it (PROTOCOL §12).
  */
 export function approvalAuditEntry(input: {
   id: string;
   client: string;
   deploy: PendingDeploy;
-  vote: SignatureVote;
+  vote: Vote;
+  signatureFormat: ApprovalSignatureFormat;
+  keyFingerprint: string;
   policyRevision: string;
   nowMs: number;
 }): AuditEntry {
@@ -75,7 +80,11 @@ export function approvalAuditEntry(input: {
     deploy: deploy.id,
     client: input.client,
     approver: vote.approver,
-    signature: vote.signature,
+    ...('sshSignature' in vote
+      ? { sshSignature: vote.sshSignature }
+      : { signature: vote.signature }),
+    signatureFormat: input.signatureFormat,
+    keyFingerprint: input.keyFingerprint,
     message: `sha256:${sha256Hex(deploy.message)}`,
     policy: input.policyRevision,
   });

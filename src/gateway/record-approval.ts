@@ -69,6 +69,8 @@ export async function recordApproval(
           client: input.clientId,
           deploy: result.deploy,
           vote: check.vote,
+          signatureFormat: check.signatureFormat,
+          keyFingerprint: check.keyFingerprint,
           policyRevision: check.policyRevision,
           nowMs,
         }),

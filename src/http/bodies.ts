@@ -9,19 +9,24 @@ export const MAX_APPROVER_NAME_LENGTH = 64;
  */
 export const APPROVAL_BODY_LIMIT_BYTES = 4096;
 
+const approverField = z
+  .string()
+  .min(1)
+  .max(MAX_APPROVER_NAME_LENGTH)
+  .regex(/^[A-Za-z0-9._@-]+$/);
+
 /**
- * `POST /v1/deploys/:id/approvals` body (PROTOCOL §5). Strict: unknown fields are refused.
- * The signature must be exactly 64 bytes as lowercase hex, so malformed input is refused
- * here as `invalid_body` and verification only ever sees well-shaped bytes.
+ * `POST /v1/deploys/:id/approvals` body (PROTOCOL §5, §12). Strict: unknown fields are
+ * refused, and exactly one of `signature` (exactly 64 bytes as lowercase hex, so
+ * verification only ever sees well-shaped bytes) or `sshSignature` (the armored text
+ * `ssh-keygen -Y sign` prints). The armor is only typed here, not shaped: a truncated,
+ * oversized or otherwise bad SSH signature is an invalid approval (401), decided by the
+ * verifier, and the 4 KiB body limit already bounds it.
  */
-export const approvalRequestSchema = z.strictObject({
-  approver: z
-    .string()
-    .min(1)
-    .max(MAX_APPROVER_NAME_LENGTH)
-    .regex(/^[A-Za-z0-9._@-]+$/),
-  signature: z.string().regex(/^[0-9a-f]{128}$/),
-});
+export const approvalRequestSchema = z.union([
+  z.strictObject({ approver: approverField, signature: z.string().regex(/^[0-9a-f]{128}$/) }),
+  z.strictObject({ approver: approverField, sshSignature: z.string().min(1) }),
+]);
 
 /** A validated approval request. */
 export type ApprovalRequest = z.infer<typeof approvalRequestSchema>;

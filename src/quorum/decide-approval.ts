@@ -1,15 +1,17 @@
-import { fromHex, toHex, verifyEd25519 } from '../crypto/index.js';
+import { SSH_ED25519, fromHex, verifyEd25519 } from '../crypto/index.js';
 import type { ErrorCode } from '../errors.js';
 import type { ActivePolicy } from '../policy/active-policy.js';
 import { deployStateAt } from './deploy-state.js';
-import type { ApprovalQuorum, PendingDeploy, SignatureVote } from './pending-deploy.js';
+import type { ApprovalQuorum, PendingDeploy, Vote } from './pending-deploy.js';
+import { type ApprovalSignatureFormat, checkSshApproval } from './ssh-approval.js';
 
-/** What an approver submits (PROTOCOL §5), already shape-checked at the edge. */
-export interface ApprovalInput {
-  readonly approver: string;
-  /** 128 lowercase hex. */
-  readonly signature: string;
-}
+/**
+ * What an approver submits (PROTOCOL §5, §12), already shape-checked at the edge: a raw
+ * Ed25519 `signature` (128 lowercase hex) or an armored SSHSIG `sshSignature`.
+ */
+export type ApprovalInput =
+  | { readonly approver: string; readonly signature: string }
+  | { readonly approver: string; readonly sshSignature: string };
 
 /** Outcome of the checks that run before an approval is recorded. */
 export type ApprovalCheck =
@@ -18,15 +20,20 @@ export type ApprovalCheck =
       readonly quorum: ApprovalQuorum;
       readonly policyRevision: string;
       /** The vote to record, bound to the key that verified it. */
-      readonly vote: SignatureVote;
+      readonly vote: Vote;
+      /** For the audit entry: how the vote was signed and by which key (`SHA256:…`). */
+      readonly signatureFormat: ApprovalSignatureFormat;
+      readonly keyFingerprint: string;
     }
   | { readonly ok: false; readonly code: ErrorCode; readonly detail: string };
 
 const encoder = new TextEncoder();
 
 /**
- * The quorum of `policy` for `action` with each listed approver's CURRENT key as hex, or
- * undefined when the policy has no rule for it. Votes are counted against this (§12).
+ * The quorum of `policy` for `action` with each listed approver's CURRENT key id (64 hex
+ * for a plain Ed25519 key however the policy spells it, the comment-free OpenSSH line for
+ * a security key; ApproverKey.id), or undefined when the policy has no rule for it. Votes
+ * are counted against this (§12).
  */
 export function currentQuorum(
   policy: ActivePolicy | undefined,
@@ -37,8 +44,8 @@ export function currentQuorum(
   // A null-prototype map: an approver named `__proto__` is just a name.
   const keys = Object.create(null) as Record<string, string>;
   for (const name of rule.approvers) {
-    const key = policy.approverKey(name);
-    if (key !== undefined) keys[name] = toHex(key);
+    const key = policy.approver(name);
+    if (key !== undefined) keys[name] = key.id;
   }
   return { threshold: rule.threshold, approvers: [...rule.approvers], keys };
 }
@@ -69,7 +76,7 @@ export function checkApproval(
   if (deployStateAt(deploy, nowMs) === 'expired')
     return refuse('deploy_expired', 'deploy has expired');
   const quorum = currentQuorum(policy, deploy.action);
-  const key = policy?.approverKey(request.approver);
+  const key = policy?.approver(request.approver);
   if (
     policy === undefined ||
     quorum === undefined ||
@@ -77,13 +84,30 @@ export function checkApproval(
     key === undefined
   )
     return refuse('unknown_approver', 'approver is not in the quorum for this deploy');
-  if (!verifyEd25519(fromHex(request.signature), encoder.encode(deploy.message), key))
+  const base = { ok: true, quorum, policyRevision: policy.revision } as const;
+  if ('sshSignature' in request) {
+    // SSHSIG (§12): namespace, hash, the exact policy key, user presence for sk keys; the
+    // signed data is rebuilt from the STORED message. Exactly one strict verification.
+    const ssh = checkSshApproval(deploy.message, request.sshSignature, key);
+    if (!ssh.ok) return refuse('invalid_approval', `SSH signature refused: ${ssh.reason}`);
+    return {
+      ...base,
+      vote: { approver: request.approver, publicKey: key.id, sshSignature: request.sshSignature },
+      signatureFormat: ssh.format,
+      keyFingerprint: key.fingerprint,
+    };
+  }
+  // A raw signature carries no FIDO user-presence proof: security keys approve only by SSHSIG.
+  if (
+    key.ssh.type !== SSH_ED25519 ||
+    !verifyEd25519(fromHex(request.signature), encoder.encode(deploy.message), key.ssh.publicKey)
+  )
     return refuse('invalid_approval', 'signature does not verify for this approver and deploy');
   return {
-    ok: true,
-    quorum,
-    policyRevision: policy.revision,
-    vote: { approver: request.approver, publicKey: toHex(key), signature: request.signature },
+    ...base,
+    vote: { approver: request.approver, publicKey: key.id, signature: request.signature },
+    signatureFormat: 'ed25519',
+    keyFingerprint: key.fingerprint,
   };
 }
 

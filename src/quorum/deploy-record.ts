@@ -3,6 +3,8 @@ import type { PendingDeploy, ReleaseDecision, Vote } from './pending-deploy.js';
 
 const HEX64 = /^[0-9a-f]{64}$/;
 const HEX128 = /^[0-9a-f]{128}$/;
+/** A security key's id (ApproverKey.id): its comment-free OpenSSH line, bounded. */
+const SK_KEY_ID = /^sk-ssh-ed25519@openssh\.com [A-Za-z0-9+/]{1,1000}={0,2}$/;
 /** Longest armored SSH signature a store accepts back (a real one is under 1 KiB). */
 const MAX_SSH_SIGNATURE = 8192;
 
@@ -33,7 +35,11 @@ export function parseStoredVote(value: unknown): Vote | undefined {
   if (typeof value !== 'object' || value === null) return undefined;
   const v = value as Record<string, unknown>;
   if (typeof v['approver'] !== 'string' || v['approver'].length === 0) return undefined;
-  if (typeof v['publicKey'] !== 'string' || !HEX64.test(v['publicKey'])) return undefined;
+  if (
+    typeof v['publicKey'] !== 'string' ||
+    !(HEX64.test(v['publicKey']) || SK_KEY_ID.test(v['publicKey']))
+  )
+    return undefined;
   const base = { approver: v['approver'], publicKey: v['publicKey'] };
   if (typeof v['signature'] === 'string' && HEX128.test(v['signature']))
     return { ...base, signature: v['signature'] };

@@ -66,11 +66,48 @@ describe('approvalEntry and policyEntry', () => {
       client: 'ci-main',
       approver: 'alice',
       signature: 'ab'.repeat(64),
+      signatureFormat: 'ed25519' as const,
+      keyFingerprint: `SHA256:${'A'.repeat(43)}`,
       message: digest('c'),
       policy: digest('a'),
     };
-    expect(approvalEntry(input)).toMatchObject({ type: 'approval', approver: 'alice' });
+    expect(approvalEntry(input)).toMatchObject({
+      type: 'approval',
+      approver: 'alice',
+      signatureFormat: 'ed25519',
+      keyFingerprint: `SHA256:${'A'.repeat(43)}`,
+    });
     expect(() => approvalEntry({ ...input, signature: 'zz' })).toThrow(TypeError);
+    expect(() => approvalEntry({ ...input, keyFingerprint: 'MD5:aa' })).toThrow(TypeError);
+  });
+
+  it('builds an SSH approval entry (sshSignature, format, fingerprint) and refuses mixes', () => {
+    const { signature: _raw, ...common } = {
+      nowMs: 0,
+      id: 'a1',
+      decision: 'd1',
+      deploy: 'dep1',
+      client: 'ci-main',
+      approver: 'alice',
+      signature: 'ab'.repeat(64),
+      keyFingerprint: `SHA256:${'A'.repeat(43)}`,
+      message: digest('c'),
+      policy: digest('a'),
+    };
+    const armor = `-----BEGIN SSH SIGNATURE-----\nU1NIU0lH\n-----END SSH SIGNATURE-----\n`;
+    const entry = approvalEntry({
+      ...common,
+      sshSignature: armor,
+      signatureFormat: 'sshsig-sk-ed25519',
+    });
+    expect(entry).toMatchObject({ sshSignature: armor, signatureFormat: 'sshsig-sk-ed25519' });
+    expect(entry).not.toHaveProperty('signature');
+    expect(() =>
+      approvalEntry({ ...common, sshSignature: armor, signatureFormat: 'ed25519' }),
+    ).toThrow(TypeError);
+    expect(() =>
+      approvalEntry({ ...common, sshSignature: `${armor}x`, signatureFormat: 'sshsig-ed25519' }),
+    ).toThrow(TypeError);
   });
   it('builds a policy entry for a revision', () => {
     expect(policyEntry({ nowMs: 0, id: 'p1', revision: digest('e') })).toEqual({

@@ -48,6 +48,9 @@ describe('checkApproval', () => {
         publicKey: toHex(keys.get('bob')!.publicKey),
         signature: sign(deploy, 'bob'),
       },
+      // For the audit entry: the format and the key's `ssh-keygen -l` fingerprint.
+      signatureFormat: 'ed25519',
+      keyFingerprint: policy.approver('bob')!.fingerprint,
     });
   });
 
