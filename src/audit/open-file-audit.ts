@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { AuditService } from './audit-service.js';
-import { isValidKeyName, noteVerifier } from './checkpoint.js';
+import { isValidKeyName, noteVerifier, type NoteVerifier } from './checkpoint.js';
 import { CheckpointSigner } from './checkpoint-signer.js';
 import { FileSignedTreeHeadStore } from './checkpoint-state-file.js';
 import { loadOrCreateLogKey } from './log-key.js';
@@ -21,6 +21,11 @@ export interface FileAuditConfig {
 export interface FileAudit {
   readonly service: AuditService;
   readonly origin: string;
+  /**
+   * The log's note verifier and Ed25519 key, for the composition root to build the
+   * release-attestation signer (PROTOCOL §10: attestations are signed with the log key).
+   */
+  readonly logKey: { readonly verifier: NoteVerifier; readonly secretKey: Uint8Array };
   close(): Promise<void>;
 }
 
@@ -64,7 +69,12 @@ export async function openFileAudit(config: FileAuditConfig): Promise<FileAudit>
     await store.close().catch(() => undefined);
     throw new Error(`audit log refused: ${firstLine(err)}`, { cause: err });
   }
-  return { service: new AuditService(store, signer, verifier), origin, close: () => store.close() };
+  return {
+    service: new AuditService(store, signer, verifier),
+    origin,
+    logKey: { verifier, secretKey: key.secretKey },
+    close: () => store.close(),
+  };
 }
 
 function firstLine(err: unknown): string {
