@@ -15,7 +15,12 @@ import { requestContext } from './http/request-context.js';
 import { ROUTES, type RouteSpec } from './http/route-table.js';
 import { noopMetrics, type MetricsEndpoint } from './metrics/metrics-port.js';
 import type { PolicyProvider } from './policy/active-policy.js';
+import { MemoryDeployWatch, type DeployWatch } from './quorum/deploy-watch.js';
+import { NotifyingDeployStore } from './quorum/notifying-deploy-store.js';
 import type { PendingDeployStore } from './quorum/pending-deploy.js';
+import { WaitSlots } from './gateway/wait-slots.js';
+import { MemoryAttestationStore, type AttestationStore } from './release/attestation-store.js';
+import type { ReleaseSigner } from './release/release-attestation.js';
 import type { AdmissionStore } from './replay/admission.js';
 
 export type { ReadinessCheck } from './http/http-deps.js';
@@ -39,6 +44,14 @@ export interface AppDeps {
   readonly bodyLimitBytes: number;
   /** Metrics recorder and `GET /metrics` exposition; absent: nothing recorded, empty scrape. */
   readonly metrics?: MetricsEndpoint;
+  /** Deploy change notifications (Redis pub/sub across instances); absent: in-process. */
+  readonly deployWatch?: DeployWatch;
+  /** Held-request bounds for `?wait=`; absent: the defaults (16 per client, 1024 total). */
+  readonly waitSlots?: WaitSlots;
+  /** Signs release attestations with the log key; absent: the attestation route is not served. */
+  readonly releaseSigner?: ReleaseSigner;
+  /** Where attestations are kept once built; absent: in this process. */
+  readonly attestations?: AttestationStore;
 }
 
 const NO_METRICS: MetricsEndpoint = {
@@ -55,12 +68,27 @@ export function createApp(deps: AppDeps): Hono<GatewayEnv> {
   const app = new Hono<GatewayEnv>();
   const nowMs = (): number => deps.clock.nowMs();
   const { metrics, render } = deps.metrics ?? NO_METRICS;
+  const watch = deps.deployWatch ?? new MemoryDeployWatch();
+  // Every stored change of a deploy wakes the requests held on it (PROTOCOL §10).
+  const deploys = new NotifyingDeployStore(deps.deploys, watch);
   const http: HttpDeps = {
     clients: deps.clients,
     admission: deps.admission,
     policy: deps.policy,
     logger: deps.logger,
-    ports: { audit: deps.audit, deploys: deps.deploys, nowMs, newId: randomId, metrics },
+    ports: { audit: deps.audit, deploys, nowMs, newId: randomId, metrics },
+    releases: {
+      watch,
+      slots: deps.waitSlots ?? new WaitSlots(),
+      attestation:
+        deps.releaseSigner === undefined || deps.auditReader === undefined
+          ? undefined
+          : {
+              signer: deps.releaseSigner,
+              log: deps.auditReader,
+              store: deps.attestations ?? new MemoryAttestationStore({ nowMs }),
+            },
+    },
     auditReader: deps.auditReader,
     readiness: deps.readiness,
     toleranceSeconds: deps.toleranceSeconds,

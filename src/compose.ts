@@ -21,6 +21,12 @@ import type { AdmissionStore } from './replay/admission.js';
 import { MemoryAdmissionStore } from './replay/memory-admission.js';
 import { RedisAdmissionStore } from './replay/redis-admission.js';
 import { openSharedRedis } from './redis/shared-connection.js';
+import { createRedisClient } from './redis/connection.js';
+import { MemoryDeployWatch, type DeployWatch } from './quorum/deploy-watch.js';
+import { RedisDeployWatch } from './quorum/redis-deploy-watch.js';
+import { MemoryAttestationStore, type AttestationStore } from './release/attestation-store.js';
+import { RedisAttestationStore } from './release/redis-attestation-store.js';
+import { createReleaseSigner } from './release/release-attestation.js';
 
 /** The built gateway: app dependencies plus lifecycle hooks for main.ts. */
 export interface Gateway {
@@ -47,7 +53,7 @@ export async function buildGateway(
   const clock = systemClock;
   const clients = loadClients(config, print);
   const stores = await openStores(config, clock, logger);
-  const { admission, deploys } = stores;
+  const { admission, deploys, deployWatch, attestations } = stores;
   // Opens and fully verifies the Merkle log, and proves it extends the last signed
   // checkpoint: a corrupted or rewritten log stops start-up with one line.
   const auditLog = await openFileAudit(config);
@@ -103,13 +109,22 @@ export async function buildGateway(
     toleranceSeconds: config.toleranceSeconds,
     bodyLimitBytes: config.bodyLimitBytes,
     metrics: metricsEndpoint,
+    deployWatch,
+    attestations,
+    // Release attestations are signed with the audit log's own key (PROTOCOL §10).
+    releaseSigner: createReleaseSigner(auditLog.logKey.verifier, auditLog.logKey.secretKey),
   };
   return {
     deps,
     mode: stores.mode,
     onSighup: () => policy.reload(),
     close: async () => {
-      await Promise.allSettled([policy.close(), admission.close(), deploys.close()]);
+      await Promise.allSettled([
+        policy.close(),
+        admission.close(),
+        deploys.close(),
+        deployWatch.close(),
+      ]);
       await auditLog.close(); // after the rest: waits for in-flight appends
     },
   };
@@ -120,6 +135,10 @@ interface Stores {
   readonly mode: 'memory' | 'redis';
   readonly admission: AdmissionStore;
   readonly deploys: PendingDeployStore;
+  /** Deploy change notifications for held GETs (Redis: pub/sub on a dedicated connection). */
+  readonly deployWatch: DeployWatch;
+  /** Built release attestations (Redis: shared by every instance, kept across restarts). */
+  readonly attestations: AttestationStore;
   /** Gauge source, when the chosen nonce store can tell its state. */
   readonly nonceStore?: () => NonceStoreState;
 }
@@ -139,6 +158,18 @@ async function openStores(config: GatewayConfig, clock: Clock, logger: Logger): 
         toleranceSeconds: config.toleranceSeconds,
       }),
       deploys: new RedisPendingDeployStore({ redis, prefix: config.redisPrefix, clock }),
+      // SUBSCRIBE blocks a connection for anything else: the watch gets its own.
+      deployWatch: new RedisDeployWatch({
+        redis,
+        subscriber: createRedisClient({
+          url: config.redisUrl,
+          connectionName: 'codex-gateway-watch',
+          onError: () => undefined, // the shared connection already logs outages
+        }),
+        prefix: config.redisPrefix,
+        onError: (err) => logger.debug({ err: { message: err.message } }, 'deploy watch'),
+      }),
+      attestations: new RedisAttestationStore({ redis, prefix: config.redisPrefix }),
     };
   }
   const admission = new MemoryAdmissionStore({
@@ -149,6 +180,8 @@ async function openStores(config: GatewayConfig, clock: Clock, logger: Logger): 
     mode: 'memory',
     admission,
     deploys: new MemoryPendingDeployStore({ clock }),
+    deployWatch: new MemoryDeployWatch(),
+    attestations: new MemoryAttestationStore({ nowMs: () => clock.nowMs() }),
     nonceStore: () => ({
       size: admission.nonces.size,
       capacity: config.nonceCapacity,

@@ -20,6 +20,7 @@ export type ErrorCode =
   | 'already_approved'
   | 'deploy_expired'
   | 'deploy_closed'
+  | 'deploy_not_approved'
   | 'invalid_range'
   | 'not_found'
   | 'unavailable'

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { AuditReader } from '../audit/audit-service.js';
 import type { ClientRegistry } from '../config/clients.js';
 import type { GatewayPorts } from '../gateway/ports.js';
+import type { ReleasePorts } from '../gateway/release-ports.js';
 import type { Metrics } from '../metrics/metrics-port.js';
 import type { PolicyProvider } from '../policy/active-policy.js';
 import type { AdmissionStore } from '../replay/admission.js';
@@ -23,6 +24,8 @@ export interface HttpDeps {
   readonly logger: Logger;
   /** Ports of the use cases in src/gateway/. */
   readonly ports: GatewayPorts;
+  /** Waiting for deploys and release attestations (PROTOCOL §10). */
+  readonly releases: ReleasePorts;
   readonly auditReader: AuditReader | undefined;
   readonly readiness: readonly ReadinessCheck[];
   readonly toleranceSeconds: number;

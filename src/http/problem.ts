@@ -19,6 +19,7 @@ const PROBLEMS: Record<ErrorCode, readonly [number, string]> = {
   already_approved: [409, 'Already approved'],
   deploy_expired: [410, 'Deploy expired'],
   deploy_closed: [410, 'Deploy closed'],
+  deploy_not_approved: [409, 'Deploy not approved'],
   invalid_range: [400, 'Invalid range'],
   not_found: [404, 'Not found'],
   unavailable: [503, 'Service unavailable'],

@@ -7,7 +7,12 @@ import type { GatewayEnv } from './env.js';
 import type { HttpDeps } from './http-deps.js';
 import * as r from './openapi/response-schemas.js';
 import { auditHandlers, INDEX_PATTERN } from './routes/audit-routes.js';
-import { approveRoute, getDeployRoute } from './routes/deploy-routes.js';
+import {
+  approveRoute,
+  getAttestationRoute,
+  getDeployRoute,
+  MAX_WAIT_SECONDS,
+} from './routes/deploy-routes.js';
 import { eventsRoute } from './routes/events-route.js';
 import { healthRoute, readyRoute } from './routes/health-routes.js';
 import { metricsRoute } from './routes/metrics-route.js';
@@ -137,16 +142,42 @@ export const ROUTES: readonly RouteSpec[] = [
   {
     method: 'get',
     path: '/v1/deploys/:id',
-    summary: 'A pending deploy and its approvals (PROTOCOL §5, §10)',
+    summary: 'A pending deploy and its approvals; ?wait= holds the answer (PROTOCOL §5, §10)',
+    auth: 'api-key',
+    scopes: ['events:write', 'approvals:write', 'audit:read'],
+    query: {
+      wait: {
+        schema: z
+          .string()
+          .regex(/^[0-9]+$/)
+          .describe(`seconds to hold while pending, 0..${MAX_WAIT_SECONDS}`),
+        required: false,
+      },
+    },
+    responses: {
+      200: json('deploy', r.deployViewSchema),
+      400: problem('invalid_range (wait)'),
+      ...authProblems,
+      404: problem('unknown_deploy'),
+      429: problem('rate_limited: too many held requests for this client (Retry-After)'),
+      503: problem('unavailable: a store or the audit log is down, or too many held requests'),
+    },
+    handler: (deps) => getDeployRoute(deps),
+  },
+  {
+    method: 'get',
+    path: '/v1/deploys/:id/attestation',
+    summary: 'The release attestation of an approved deploy: in-toto in DSSE (PROTOCOL §10)',
     auth: 'api-key',
     scopes: ['events:write', 'approvals:write', 'audit:read'],
     responses: {
-      200: json('deploy', r.deployViewSchema),
+      200: json('DSSE envelope signed with the audit log key', r.dsseEnvelopeSchema),
       ...authProblems,
       404: problem('unknown_deploy'),
+      409: problem('deploy_not_approved'),
       503: problem('unavailable: a store or the audit log is down'),
     },
-    handler: (deps) => getDeployRoute(deps),
+    handler: (deps) => getAttestationRoute(deps),
   },
   {
     method: 'post',

@@ -168,11 +168,10 @@ describeWithRedis(env, 'waiting and attestations across two instances (Redis)', 
       REDIS_PREFIX: env.prefix,
       GATEWAY_CLIENTS_FILE: writeClientsFile(shared, [client]),
     };
-    [a, b] = await Promise.all([
-      startGateway({ client, policy, env: redisEnv }),
-      startGateway({ client, policy, env: redisEnv }),
-    ]);
-  }, 60_000);
+    // One after the other: two tsx start-ups at once on a loaded machine can pass 20 s.
+    a = await startGateway({ client, policy, env: redisEnv });
+    b = await startGateway({ client, policy, env: redisEnv });
+  }, 90_000);
   afterAll(async () => {
     await Promise.all([a?.stop(), b?.stop()]);
     for (const dir of [a?.dir, b?.dir, shared]) if (dir) rmSync(dir, { recursive: true, force: true });

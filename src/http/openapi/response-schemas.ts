@@ -120,3 +120,17 @@ export const readinessSchema = z.object({
   status: z.enum(['ready', 'not_ready']),
   failing: z.array(z.string()),
 });
+
+/** `GET /v1/deploys/:id/attestation` (PROTOCOL §10): a DSSE envelope. */
+export const dsseEnvelopeSchema = z.object({
+  payloadType: z.literal('application/vnd.in-toto+json'),
+  payload: z.string().describe('standard base64 of the in-toto Statement v1 (UTF-8 JSON)'),
+  signatures: z
+    .array(
+      z.object({
+        keyid: z.string().describe("8 hex: the key id of the audit log's vkey"),
+        sig: z.string().describe('standard base64 Ed25519 signature over the DSSE PAE'),
+      }),
+    )
+    .length(1),
+});
