@@ -37,6 +37,8 @@ export interface StartOptions {
   readonly policy?: unknown;
   /** Reuse a data directory (restart tests). */
   readonly dir?: string;
+  /** How long to wait for "listening" (default 20 s; tsx start-up is slow on a loaded machine). */
+  readonly startTimeoutMs?: number;
 }
 
 /** A small valid event. */
@@ -77,7 +79,7 @@ export async function startGateway(options: StartOptions = {}): Promise<GatewayP
   const port = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(
       () => reject(new Error(`gateway did not start:\n${output.join('\n')}`)),
-      20_000,
+      options.startTimeoutMs ?? 20_000,
     );
     const onLine = (line: string): void => {
       output.push(line);

@@ -41,7 +41,7 @@ beforeAll(async () => {
     quorum: { deploy: { threshold: 2, approvers: ['alice', 'bob', 'carol'], ttlSeconds: 900 } },
   };
   writeFileSync(path.join(dir, 'trusted-policy.json'), JSON.stringify(policy, null, 2));
-  gw = await startGateway({ policy });
+  gw = await startGateway({ policy, startTimeoutMs: 60_000 });
   // `codex-gateway` on PATH: the real CLI, run from the sources.
   const bin = path.join(dir, 'bin');
   spawnSync('mkdir', ['-p', bin]);
@@ -51,7 +51,7 @@ beforeAll(async () => {
     `#!/bin/sh\nexec "${process.execPath}" --import "${loader}" "${path.join(repoRoot, 'src/cli/main.ts')}" "$@"\n`,
   );
   chmodSync(path.join(bin, 'codex-gateway'), 0o755);
-}, 60_000);
+}, 90_000);
 
 afterAll(async () => {
   await gw?.stop();

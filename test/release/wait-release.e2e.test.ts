@@ -89,8 +89,8 @@ async function checkAttestation(g: GatewayProcess, other: GatewayProcess, deploy
 describe('waiting and attestations, memory mode', () => {
   let g: GatewayProcess;
   beforeAll(async () => {
-    g = await startGateway({ client, policy });
-  }, 60_000);
+    g = await startGateway({ client, policy, startTimeoutMs: 60_000 });
+  }, 90_000);
   afterAll(async () => {
     await g?.stop();
     if (g !== undefined) rmSync(g.dir, { recursive: true, force: true });
@@ -169,9 +169,9 @@ describeWithRedis(env, 'waiting and attestations across two instances (Redis)', 
       GATEWAY_CLIENTS_FILE: writeClientsFile(shared, [client]),
     };
     // One after the other: two tsx start-ups at once on a loaded machine can pass 20 s.
-    a = await startGateway({ client, policy, env: redisEnv });
-    b = await startGateway({ client, policy, env: redisEnv });
-  }, 90_000);
+    a = await startGateway({ client, policy, env: redisEnv, startTimeoutMs: 60_000 });
+    b = await startGateway({ client, policy, env: redisEnv, startTimeoutMs: 60_000 });
+  }, 150_000);
   afterAll(async () => {
     await Promise.all([a?.stop(), b?.stop()]);
     for (const dir of [a?.dir, b?.dir, shared]) if (dir) rmSync(dir, { recursive: true, force: true });
