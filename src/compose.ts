@@ -28,7 +28,7 @@ import { MemoryAttestationStore, type AttestationStore } from './release/attesta
 import { RedisAttestationStore } from './release/redis-attestation-store.js';
 import { createReleaseSigner } from './release/release-attestation.js';
 
-/** The built gateway: app dependencies plus lifecycle hooks for main.ts. */
+/** The built gateway: app dependencies plus the lifecycle hooks main.ts calls. */
 export interface Gateway {
   readonly deps: AppDeps;
   readonly mode: 'memory' | 'redis';

@@ -59,7 +59,7 @@ export class GatewayError extends Error {
   }
 }
 
-/** True when `err` is a GatewayError (also across module copies). */
+/** True when `err` is a GatewayError (a plain `instanceof`: one copy of this module is loaded). */
 export function isGatewayError(err: unknown): err is GatewayError {
   return err instanceof GatewayError;
 }

@@ -39,8 +39,9 @@ export interface StoredLeaf {
 
 /**
  * An append-only RFC 6962 log. Sizes and indices are plain numbers (safe integers).
- * Read methods throw RangeError for an index/size outside the durable tree (the HTTP
- * layer maps it to 400 `invalid_range`).
+ * Read methods throw RangeError for an index/size outside the durable tree. That is a
+ * caller bug (an unhandled RangeError becomes a 500): the audit service range-checks
+ * every value from the wire first and answers 400 `invalid_range` itself.
  */
 export interface MerkleLogStore {
   /** Appends canonical leaf bytes; resolves when durable (fsync) with the index and leaf hash. */

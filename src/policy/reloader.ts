@@ -14,7 +14,7 @@ export interface PolicyReloaderOptions {
   readonly devMode: boolean;
   readonly clock: Clock;
   /**
-   * Called with each new revision before it becomes active (main.ts audits it). If it
+   * Called with each new revision before it becomes active (compose.ts audits it). If it
    * throws, the revision is not activated and the error is recorded; the poll retries.
    */
   readonly onActivate?: (policy: ActivePolicy) => void | Promise<void>;
