@@ -20,6 +20,7 @@ import { RedisPendingDeployStore } from './quorum/redis-pending-deploy-store.js'
 import type { AdmissionStore } from './replay/admission.js';
 import { MemoryAdmissionStore } from './replay/memory-admission.js';
 import { RedisAdmissionStore } from './replay/redis-admission.js';
+import { recoverNonces, type NonceSink } from './replay/recover-nonces.js';
 import { openSharedRedis } from './redis/shared-connection.js';
 import { createRedisClient } from './redis/connection.js';
 import { MemoryDeployWatch, type DeployWatch } from './quorum/deploy-watch.js';
@@ -57,6 +58,13 @@ export async function buildGateway(
   // Opens and fully verifies the Merkle log, and proves it extends the last signed
   // checkpoint: a corrupted or rewritten log stops start-up with one line.
   const auditLog = await openFileAudit(config);
+  // No replay after a restart or crash (PROTOCOL §16): the nonces of the current window are
+  // read back from the durable log before the first request is admitted.
+  const recovered = await recoverNonces(auditLog.service, stores.nonceSink, {
+    nowMs: clock.nowMs(),
+    toleranceSeconds: config.toleranceSeconds,
+  });
+  logger.info(recovered, 'nonces of the current window recovered from the audit log');
   let policyReloadFailures = 0; // exported as gateway_policy_reload_failures_total
   // Gauges read the concrete adapters built above, only when /metrics is scraped.
   const metricsEndpoint = createPrometheusMetrics(
@@ -141,6 +149,8 @@ interface Stores {
   readonly attestations: AttestationStore;
   /** Gauge source, when the chosen nonce store can tell its state. */
   readonly nonceStore?: () => NonceStoreState;
+  /** Where start-up recovery puts the nonces it reads back from the audit log. */
+  readonly nonceSink: NonceSink;
 }
 
 /**
@@ -150,13 +160,17 @@ interface Stores {
 async function openStores(config: GatewayConfig, clock: Clock, logger: Logger): Promise<Stores> {
   if (config.redisUrl !== undefined) {
     const redis = await openSharedRedis({ url: config.redisUrl, logger });
+    const admission = new RedisAdmissionStore({
+      redis,
+      prefix: config.redisPrefix,
+      toleranceSeconds: config.toleranceSeconds,
+    });
     return {
       mode: 'redis',
-      admission: new RedisAdmissionStore({
-        redis,
-        prefix: config.redisPrefix,
-        toleranceSeconds: config.toleranceSeconds,
-      }),
+      admission,
+      // Redis keeps nonces across gateway restarts; this also restores this instance's
+      // recent nonces into a Redis that restarted empty.
+      nonceSink: admission,
       deploys: new RedisPendingDeployStore({ redis, prefix: config.redisPrefix, clock }),
       // SUBSCRIBE blocks a connection for anything else: the watch gets its own.
       deployWatch: new RedisDeployWatch({
@@ -179,6 +193,7 @@ async function openStores(config: GatewayConfig, clock: Clock, logger: Logger): 
   return {
     mode: 'memory',
     admission,
+    nonceSink: admission,
     deploys: new MemoryPendingDeployStore({ clock }),
     deployWatch: new MemoryDeployWatch(),
     attestations: new MemoryAttestationStore({ nowMs: () => clock.nowMs() }),

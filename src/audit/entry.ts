@@ -35,6 +35,13 @@ export interface DecisionEntryInput {
   readonly policy: string | null;
   /** `sha256:<hex>` of the raw request body. */
   readonly request: string;
+  /**
+   * Signed events: `sha256:<hex>` of `client\nnonce` and the request's unix-seconds
+   * timestamp, so the nonces of the current window can be recovered after a restart
+   * (replay/recover-nonces.ts). The digest hides the nonce; neither is a secret.
+   */
+  readonly nonce?: string;
+  readonly timestamp?: number;
   /** Deploy events needing a quorum: the deploy id (and, below, its quorum terms). */
   readonly deploy?: string;
   /** Quorum approvers: the eligible ones on `pending`, the counted ones on the closing `allow`. */
@@ -61,6 +68,8 @@ export function decisionEntry(input: DecisionEntryInput): AuditEntry {
     policy: input.policy === null ? null : digest(input.policy, 'policy'),
     request: digest(input.request, 'request'),
   };
+  if (input.nonce !== undefined) entry['nonce'] = digest(input.nonce, 'nonce');
+  if (input.timestamp !== undefined) entry['timestamp'] = count(input.timestamp, 'timestamp');
   // Optional quorum fields (same shape as src/quorum/audit-entries.ts produces).
   if (input.deploy !== undefined) entry['deploy'] = id(input.deploy, 'deploy');
   if (input.approvers !== undefined)

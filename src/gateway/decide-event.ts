@@ -19,6 +19,8 @@ export interface EventToDecide {
   readonly request: string;
   /** The policy snapshot the request took when it started (also used for its rate). */
   readonly policy: ActivePolicy | undefined;
+  /** The admitted nonce (`sha256:` of `client\nnonce`) and timestamp, recorded in the entry. */
+  readonly replay?: { readonly nonce: string; readonly timestamp: number };
 }
 
 /** The audited outcome. Every variant's `audit` is durable when this resolves. */
@@ -62,6 +64,10 @@ export async function decideEvent(
     action: input.event.action,
     target: input.event.target,
     request: input.request,
+    ...(input.replay !== undefined && {
+      nonce: input.replay.nonce,
+      timestamp: input.replay.timestamp,
+    }),
   };
   const { policy } = input;
   const append = (entry: Parameters<GatewayPorts['audit']['append']>[0]) =>

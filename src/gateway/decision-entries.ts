@@ -22,6 +22,9 @@ export interface EventDecisionBase {
   readonly target: string;
   /** `sha256:<hex>` of the raw request body. */
   readonly request: string;
+  /** `sha256:<hex>` of `client\nnonce` and the request timestamp (restart-proof replay check). */
+  readonly nonce?: string;
+  readonly timestamp?: number;
 }
 
 /** A `deny` decision; `policy` is null when no valid policy was ever loaded. */

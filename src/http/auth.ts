@@ -65,7 +65,7 @@ export function signedAuth(
       authenticateSignedRequest(deps, raw, scope, (id) => policy?.ratePerMinute(id)),
     );
     c.set('client', auth.client);
-    c.set('signed', { raw, bodySha256: auth.bodySha256, policy });
+    c.set('signed', { raw, bodySha256: auth.bodySha256, replay: auth.replay, policy });
     await next();
   };
 }

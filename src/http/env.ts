@@ -8,6 +8,8 @@ export interface SignedRequest {
   readonly raw: RawRequest;
   /** Lowercase hex SHA-256 of the raw body. */
   readonly bodySha256: string;
+  /** The admitted nonce (`sha256:` of `client\nnonce`) and timestamp, for the audit entry. */
+  readonly replay: { readonly nonce: string; readonly timestamp: number };
   /**
    * The policy snapshot taken when the request started: its rate limit was applied in
    * check 5 and the route decides under the same revision.

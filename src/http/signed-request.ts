@@ -3,6 +3,7 @@ import { authenticateApiKey } from './api-key.js';
 import { sha256Hex } from '../crypto/index.js';
 import { GatewayError } from '../errors.js';
 import type { AdmissionStore } from '../replay/admission.js';
+import { nonceKey } from '../replay/memory-nonce-store.js';
 import { parseSignatureHeaders, timestampInWindow, verifySignature } from '../signing/index.js';
 import type { RawRequest } from './raw-request.js';
 
@@ -11,6 +12,8 @@ export interface AuthenticatedRequest {
   readonly client: Client;
   /** Lowercase hex SHA-256 of the raw body. */
   readonly bodySha256: string;
+  /** The admitted nonce as the audit log records it, and the request's unix seconds. */
+  readonly replay: { readonly nonce: string; readonly timestamp: number };
 }
 
 export interface SignedRequestDeps {
@@ -76,5 +79,9 @@ export async function authenticateSignedRequest(
       });
     throw new GatewayError('replayed_nonce');
   }
-  return { client, bodySha256 };
+  return {
+    client,
+    bodySha256,
+    replay: { nonce: `sha256:${nonceKey(client.id, sig.nonce)}`, timestamp: sig.timestamp },
+  };
 }

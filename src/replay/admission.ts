@@ -25,6 +25,13 @@ export type AdmissionResult =
 
 export interface AdmissionStore {
   admit(request: AdmissionRequest): Promise<AdmissionResult>;
+  /**
+   * Marks a nonce as used without a request: the start-up recovery feeds back the nonces of
+   * recent decisions from the audit log, so a request captured before a restart or crash
+   * is still refused as a replay afterwards (PROTOCOL §16). `nonceSha256` is the lowercase
+   * hex SHA-256 of `client\nnonce`; `timestamp` the request's unix seconds.
+   */
+  remember(nonceSha256: string, timestamp: number, nowMs: number): Promise<void>;
   /** True when the backing store answers (feeds /readyz). */
   ready(): Promise<boolean>;
   close(): Promise<void>;

@@ -42,6 +42,16 @@ export class MemoryAdmissionStore implements AdmissionStore {
     return Promise.resolve({ ok: true });
   }
 
+  remember(nonceSha256: string, timestamp: number, nowMs: number): Promise<void> {
+    this.nonces.remember(nonceSha256, timestamp, nowMs);
+    return Promise.resolve();
+  }
+
+  /** Refuses every request not newer than `timestamp` (recovery could not read every nonce). */
+  refuseUpTo(timestamp: number): void {
+    this.nonces.raiseHighWater(timestamp);
+  }
+
   ready(): Promise<boolean> {
     return Promise.resolve(true);
   }

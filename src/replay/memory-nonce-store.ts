@@ -1,4 +1,4 @@
-import { sha256 } from '../crypto/index.js';
+import { sha256Hex } from '../crypto/index.js';
 import { MinHeap } from './min-heap.js';
 
 /** Outcome of claiming a nonce. */
@@ -42,7 +42,30 @@ export class MemoryNonceStore {
   claim(clientId: string, nonce: string, timestamp: number, nowMs: number): NonceClaim {
     this.expire(nowMs);
     if (timestamp <= this.highWaterMark) return 'too_old';
-    const key = Buffer.from(sha256(`${clientId}\n${nonce}`)).toString('base64');
+    return this.insert(nonceKey(clientId, nonce), timestamp);
+  }
+
+  /**
+   * Records a nonce known to be used (start-up recovery from the audit log), by the hex
+   * SHA-256 of `client\nnonce`. Entries already outside the window are ignored; when the
+   * store is full the usual eviction raises the high-water mark, so nothing is forgotten
+   * without the refusal that makes forgetting safe.
+   */
+  remember(nonceSha256: string, timestamp: number, nowMs: number): void {
+    this.expire(nowMs);
+    if (timestamp < nowMs / 1000 - this.toleranceSeconds || timestamp <= this.highWaterMark) return;
+    this.insert(nonceSha256, timestamp);
+  }
+
+  /**
+   * Refuses every request whose timestamp is not newer than `timestamp` (as if entries that
+   * new had been evicted): used when recovery could not read back every recent nonce.
+   */
+  raiseHighWater(timestamp: number): void {
+    this.highWaterMark = Math.max(this.highWaterMark, timestamp);
+  }
+
+  private insert(key: string, timestamp: number): NonceClaim {
     if (this.seen.has(key)) return 'replayed';
     while (this.seen.size >= this.capacity) this.evictOldest();
     this.seen.add(key);
@@ -67,4 +90,9 @@ export class MemoryNonceStore {
     this.seen.delete(dropped.value);
     this.highWaterMark = Math.max(this.highWaterMark, dropped.priority);
   }
+}
+
+/** Store key of a nonce: hex SHA-256 of `client\nnonce` (the same digest the audit log records). */
+export function nonceKey(clientId: string, nonce: string): string {
+  return sha256Hex(`${clientId}\n${nonce}`);
 }

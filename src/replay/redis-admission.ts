@@ -94,6 +94,15 @@ export class RedisAdmissionStore implements AdmissionStore {
     return interpret(reply);
   }
 
+  async remember(nonceSha256: string, timestamp: number, nowMs: number): Promise<void> {
+    const ttlMs = this.nonceTtlMs(timestamp, nowMs);
+    try {
+      await this.#redis.set(`${this.#prefix}nonce:${nonceSha256}`, '1', 'PX', ttlMs, 'NX');
+    } catch (cause) {
+      throw new GatewayError('unavailable', { detail: 'replay store unavailable', cause });
+    }
+  }
+
   ready(): Promise<boolean> {
     return isRedisReady(this.#redis);
   }

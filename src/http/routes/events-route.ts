@@ -14,13 +14,14 @@ import { pendingDeployAnswer } from '../responses/deploy-view.js';
  */
 export function eventsRoute(deps: HttpDeps) {
   return async (c: Context<GatewayEnv>): Promise<Response> => {
-    const { raw, bodySha256, policy } = c.get('signed');
+    const { raw, bodySha256, replay, policy } = c.get('signed');
     const event = parseJsonBody(eventSchema, raw.header('content-type'), raw.body);
     const decided = await decideEvent(deps.ports, {
       clientId: c.get('client').id,
       event,
       request: `sha256:${bodySha256}`,
       policy,
+      replay,
     });
     switch (decided.decision) {
       case 'deny':
