@@ -28,6 +28,14 @@ export interface CompiledRules {
  */
 export const MAX_EVALUATED_CHARS = 4 * 1024 * 1024;
 
+/**
+ * Work (NFA nodes visited while building automaton states) one evaluation may spend. The
+ * automaton is complete after load, so evaluation normally spends none; should it ever
+ * need to build states (a flushed cache), the event is denied (`evaluation_budget`) once
+ * this is spent rather than let one request hold the event loop.
+ */
+export const EVALUATION_WORK_BUDGET = 1_000_000;
+
 const DENY_ON_ERROR: PolicyVerdict = Object.freeze({
   decision: 'deny',
   reasons: Object.freeze(['evaluation_error']),
@@ -36,7 +44,8 @@ const DENY_ON_ERROR: PolicyVerdict = Object.freeze({
 /**
  * Decides one event. Pure and total: any exception becomes a deny with reason
  * `evaluation_error` (fail closed). Reasons come in a fixed order: `action_not_allowed`,
- * `max_steps`, `deny_pattern:<name>` in policy order, `deny_emoji`, `evaluation_limit`.
+ * `max_steps`, `deny_pattern:<name>` in policy order, `deny_emoji`, then `evaluation_limit` or
+ * `evaluation_budget`.
  */
 export function evaluateEvent(
   rules: CompiledRules,
@@ -59,27 +68,30 @@ export function evaluateEvent(
 }
 
 function contentReasons(rules: CompiledRules, event: GatewayEvent): string[] {
-  const total = rules.patternNames.length;
-  const found = new Set<number>();
+  const found = new Uint8Array(rules.patternNames.length);
+  const budget = { work: EVALUATION_WORK_BUDGET };
   let emoji = false;
-  let budget = MAX_EVALUATED_CHARS;
+  let chars = MAX_EVALUATED_CHARS;
+  const stop = (reason: string): string[] => [
+    ...patternReasons(rules, found),
+    ...(emoji ? ['deny_emoji'] : []),
+    reason,
+  ];
   for (const text of eventStrings(event)) {
     const folded = foldForPatterns(text);
-    budget -= folded.length;
-    if (budget < 0)
-      return [
-        ...patternReasons(rules, found),
-        ...(emoji ? ['deny_emoji'] : []),
-        'evaluation_limit',
-      ];
-    if (found.size < total) for (const i of rules.patterns.matches(folded)) found.add(i);
+    chars -= folded.length;
+    if (chars < 0) return stop('evaluation_limit');
+    if (!rules.patterns.scan(folded, found, budget)) return stop('evaluation_budget');
     if (!emoji) emoji = rules.emoji.matches(text);
   }
   return [...patternReasons(rules, found), ...(emoji ? ['deny_emoji'] : [])];
 }
 
-function patternReasons(rules: CompiledRules, found: ReadonlySet<number>): string[] {
-  return [...found].sort((a, b) => a - b).map((i) => `deny_pattern:${rules.patternNames[i]!}`);
+function patternReasons(rules: CompiledRules, found: Uint8Array): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < found.length; i++)
+    if (found[i] === 1) out.push(`deny_pattern:${rules.patternNames[i]!}`);
+  return out;
 }
 
 /**

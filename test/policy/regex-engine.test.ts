@@ -1,5 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { LazyDfa } from '../../src/policy/regex/dfa.js';
+import { buildNfa } from '../../src/policy/regex/nfa.js';
+import { parseRegex } from '../../src/policy/regex/parse.js';
 import { compilePatternSet } from '../../src/policy/regex/pattern-set.js';
 
 /** Random patterns of the dialect over a tiny alphabet, so that matches are frequent. */
@@ -77,14 +80,33 @@ describe('the linear-time matcher', () => {
     expect(compiled.set.matches('xy')).toEqual([]);
   });
 
-  it('matches astral code points and stays correct when its per-state transition cache overflows', () => {
+  it('matches astral code points and text cycling through 20,000 code points (equivalence classes)', () => {
     const compiled = compilePatternSet(['😀x', '[^a]{3}z']);
     if (!compiled.ok) throw new Error('should compile');
-    // 20,000 distinct non-ASCII characters overflow the bounded per-state transition map.
     let noise = '';
     for (let cp = 0x4e00; cp < 0x4e00 + 20_000; cp++) noise += String.fromCodePoint(cp);
     expect(compiled.set.matches(`${noise}😀x`)).toEqual([0]);
     expect(compiled.set.matches(`${noise}z`)).toEqual([1]);
     expect(compiled.set.matches(`${noise}a`)).toEqual([]);
+  });
+
+  it('builds the whole automaton at load: scanning any text then builds no state', () => {
+    const compiled = compilePatternSet(['\\brm\\s[^;]*\\s/', 'curl[^|]*\\|\\s*sh\\b', '😀x']);
+    if (!compiled.ok) throw new Error('should compile');
+    let text = '';
+    for (let cp = 0x3400; cp < 0x3400 + 30_000; cp += 7)
+      text += `${String.fromCodePoint(cp)}rm x curl |😀`;
+    const found = new Uint8Array(3);
+    // A budget of zero: any state built during the scan would exhaust it.
+    expect(compiled.set.scan(text, found, { work: 0 })).toBe(true);
+    expect([...found]).toEqual([0, 0, 0]);
+  });
+
+  it('charges states built during a scan to the budget and stops when it is spent', () => {
+    const dfa = new LazyDfa(buildNfa([parseRegex('a[^x]{3}b')]));
+    const found = new Uint8Array(1);
+    expect(dfa.scan('zzzzazzzbzz', found, { work: 5 })).toBe(false);
+    expect(dfa.scan('zzzzazzzbzz', found, { work: Infinity })).toBe(true);
+    expect(found[0]).toBe(1);
   });
 });

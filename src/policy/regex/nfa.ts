@@ -18,17 +18,22 @@ export type NfaNode =
 
 export interface Nfa {
   readonly nodes: readonly NfaNode[];
-  /** Start node of each pattern, indexed by pattern number. */
+  /** Start node of each pattern. */
   readonly starts: readonly number[];
 }
 
 /** Most automaton nodes one pattern may expand to (counted repeats multiply). */
 export const MAX_NODES_PER_PATTERN = 5000;
 
-/** Builds the combined NFA; throws RangeError naming the pattern index when one is too big. */
-export function buildNfa(patterns: readonly RegexNode[]): Nfa {
+/**
+ * Builds the combined NFA of `patterns` (or of those numbered in `members`; match nodes
+ * keep the pattern's number in `patterns`). Throws RangeError when one is too big.
+ */
+export function buildNfa(patterns: readonly RegexNode[], members?: readonly number[]): Nfa {
   const nodes: NfaNode[] = [];
-  const starts = patterns.map((ast, pattern) => {
+  const chosen = members ?? patterns.map((_, i) => i);
+  const starts = chosen.map((pattern) => {
+    const ast = patterns[pattern]!;
     const before = nodes.length;
     const add = (n: NfaNode): number => {
       if (nodes.length - before >= MAX_NODES_PER_PATTERN)

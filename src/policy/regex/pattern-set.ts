@@ -1,9 +1,11 @@
-import { LazyDfa } from './dfa.js';
+import { LazyDfa, type ScanBudget } from './dfa.js';
 import { buildNfa } from './nfa.js';
 import { RegexSyntaxError, type RegexNode, parseRegex } from './parse.js';
 import { regexSafetyProblem } from './safety.js';
 
-/** Why pattern number `index` was refused. */
+export type { ScanBudget } from './dfa.js';
+
+/** Why pattern number `index` (-1: the patterns together) was refused. */
 export interface PatternProblem {
   readonly index: number;
   readonly message: string;
@@ -11,13 +13,45 @@ export interface PatternProblem {
 
 /** All deny patterns of one revision, matched together in one linear pass. */
 export interface PatternSet {
-  /** Numbers of the patterns that match somewhere in `text`, ascending. */
+  /** Number of patterns. */
+  readonly size: number;
+  /** States of the complete automaton (built at load). */
+  readonly states: number;
+  /**
+   * Sets `found[p] = 1` for every pattern p matching somewhere in `text`. False when the
+   * budget ran out before the end of the text (the caller must then fail closed).
+   */
+  scan(text: string, found: Uint8Array, budget: ScanBudget): boolean;
+  /** Numbers of the patterns that match somewhere in `text`, ascending (no budget). */
   matches(text: string): number[];
 }
 
 /**
- * Parses, safety-checks and compiles `sources` (regex texts in the restricted dialect).
- * Returns either the compiled set or every problem, each naming its pattern index.
+ * Load-time cost estimate. Building a pattern's complete automaton may visit at most
+ * `MAX_PATTERN_WORK` NFA nodes and make at most `MAX_PATTERN_STATES` states; a pattern over
+ * either — typically wide counted repeats such as `a.{40}b`, which need a state for every
+ * subset of the 40 positions — is refused, because an attacker could otherwise make every
+ * character of an event build a new state. Patterns are then merged greedily into groups
+ * whose combined automaton stays under `MAX_GROUP_STATES` (independent patterns multiply
+ * each other's states when merged), and each group costs one table lookup per character.
+ * At most `MAX_GROUPS` groups and `MAX_BUILD_WORK` of building in total: evaluation of a
+ * 256 KiB event then stays within milliseconds, and a load within a few hundred.
+ */
+export const MAX_PATTERN_STATES = 1024;
+export const MAX_PATTERN_WORK = 500_000;
+export const MAX_GROUP_STATES = 384;
+export const MAX_GROUPS = 16;
+export const MAX_BUILD_WORK = 3_000_000;
+
+const TOO_EXPENSIVE =
+  'the automaton of this pattern is too large (evaluation could be expensive): use fewer or narrower counted repeats';
+const TOO_MANY =
+  'the patterns together need too large an automaton (evaluation could be expensive): use fewer patterns or fewer counted repeats and gaps';
+
+/**
+ * Parses, safety-checks and compiles `sources` (regex texts in the restricted dialect),
+ * then builds the complete automaton. Returns either the compiled set or every problem,
+ * each naming its pattern index.
  */
 export function compilePatternSet(
   sources: readonly string[],
@@ -36,9 +70,11 @@ export function compilePatternSet(
     }
   });
   if (problems.length > 0) return { ok: false, problems };
-  let dfa: LazyDfa;
+  let groups: LazyDfa[];
   try {
-    dfa = new LazyDfa(buildNfa(asts));
+    const built = buildGroups(asts, problems);
+    if (built === undefined) return { ok: false, problems };
+    groups = built;
   } catch (err) {
     if (!(err instanceof RangeError)) throw err;
     return { ok: false, problems: [{ index: -1, message: err.message }] };
@@ -47,14 +83,74 @@ export function compilePatternSet(
   return {
     ok: true,
     set: {
+      size,
+      states: groups.reduce((n, g) => n + g.states, 0),
+      scan(text, found, budget): boolean {
+        for (const g of groups) if (!g.scan(text, found, budget)) return false;
+        return true;
+      },
       matches(text: string): number[] {
-        if (size === 0) return [];
         const found = new Uint8Array(size);
-        dfa.scan(text, found);
+        for (const g of groups) g.scan(text, found, { work: Infinity });
         const out: number[] = [];
         for (let i = 0; i < size; i++) if (found[i] === 1) out.push(i);
         return out;
       },
     },
   };
+}
+
+/**
+ * Checks each pattern alone, then merges them greedily into groups (in policy order) whose
+ * complete automaton fits `MAX_GROUP_STATES`. Returns undefined after recording problems.
+ */
+function buildGroups(
+  asts: readonly RegexNode[],
+  problems: PatternProblem[],
+): LazyDfa[] | undefined {
+  let work = 0;
+  const explore = (
+    members: readonly number[],
+    maxStates: number,
+    maxWork: number,
+  ): LazyDfa | undefined => {
+    const dfa = new LazyDfa(buildNfa(asts, members), maxStates);
+    const before = dfa.work;
+    const complete = dfa.explore(Math.min(maxWork, MAX_BUILD_WORK - work));
+    work += dfa.work - before;
+    return complete ? dfa : undefined;
+  };
+  asts.forEach((_, index) => {
+    try {
+      if (explore([index], MAX_PATTERN_STATES, MAX_PATTERN_WORK) === undefined)
+        problems.push({ index, message: TOO_EXPENSIVE });
+    } catch (err) {
+      if (!(err instanceof RangeError)) throw err;
+      problems.push({ index, message: err.message });
+    }
+  });
+  if (problems.length > 0) return undefined;
+  const groups: LazyDfa[] = [];
+  let members: number[] = [];
+  let current: LazyDfa | undefined;
+  for (let index = 0; index < asts.length; index++) {
+    const merged =
+      members.length === 0
+        ? undefined
+        : explore([...members, index], MAX_GROUP_STATES, MAX_PATTERN_WORK);
+    if (merged !== undefined) {
+      members.push(index);
+      current = merged;
+      continue;
+    }
+    if (current !== undefined) groups.push(current);
+    members = [index];
+    current = explore(members, MAX_PATTERN_STATES, MAX_PATTERN_WORK);
+    if (current === undefined || groups.length >= MAX_GROUPS) {
+      problems.push({ index: -1, message: TOO_MANY });
+      return undefined;
+    }
+  }
+  if (current !== undefined) groups.push(current);
+  return groups;
 }
