@@ -53,9 +53,25 @@ const TOO_MANY =
  * then builds the complete automaton. Returns either the compiled set or every problem,
  * each naming its pattern index.
  */
-export function compilePatternSet(
-  sources: readonly string[],
-): { ok: true; set: PatternSet } | { ok: false; problems: PatternProblem[] } {
+export function compilePatternSet(sources: readonly string[]): CompiledPatterns {
+  // Revisions usually change clients or quorum, not patterns: reuse the last automata
+  // (complete, so immutable) instead of building them again on every reload.
+  const key = JSON.stringify(sources);
+  const cached = recent.get(key);
+  if (cached !== undefined) return cached;
+  const result = compileUncached(sources);
+  recent.set(key, result);
+  if (recent.size > RECENT) recent.delete(recent.keys().next().value!);
+  return result;
+}
+
+type CompiledPatterns = { ok: true; set: PatternSet } | { ok: false; problems: PatternProblem[] };
+
+/** How many recent pattern lists keep their compiled automata. */
+const RECENT = 4;
+const recent = new Map<string, CompiledPatterns>();
+
+function compileUncached(sources: readonly string[]): CompiledPatterns {
   const problems: PatternProblem[] = [];
   const asts: RegexNode[] = [];
   sources.forEach((source, index) => {
