@@ -2,6 +2,7 @@ import type { GatewayEvent } from '../events/event-schema.js';
 import type { PolicyVerdict } from './active-policy.js';
 import type { EmojiMatcher } from './emoji.js';
 import { foldForPatterns } from './normalize.js';
+import { shellView } from './shell-view.js';
 import type { PatternSet } from './regex/pattern-set.js';
 
 /** What one client may do. */
@@ -83,6 +84,15 @@ function contentReasons(rules: CompiledRules, event: GatewayEvent): string[] {
     if (chars < 0) return stop('evaluation_limit');
     if (!rules.patterns.scan(folded, found, budget)) return stop('evaluation_budget');
     if (!emoji) emoji = rules.emoji.matches(text);
+  }
+  // Commands are also matched in their shell-aware view (quotes, escapes, $IFS, paths).
+  for (const step of event.steps) {
+    const folded = foldForPatterns(step.run);
+    const view = shellView(folded);
+    if (view === folded) continue;
+    chars -= view.length;
+    if (chars < 0) return stop('evaluation_limit');
+    if (!rules.patterns.scan(view, found, budget)) return stop('evaluation_budget');
   }
   return [...patternReasons(rules, found), ...(emoji ? ['deny_emoji'] : [])];
 }

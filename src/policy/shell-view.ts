@@ -1,0 +1,56 @@
+/**
+ * A shell-aware view of a folded `run` string, matched in addition to the folded text
+ * itself (issue 13 point 4). It undoes spellings a POSIX shell reads as the same words:
+ * quotes and backslash escapes are removed (`c''url`, `c\url`, `'/'*`), `$IFS`/`${IFS…}`
+ * become a space and `$@`/`$*` nothing, and path words are normalised (`//`, `/./`,
+ * `/usr/../`). It is a view for matching only, never an interpretation: see docs/policy.md
+ * for what a deny-list of patterns cannot promise. Linear in the length of the text.
+ */
+export function shellView(folded: string): string {
+  const unquoted = removeQuoting(folded);
+  const expanded = unquoted
+    .replace(/\$\{ifs[^}]{0,16}\}|\$ifs(?![a-z0-9_])/g, ' ')
+    .replace(/\$\{[@*]\}|\$[@*]/g, '');
+  return expanded.replace(/[^\s;&|()<>]*\/[^\s;&|()<>]*/g, normalizePath);
+}
+
+/** Removes quotes and backslash escapes as the shell does when it splits words. */
+function removeQuoting(s: string): string {
+  let out = '';
+  let quote: "'" | '"' | undefined;
+  for (let i = 0; i < s.length; i++) {
+    const c = s[i]!;
+    if (quote === "'") {
+      if (c === "'") quote = undefined;
+      else out += c;
+    } else if (quote === '"') {
+      if (c === '"') quote = undefined;
+      else if (c === '\\' && i + 1 < s.length && '$`"\\\n'.includes(s[i + 1]!)) {
+        if (s[i + 1] !== '\n') out += s[i + 1];
+        i++;
+      } else out += c;
+    } else if (c === "'" || c === '"') quote = c;
+    else if (c === '$' && s[i + 1] === "'") {
+      quote = "'"; // $'…' (ANSI-C quoting): its escapes are kept as written
+      i++;
+    } else if (c === '\\' && i + 1 < s.length) {
+      if (s[i + 1] !== '\n') out += s[i + 1];
+      i++;
+    } else out += c;
+  }
+  return out;
+}
+
+/** `//`, `/./` and `seg/../` removed from one word; `..` above the root is the root. */
+function normalizePath(word: string): string {
+  const absolute = word.startsWith('/');
+  const parts: string[] = [];
+  for (const seg of word.split('/')) {
+    if (seg === '' || (seg === '.' && (absolute || parts.length > 0))) continue;
+    if (seg === '..' && parts.length > 0 && parts[parts.length - 1] !== '..') parts.pop();
+    else if (seg === '..' && absolute) continue;
+    else parts.push(seg);
+  }
+  const joined = parts.join('/');
+  return absolute ? `/${joined}` : joined;
+}
