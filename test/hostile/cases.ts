@@ -57,7 +57,20 @@ export interface OversizeCase {
   readonly chunked: boolean;
 }
 
-export type HostileCase = SignedCase | GarbageCase | FloodCase | OversizeCase;
+/**
+ * A validly signed event whose answer is known (issue 13): duplicate keys → 400
+ * invalid_body; a deny spelling disguised by control characters or shell quoting → 403
+ * policy_denied (the suite's policy denies `rm -rf /`); text cycling through thousands of
+ * code points → 200, promptly.
+ */
+export interface SemanticCase {
+  readonly type: 'semantic';
+  readonly kind: 'duplicate-key' | 'control-chars' | 'shell-spelling' | 'code-point-cycling';
+  readonly body: string;
+  readonly expectStatus: 200 | 400 | 403;
+}
+
+export type HostileCase = SignedCase | GarbageCase | FloodCase | OversizeCase | SemanticCase;
 
 const token = fc.stringMatching(/^[a-z0-9]{1,12}$/);
 const validEvent = fc
@@ -299,12 +312,106 @@ const oversizeCase: fc.Arbitrary<OversizeCase> = fc.record({
   chunked: fc.boolean(),
 });
 
+const eventText = (steps: string, extra = ''): string =>
+  `{"action":"build","target":"acme/web","steps":${steps}${extra}}`;
+
+const duplicateKeyCase: fc.Arbitrary<SemanticCase> = fc
+  .tuple(fc.nat({ max: 3 }), token, fc.boolean())
+  .map(([where, key, equal]) => {
+    const v2 = equal ? '1' : '2';
+    const bodies = [
+      `{"action":"build","action":"test","target":"acme/web","steps":[]}`,
+      eventText(`[{"name":"a","run":"x","run":"${equal ? 'x' : 'y'}"}]`),
+      eventText('[]', `,"metadata":{"${key}":1,"${key}":${v2}}`),
+      eventText('[]', `,"metadata":{"a":[{"b":{"${key}":1,"\\u0061${key}":0,"${key}":${v2}}}]}`),
+    ];
+    return {
+      type: 'semantic' as const,
+      kind: 'duplicate-key' as const,
+      body: bodies[where]!,
+      expectStatus: 400 as const,
+    };
+  });
+
+/** NUL, C0 controls other than TAB/LF, DEL and C1 controls. */
+const controlChar = fc
+  .oneof(
+    fc.integer({ min: 0, max: 8 }),
+    fc.integer({ min: 0x0b, max: 0x1f }),
+    fc.constant(0x7f),
+    fc.integer({ min: 0x80, max: 0x9f }),
+  )
+  .map((cp) => String.fromCharCode(cp));
+
+const controlCharsCase: fc.Arbitrary<SemanticCase> = fc
+  .array(fc.tuple(fc.nat({ max: 7 }), controlChar), { minLength: 1, maxLength: 4 })
+  .map((inserts) => {
+    let run = 'rm -rf /';
+    for (const [pos, c] of inserts) {
+      // Inside a word only (a control between words is not a disguise).
+      const at = [1, 4, 5][pos % 3]!;
+      run = run.slice(0, at) + c + run.slice(at);
+    }
+    return {
+      type: 'semantic' as const,
+      kind: 'control-chars' as const,
+      body: eventText(JSON.stringify([{ name: 'x', run }])),
+      expectStatus: 403 as const,
+    };
+  });
+
+const shellSpellingCase: fc.Arbitrary<SemanticCase> = fc
+  .constantFrom(
+    "r''m -rf /",
+    'rm${IFS}-rf${IFS}/',
+    'rm$IFS-rf$IFS/',
+    '"rm" "-rf" "/"',
+    '\\rm -rf /',
+    'rm -rf //',
+    'rm -rf /./',
+    'rm -rf /usr/..',
+    "rm -rf '/'",
+    'r\\m -rf "/"',
+  )
+  .map((run) => ({
+    type: 'semantic' as const,
+    kind: 'shell-spelling' as const,
+    body: eventText(JSON.stringify([{ name: 'x', run }])),
+    expectStatus: 403 as const,
+  }));
+
+const cyclingCase: fc.Arbitrary<SemanticCase> = fc
+  .record({
+    base: fc.constantFrom(0x4e00, 0xac00, 0x3400, 0x0400, 0x20000),
+    distinct: fc.integer({ min: 4000, max: 9000 }),
+    length: fc.integer({ min: 4000, max: 40_000 }),
+  })
+  .map(({ base, distinct, length }) => {
+    const parts: string[] = [];
+    for (let i = 0; i < length; i++)
+      parts.push(String.fromCodePoint(base + ((i * 7919) % distinct)));
+    return {
+      type: 'semantic' as const,
+      kind: 'code-point-cycling' as const,
+      body: eventText('[]', `,"metadata":{"m":${JSON.stringify(parts.join(''))}}`),
+      expectStatus: 200 as const,
+    };
+  });
+
+const semanticCase: fc.Arbitrary<SemanticCase> = fc.oneof(
+  duplicateKeyCase,
+  controlCharsCase,
+  shellSpellingCase,
+  cyclingCase,
+);
+
 /** The mix of hostile cases. */
 export const hostileCase: fc.Arbitrary<HostileCase> = fc.oneof(
   { weight: 10, arbitrary: signedCase },
   { weight: 8, arbitrary: garbageCase },
   { weight: 1, arbitrary: floodCase },
   { weight: 1, arbitrary: oversizeCase },
+  { weight: 2, arbitrary: semanticCase },
 );
 
 // --- rendering ------------------------------------------------------------------------
@@ -320,6 +427,8 @@ export interface Rendered {
   readonly replay: boolean;
   /** GET/HEAD garbage may be answered 2xx on public read routes. */
   readonly readOnly: boolean;
+  /** The status the answer must have, when it is known in advance. */
+  readonly expectStatus?: number;
 }
 
 function flipString(s: string, pos: number, xor: number): string {
@@ -504,6 +613,34 @@ function renderOversize(c: OversizeCase, client: NewCredentials): Rendered {
   };
 }
 
+function renderSemantic(c: SemanticCase, client: NewCredentials): Rendered {
+  const body = Buffer.from(c.body, 'utf8');
+  const headers: [string, string][] = [
+    ['host', '127.0.0.1'],
+    ['content-type', 'application/json'],
+    ...Object.entries(
+      signRequest({
+        apiKey: client.apiKey,
+        secret: client.signingSecret,
+        method: 'POST',
+        target: '/v1/events',
+        body,
+      }),
+    ),
+    ['content-length', String(body.length)],
+  ];
+  return {
+    pieces: [
+      { bytes: Buffer.concat([head('POST /v1/events HTTP/1.1', headers), body]), delayMs: 0 },
+    ],
+    validlySigned: true,
+    mayHang: false,
+    replay: false,
+    readOnly: false,
+    expectStatus: c.expectStatus,
+  };
+}
+
 /** Renders a case with fresh timestamps and nonces. */
 export function render(c: HostileCase, client: NewCredentials): Rendered {
   switch (c.type) {
@@ -515,5 +652,7 @@ export function render(c: HostileCase, client: NewCredentials): Rendered {
       return renderFlood(c);
     case 'oversize':
       return renderOversize(c, client);
+    case 'semantic':
+      return renderSemantic(c, client);
   }
 }

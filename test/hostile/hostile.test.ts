@@ -44,6 +44,7 @@ function describeCase(c: HostileCase): string {
   if (c.type === 'signed')
     return `signed/${c.mutation.kind}${c.mutation.kind === 'flip' ? `:${c.mutation.field}` : ''}`;
   if (c.type === 'garbage') return `garbage/${c.method.slice(0, 10)} ${c.path.slice(0, 40)}`;
+  if (c.type === 'semantic') return `semantic/${c.kind}`;
   return c.type;
 }
 
@@ -122,7 +123,7 @@ describe('hostile input through the real server socket', () => {
         const isDecision =
           ((status === 200 || status === 202) && !r.readOnly) ||
           (status === 403 && o.code === 'policy_denied');
-        if (c.type === 'signed' && isDecision) decisions++;
+        if ((c.type === 'signed' || c.type === 'semantic') && isDecision) decisions++;
         judge(i, c, o, status >= 500 && `answered ${status}`);
         judge(
           i,
@@ -143,6 +144,17 @@ describe('hostile input through the real server socket', () => {
             'a decision (audited) for a request without a valid signature',
         );
         judge(i, c, o, o.timedOut && !r.mayHang && `no answer within ${ANSWER_DEADLINE_MS} ms`);
+        judge(
+          i,
+          c,
+          o,
+          r.expectStatus !== undefined &&
+            o.status !== undefined &&
+            o.status !== r.expectStatus &&
+            // A signed request may legitimately be rate limited or refused as a replay.
+            o.status !== 429 &&
+            `answered ${o.status} (${o.code ?? ''}), expected ${r.expectStatus}`,
+        );
         if (r.replay) {
           const again = await rawExchange(gw.port, r.pieces, ANSWER_DEADLINE_MS);
           const s2 = again.status ?? 0;
