@@ -5,15 +5,12 @@ import { APPROVER_NAME_PATTERN, MAX_QUORUM_TTL_SECONDS } from '../policy/schema.
 import { buildApprovalMessage, parseApprovalMessage } from '../quorum/approval-message.js';
 import { verifySshApproval } from '../quorum/ssh-approval.js';
 import { unixSecondsToRfc3339 } from '../quorum/deploy-state.js';
-import { parseOptions, type CliIo } from './io.js';
+import { runCommand, usageError, type CliCommand } from './command.js';
+import type { CliIo } from './io.js';
 import { readApproverKeyFile } from './keygen.js';
 import { readSshPublicKey, sshKeygenSign } from './ssh-sign.js';
 import { failureReason, shown } from './render.js';
 import { callServer } from './server-call.js';
-
-const USAGE = `usage: codex-gateway approve --url URL --api-key KEY (--key FILE | --ssh-key PATH --approver NAME) [--approver NAME] [--yes] DEPLOY_ID
-the API key may also come from CODEX_API_KEY; the approver name defaults to the one in the key file;
---ssh-key signs with \`ssh-keygen -Y sign -n codex-approval -f PATH\` (an SSH key, a security key, or a .pub whose key is in ssh-agent)`;
 
 const DEPLOY_ID = /^[0-9a-f]{32,128}$/;
 
@@ -46,28 +43,91 @@ const CLOCK_SLACK_SECONDS = 300;
  * unless `--yes`, then signs with the approver's key and posts the approval.
  * Exit codes: 0 approved/recorded, 1 refused or failed, 2 usage.
  */
-export async function approveCommand(args: readonly string[], io: CliIo): Promise<number> {
-  const opts = parseOptions(args, {
-    values: ['url', 'api-key', 'key', 'ssh-key', 'approver'],
-    flags: ['yes'],
-  });
-  const one = (name: string): string | undefined => opts.values.get(name)?.[0];
-  const url = one('url');
-  const apiKey = one('api-key') ?? process.env.CODEX_API_KEY;
-  const keyFile = one('key');
-  const sshKeyPath = one('ssh-key');
-  const deployId = opts.positional[0];
-  if (
-    url === undefined ||
-    apiKey === undefined ||
+export const command: CliCommand = {
+  name: 'approve',
+  summary: 'Show a pending deploy, check its message, and sign and submit your approval.',
+  options: {
+    url: { type: 'string', value: 'URL', description: 'gateway base URL (required)' },
+    'api-key': {
+      type: 'string',
+      value: 'KEY',
+      description: 'API key with approvals:write [$CODEX_API_KEY]',
+    },
+    key: {
+      type: 'string',
+      value: 'FILE',
+      description: 'approver key file made by keygen (this or --ssh-key)',
+    },
+    'ssh-key': {
+      type: 'string',
+      value: 'PATH',
+      description:
+        'sign with ssh-keygen -Y sign -f PATH (SSH key, security key, or .pub in ssh-agent)',
+    },
+    approver: {
+      type: 'string',
+      value: 'NAME',
+      description: 'approver name [the name in the key file]',
+    },
+    yes: {
+      type: 'boolean',
+      short: 'y',
+      description: 'approve without asking (required without a terminal)',
+    },
+  },
+  positionals: { usage: 'DEPLOY_ID', min: 1, max: 1 },
+  notes: 'exit 0 approval recorded, 1 refused or failed, 2 usage',
+  run: async (args, io) => {
+    const url = args.string('url');
+    const apiKey = args.string('api-key') ?? process.env.CODEX_API_KEY;
+    const keyFile = args.string('key');
+    if (url === undefined) return usageError(io, command, 'missing --url URL');
+    const sshKeyPath = args.string('ssh-key');
     // Exactly one way to sign.
-    (keyFile === undefined) === (sshKeyPath === undefined) ||
-    deployId === undefined ||
-    opts.positional.length !== 1
-  ) {
-    io.err(`${USAGE}\n`);
-    return 2;
-  }
+    if ((keyFile === undefined) === (sshKeyPath === undefined))
+      return usageError(io, command, 'give exactly one of --key FILE or --ssh-key PATH');
+    if (apiKey === undefined)
+      return usageError(io, command, 'no API key: set CODEX_API_KEY or pass --api-key');
+    // Consent comes from a person at a terminal or from an explicit --yes; text piped into
+    // stdin is not a person. Refuse before any network traffic.
+    if (!args.flag('yes') && io.prompt === undefined) {
+      io.err(
+        'codex-gateway approve: no terminal to confirm on; pass --yes to approve from a script\n',
+      );
+      return 1;
+    }
+    return approve(
+      {
+        url,
+        apiKey,
+        keyFile,
+        sshKeyPath,
+        deployId: args.positionals[0]!,
+        approver: args.string('approver'),
+        yes: args.flag('yes'),
+      },
+      io,
+    );
+  },
+};
+
+/** Runs `approve` with argv-style arguments (tests and scripts). */
+export async function approveCommand(args: readonly string[], io: CliIo): Promise<number> {
+  return runCommand(command, args, io);
+}
+
+interface ApproveRequest {
+  readonly url: string;
+  readonly apiKey: string;
+  readonly keyFile: string | undefined;
+  readonly sshKeyPath: string | undefined;
+  readonly deployId: string;
+  readonly approver: string | undefined;
+  readonly yes: boolean;
+}
+
+async function approve(r: ApproveRequest, io: CliIo): Promise<number> {
+  const { url, apiKey, keyFile, sshKeyPath, deployId } = r;
   const fail = (text: string): number => {
     io.err(`codex-gateway approve: ${text}\n`);
     return 1;
@@ -80,7 +140,7 @@ export async function approveCommand(args: readonly string[], io: CliIo): Promis
   // Either a codex key file (raw Ed25519) or an SSH key that ssh-keygen signs with (§12).
   const key = keyFile === undefined ? undefined : readApproverKeyFile(keyFile);
   const sshKey = sshKeyPath === undefined ? undefined : readSshPublicKey(sshKeyPath);
-  const approver = one('approver') ?? key?.approver;
+  const approver = r.approver ?? key?.approver;
   if (approver === undefined)
     return fail('no approver name: pass --approver NAME (or keygen --name for a key file)');
   if (!APPROVER_NAME_PATTERN.test(approver))
@@ -139,8 +199,8 @@ export async function approveCommand(args: readonly string[], io: CliIo): Promis
         `${formatDuration(MAX_QUORUM_TTL_SECONDS)} a policy's ttlSeconds allows: an honest gateway cannot have issued it`,
     );
   io.out([...lines, ''].join('\n'));
-  if (!opts.flags.has('yes')) {
-    if (io.prompt === undefined) return fail('no terminal to confirm on; pass --yes to approve');
+  if (!r.yes) {
+    if (io.prompt === undefined) return fail('no terminal to confirm on; pass --yes in scripts');
     const answer = (await io.prompt('Sign and submit this approval? [y/N] ')).trim().toLowerCase();
     if (answer !== 'y' && answer !== 'yes') return fail('not approved');
   }

@@ -12,16 +12,70 @@ import { parseBoundedJson } from '../client/bounded-json.js';
 import { escapeControls } from '../client/untrusted-text.js';
 import { AuditFailure, getJson, getText, hashField, intField, proofField } from './audit-http.js';
 import { openAuditorState, type AuditorStateFile } from './audit-state.js';
-import { parseOptions } from './io.js';
+import { runCommand, usageError, type CliCommand, type CommandArgs } from './command.js';
+import type { CliIo } from './io.js';
 import { failureReason, shown } from './render.js';
-
-const USAGE = `usage: codex-gateway audit verify --url URL --api-key KEY --vkey VKEY [--state FILE] [--entries]
-       codex-gateway audit prove  --url URL --api-key KEY --vkey VKEY --index I
-the API key may instead come from CODEX_API_KEY; VKEY is the "vkey" of GET /v1/audit/key,
-obtained once from a source you trust`;
 
 /** Entries fetched per request by `--entries` (the gateway's per-request bound). */
 const BATCH = 256;
+
+const COMMON_OPTIONS = {
+  url: { type: 'string', value: 'URL', description: 'gateway base URL (required)' },
+  'api-key': {
+    type: 'string',
+    value: 'KEY',
+    description: 'API key with audit:read [$CODEX_API_KEY]',
+  },
+  vkey: {
+    type: 'string',
+    value: 'VKEY',
+    description:
+      'the log\'s verifier key (GET /v1/audit/key "vkey", from a source you trust; required)',
+  },
+} as const;
+
+const NOTES = 'exit 0 verified, 1 a check failed (one FAILED: line says which), 2 usage';
+
+/** `codex-gateway audit verify`: checks the signed checkpoint and its growth since the last run. */
+export const auditVerify: CliCommand = {
+  name: 'audit verify',
+  summary:
+    "Verify the log's signed checkpoint, its consistency with the last run, optionally every entry.",
+  options: {
+    ...COMMON_OPTIONS,
+    state: {
+      type: 'string',
+      value: 'FILE',
+      description: 'remember the verified checkpoint here; the next run must extend it',
+    },
+    entries: {
+      type: 'boolean',
+      description: 'download every entry and re-hash it into the signed root',
+    },
+  },
+  notes: NOTES,
+  run: (args, io) => audit('verify', auditVerify, args, io),
+};
+
+/** `codex-gateway audit prove`: checks that one entry is in the signed tree. */
+export const auditProve: CliCommand = {
+  name: 'audit prove',
+  summary: 'Fetch one entry and prove it is included in the signed checkpoint.',
+  options: {
+    ...COMMON_OPTIONS,
+    index: { type: 'string', value: 'I', description: 'index of the entry to prove (required)' },
+  },
+  notes: NOTES,
+  run: (args, io) => audit('prove', auditProve, args, io),
+};
+
+/** Runs `audit verify|prove` with argv-style arguments (`['verify', ...options]`). */
+export async function auditCommand(args: readonly string[], io: CliIo): Promise<number> {
+  const [sub, ...rest] = args;
+  if (sub === 'verify') return runCommand(auditVerify, rest, io);
+  if (sub === 'prove') return runCommand(auditProve, rest, io);
+  return usageError(io, { name: 'audit' }, 'subcommand must be verify or prove');
+}
 
 /**
  * `codex-gateway audit verify|prove`: an independent auditor of a gateway's log. It trusts
@@ -30,37 +84,22 @@ const BATCH = 256;
  * downloaded and re-hashed into the signed root. Exit 0 = verified, 1 = a check failed
  * (one line on stderr says which), 2 = usage.
  */
-export async function auditCommand(
-  args: string[],
-  io: { out(s: string): void; err(s: string): void },
+async function audit(
+  sub: 'verify' | 'prove',
+  cmd: CliCommand,
+  args: CommandArgs,
+  io: CliIo,
 ): Promise<number> {
-  const [sub, ...rest] = args;
-  let opts;
-  try {
-    opts = parseOptions(rest, {
-      values: ['url', 'api-key', 'vkey', 'state', 'index'],
-      flags: ['entries'],
-    });
-  } catch (err) {
-    io.err(`audit: ${(err as Error).message}\n${USAGE}\n`);
-    return 2;
-  }
-  const one = (name: string): string | undefined => opts.values.get(name)?.[0];
-  const url = one('url');
-  const apiKey = one('api-key') ?? process.env.CODEX_API_KEY;
-  const vkeyText = one('vkey');
-  const index = one('index');
-  const usable =
-    url !== undefined &&
-    apiKey !== undefined &&
-    vkeyText !== undefined &&
-    opts.positional.length === 0 &&
-    (sub === 'verify' ? index === undefined : sub === 'prove' && index !== undefined);
-  if (!usable) {
-    io.err(`${USAGE}\n`);
-    return 2;
-  }
-  const stateFile = one('state');
+  const url = args.string('url');
+  const apiKey = args.string('api-key') ?? process.env.CODEX_API_KEY;
+  const vkeyText = args.string('vkey');
+  const index = args.string('index');
+  if (url === undefined) return usageError(io, cmd, 'missing --url URL');
+  if (vkeyText === undefined) return usageError(io, cmd, 'missing --vkey VKEY');
+  if (apiKey === undefined)
+    return usageError(io, cmd, 'no API key: set CODEX_API_KEY or pass --api-key');
+  if (sub === 'prove' && index === undefined) return usageError(io, cmd, 'missing --index I');
+  const stateFile = args.string('state');
   let state: AuditorStateFile | undefined;
   try {
     const vkey = parseVkey(vkeyText);
@@ -70,7 +109,7 @@ export async function auditCommand(
     const cp = verifyCheckpoint(note, vkey);
     const message =
       sub === 'verify'
-        ? await verify(url, apiKey, cp, note, state, opts.flags.has('entries'))
+        ? await verify(url, apiKey, cp, note, state, args.flag('entries'))
         : await prove(url, apiKey, cp, parseIndexArg(index!));
     io.out(`audit ${sub}: OK: ${message}\n`);
     return 0;

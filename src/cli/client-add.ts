@@ -1,10 +1,8 @@
 import { chmodSync, existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { clientsFileSchema, SCOPES, type ClientsFile, type Scope } from '../config/clients.js';
 import { generateCredentials } from '../config/dev-client.js';
-import { parseOptions, type CliIo } from './io.js';
-
-const USAGE =
-  'usage: codex-gateway client add --id ID [--scopes events:write,approvals:write,audit:read] [--file clients.json]';
+import { usageError, type CliCommand } from './command.js';
+import type { CliIo } from './io.js';
 
 /**
  * `codex-gateway client add`: creates or updates a clients file (mode 0600, written
@@ -12,18 +10,35 @@ const USAGE =
  * an existing id replaces its key and secret (rotation of the old secret is done by editing
  * `signingSecrets` by hand, so that two secrets are valid only when an operator says so).
  */
-export async function clientAddCommand(args: readonly string[], io: CliIo): Promise<number> {
-  const opts = parseOptions(args, { values: ['id', 'scopes', 'file'] });
-  const id = opts.values.get('id')?.[0];
-  if (id === undefined) return usage(io);
-  const file = opts.values.get('file')?.[0] ?? process.env.GATEWAY_CLIENTS_FILE ?? 'clients.json';
-  const scopes = (opts.values.get('scopes')?.[0] ?? SCOPES.join(',')).split(',').filter(Boolean);
-  const badScope = scopes.find((s) => !(SCOPES as readonly string[]).includes(s));
-  if (badScope !== undefined) {
-    io.err(`unknown scope ${badScope}; known: ${SCOPES.join(', ')}\n`);
-    return 2;
-  }
+export const command: CliCommand = {
+  name: 'client add',
+  summary: 'Add or replace a client in the clients file; prints its new API key and secret once.',
+  options: {
+    id: { type: 'string', value: 'ID', description: 'client id (required), e.g. ci-main' },
+    scopes: {
+      type: 'string',
+      value: 'LIST',
+      description: `comma-separated scopes [${SCOPES.join(',')}]`,
+    },
+    file: {
+      type: 'string',
+      value: 'FILE',
+      description: 'clients file to write (mode 0600) [$GATEWAY_CLIENTS_FILE or clients.json]',
+    },
+  },
+  run: async (args, io) => {
+    const id = args.string('id');
+    if (id === undefined) return usageError(io, command, 'missing --id ID');
+    const file = args.string('file') ?? process.env.GATEWAY_CLIENTS_FILE ?? 'clients.json';
+    const scopes = (args.string('scopes') ?? SCOPES.join(',')).split(',').filter(Boolean);
+    const badScope = scopes.find((s) => !(SCOPES as readonly string[]).includes(s));
+    if (badScope !== undefined)
+      return usageError(io, command, `unknown scope ${badScope}; known: ${SCOPES.join(', ')}`);
+    return clientAdd(id, scopes as Scope[], file, io);
+  },
+};
 
+async function clientAdd(id: string, scopes: Scope[], file: string, io: CliIo): Promise<number> {
   let current: ClientsFile = { clients: [] };
   if (existsSync(file)) {
     const parsed = clientsFileSchema.safeParse(JSON.parse(readFileSync(file, 'utf8')));
@@ -33,7 +48,7 @@ export async function clientAddCommand(args: readonly string[], io: CliIo): Prom
     }
     current = parsed.data;
   }
-  const creds = generateCredentials(id, scopes as Scope[]);
+  const creds = generateCredentials(id, scopes);
   const next: ClientsFile = {
     clients: [...current.clients.filter((c) => c.id !== id), creds.entry],
   };
@@ -52,9 +67,4 @@ export async function clientAddCommand(args: readonly string[], io: CliIo): Prom
     ].join('\n'),
   );
   return 0;
-}
-
-function usage(io: CliIo): number {
-  io.err(`${USAGE}\n`);
-  return 2;
 }

@@ -1,10 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { GatewayClient, GatewayRequestError } from '../client/index.js';
-import { parseOptions, type CliIo } from './io.js';
-
-const USAGE = `usage: codex-gateway deploy attestation DEPLOY_ID [--out FILE] [--url URL] [--api-key KEY]
-fetches the release attestation of an approved deploy (PROTOCOL §10) and writes it to FILE
-(or stdout) exactly as served. URL and key may also come from CODEX_GATEWAY_URL and CODEX_API_KEY`;
+import { runCommand, usageError, type CliCommand, type CommandArgs } from './command.js';
+import type { CliIo } from './io.js';
 
 const DEPLOY_ID = /^[0-9a-f]{32,128}$/;
 
@@ -13,25 +10,37 @@ const DEPLOY_ID = /^[0-9a-f]{32,128}$/;
  * is NOT verified here (the deploy target verifies it with `release verify`, against its
  * own trusted policy and vkey); exit 1 when the deploy is not approved or unknown.
  */
+export const command: CliCommand = {
+  name: 'deploy attestation',
+  summary: "Save an approved deploy's release attestation exactly as served (not verified here).",
+  options: {
+    out: { type: 'string', value: 'FILE', description: 'write it to FILE instead of stdout' },
+    url: { type: 'string', value: 'URL', description: 'gateway base URL [$CODEX_GATEWAY_URL]' },
+    'api-key': { type: 'string', value: 'KEY', description: 'API key [$CODEX_API_KEY]' },
+  },
+  positionals: { usage: 'DEPLOY_ID', min: 1, max: 1 },
+  notes: 'exit 0 saved, 1 not approved, unknown or refused, 2 usage; check it with release verify',
+  run: (args, io) => deployAttestation(args, io),
+};
+
+/** Runs `deploy attestation` with argv-style arguments (tests and scripts). */
 export async function deployAttestationCommand(
   args: readonly string[],
   io: CliIo,
 ): Promise<number> {
-  let opts;
-  try {
-    opts = parseOptions(args, { values: ['out', 'url', 'api-key'] });
-  } catch (err) {
-    io.err(`codex-gateway deploy attestation: ${(err as Error).message}\n${USAGE}\n`);
-    return 2;
-  }
-  const one = (name: string): string | undefined => opts.values.get(name)?.[0];
-  const url = one('url') ?? process.env.CODEX_GATEWAY_URL;
-  const apiKey = one('api-key') ?? process.env.CODEX_API_KEY;
-  const id = opts.positional[0];
-  if (url === undefined || apiKey === undefined || id === undefined || !DEPLOY_ID.test(id)) {
-    io.err(`${USAGE}\n`);
-    return 2;
-  }
+  return runCommand(command, args, io);
+}
+
+async function deployAttestation(args: CommandArgs, io: CliIo): Promise<number> {
+  const url = args.string('url') ?? process.env.CODEX_GATEWAY_URL;
+  const apiKey = args.string('api-key') ?? process.env.CODEX_API_KEY;
+  const id = args.positionals[0]!;
+  if (url === undefined)
+    return usageError(io, command, 'no URL: pass --url or set CODEX_GATEWAY_URL');
+  if (apiKey === undefined)
+    return usageError(io, command, 'no API key: pass --api-key or set CODEX_API_KEY');
+  if (!DEPLOY_ID.test(id))
+    return usageError(io, command, 'DEPLOY_ID must be the lowercase hex id the gateway issued');
   let text: string;
   try {
     text = await new GatewayClient({ url, apiKey }).attestation(id);
@@ -40,7 +49,7 @@ export async function deployAttestationCommand(
     io.err(`codex-gateway deploy attestation: FAILED: ${why}\n`);
     return 1;
   }
-  const out = one('out');
+  const out = args.string('out');
   if (out === undefined) io.out(`${text}\n`);
   else writeFileSync(out, text, { mode: 0o644 });
   return 0;

@@ -1,10 +1,6 @@
 import { GatewayClient, GatewayRequestError } from '../client/index.js';
-import { parseOptions, type CliIo } from './io.js';
-
-const USAGE = `usage: codex-gateway deploy wait DEPLOY_ID [--timeout 900] [--json] [--url URL] [--api-key KEY]
-waits until the deploy is approved (exit 0), expired or gone (exit 1), or --timeout seconds
-pass (exit 3); prints the deploy (JSON with --json). URL and key may also come from
-CODEX_GATEWAY_URL and CODEX_API_KEY`;
+import { runCommand, usageError, type CliCommand, type CommandArgs } from './command.js';
+import type { CliIo } from './io.js';
 
 /** Longest --timeout accepted: a day. */
 const MAX_TIMEOUT_SECONDS = 86_400;
@@ -18,32 +14,48 @@ export const WAIT_EXIT = { approved: 0, expired: 1, closed: 1, timeout: 3, usage
  * the deploy is decided or the timeout passes. Network trouble and 429/503 are retried
  * until the timeout; a refusal such as 401 ends the wait with exit 1.
  */
+export const command: CliCommand = {
+  name: 'deploy wait',
+  summary:
+    'Wait until a deploy is approved (exit 0), expired or gone (1), or the timeout passes (3).',
+  options: {
+    timeout: {
+      type: 'string',
+      value: 'SECONDS',
+      description: 'give up after this long [900, at most 86400]',
+    },
+    json: { type: 'boolean', description: 'print the deploy as one line of JSON' },
+    url: { type: 'string', value: 'URL', description: 'gateway base URL [$CODEX_GATEWAY_URL]' },
+    'api-key': { type: 'string', value: 'KEY', description: 'API key [$CODEX_API_KEY]' },
+  },
+  positionals: { usage: 'DEPLOY_ID', min: 1, max: 1 },
+  notes: 'exit 0 approved, 1 expired, gone or refused, 2 usage, 3 timed out',
+  run: (args, io) => deployWait(args, io),
+};
+
+/** Runs `deploy wait` with argv-style arguments (tests and scripts). */
 export async function deployWaitCommand(args: readonly string[], io: CliIo): Promise<number> {
-  let opts;
-  try {
-    opts = parseOptions(args, { values: ['timeout', 'url', 'api-key'], flags: ['json'] });
-  } catch (err) {
-    io.err(`codex-gateway deploy wait: ${(err as Error).message}\n${USAGE}\n`);
-    return WAIT_EXIT.usage;
-  }
-  const one = (name: string): string | undefined => opts.values.get(name)?.[0];
-  const url = one('url') ?? process.env.CODEX_GATEWAY_URL;
-  const apiKey = one('api-key') ?? process.env.CODEX_API_KEY;
-  const timeoutText = one('timeout') ?? '900';
-  const id = opts.positional[0];
-  if (
-    url === undefined ||
-    apiKey === undefined ||
-    id === undefined ||
-    opts.positional.length !== 1 ||
-    !DEPLOY_ID.test(id) ||
-    !/^[0-9]{1,6}$/.test(timeoutText) ||
-    Number(timeoutText) > MAX_TIMEOUT_SECONDS
-  ) {
-    io.err(`${USAGE}\n`);
-    return WAIT_EXIT.usage;
-  }
-  const json = opts.flags.has('json');
+  return runCommand(command, args, io);
+}
+
+async function deployWait(args: CommandArgs, io: CliIo): Promise<number> {
+  const url = args.string('url') ?? process.env.CODEX_GATEWAY_URL;
+  const apiKey = args.string('api-key') ?? process.env.CODEX_API_KEY;
+  const timeoutText = args.string('timeout') ?? '900';
+  const id = args.positionals[0]!;
+  if (url === undefined)
+    return usageError(io, command, 'no URL: pass --url or set CODEX_GATEWAY_URL');
+  if (apiKey === undefined)
+    return usageError(io, command, 'no API key: pass --api-key or set CODEX_API_KEY');
+  if (!DEPLOY_ID.test(id))
+    return usageError(io, command, 'DEPLOY_ID must be the lowercase hex id the gateway issued');
+  if (!/^[0-9]{1,6}$/.test(timeoutText) || Number(timeoutText) > MAX_TIMEOUT_SECONDS)
+    return usageError(
+      io,
+      command,
+      `--timeout must be whole seconds, at most ${MAX_TIMEOUT_SECONDS}`,
+    );
+  const json = args.flag('json');
   let client: GatewayClient;
   try {
     client = new GatewayClient({ url, apiKey });

@@ -16,11 +16,8 @@ import {
   toHex,
 } from '../crypto/index.js';
 import { APPROVER_NAME_PATTERN } from '../policy/schema.js';
-import { parseOptions, type CliIo } from './io.js';
-
-const USAGE = `usage: codex-gateway keygen --out FILE [--name APPROVER]
-writes a new Ed25519 approver key to FILE (mode 0600, never overwritten) and prints its
-public key hex for the policy's "approvers" map`;
+import { runCommand, usageError, type CliCommand } from './command.js';
+import type { CliIo } from './io.js';
 
 /** Approver names as the policy accepts them (PROTOCOL §4 schema). */
 const APPROVER_NAME = APPROVER_NAME_PATTERN;
@@ -45,18 +42,36 @@ export interface ApproverKey {
  * 0600 (refusing to replace an existing key), fsyncs it, and prints the public key hex on
  * stdout (one line, easy to paste or script); hints go to stderr.
  */
+export const command: CliCommand = {
+  name: 'keygen',
+  summary: 'Create an Ed25519 approver key file (0600) and print its public key for the policy.',
+  options: {
+    out: {
+      type: 'string',
+      value: 'FILE',
+      description: 'key file to create (required; never overwritten)',
+    },
+    name: {
+      type: 'string',
+      value: 'APPROVER',
+      description: 'approver name stored in the file (as in the policy)',
+    },
+  },
+  run: async (args, io) => {
+    const out = args.string('out');
+    if (out === undefined) return usageError(io, command, 'missing --out FILE');
+    return keygen(out, args.string('name'), io);
+  },
+};
+
+/** Runs `keygen` with argv-style arguments (tests and scripts). */
 export async function keygenCommand(args: readonly string[], io: CliIo): Promise<number> {
-  const opts = parseOptions(args, { values: ['out', 'name'] });
-  const out = opts.values.get('out')?.[0];
-  const name = opts.values.get('name')?.[0];
-  if (out === undefined || opts.positional.length > 0) {
-    io.err(`${USAGE}\n`);
-    return 2;
-  }
-  if (name !== undefined && !APPROVER_NAME.test(name)) {
-    io.err(`codex-gateway keygen: --name must match ${APPROVER_NAME.source}\n`);
-    return 2;
-  }
+  return runCommand(command, args, io);
+}
+
+async function keygen(out: string, name: string | undefined, io: CliIo): Promise<number> {
+  if (name !== undefined && !APPROVER_NAME.test(name))
+    return usageError(io, command, `--name must match ${APPROVER_NAME.source}`);
   const { secretKey, publicKey } = generateEd25519KeyPair();
   const content = `${JSON.stringify(
     {

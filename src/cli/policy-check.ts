@@ -1,8 +1,7 @@
 import { compilePolicy } from '../policy/compile.js';
 import { readPolicyFile } from '../policy/policy-file.js';
-import { parseOptions, type CliIo } from './io.js';
-
-const USAGE = 'usage: codex-gateway policy check [--dev] FILE';
+import type { CliCommand } from './command.js';
+import type { CliIo } from './io.js';
 
 /**
  * `codex-gateway policy check FILE`: validates a policy file exactly as the server does
@@ -12,19 +11,18 @@ const USAGE = 'usage: codex-gateway policy check [--dev] FILE';
  * exit 2 for usage errors. `--dev` compiles in development mode (wildcard
  * clients such as `dev-*` match); validity does not depend on it.
  */
-export async function policyCheckCommand(args: readonly string[], io: CliIo): Promise<number> {
-  let opts;
-  try {
-    opts = parseOptions(args, { flags: ['dev'] });
-  } catch (err) {
-    io.err(`${(err as Error).message}\n${USAGE}\n`);
-    return 2;
-  }
-  const [file, ...extra] = opts.positional;
-  if (file === undefined || extra.length > 0) {
-    io.err(`${USAGE}\n`);
-    return 2;
-  }
+export const command: CliCommand = {
+  name: 'policy check',
+  summary: 'Validate a policy file exactly as the server would; print its revision.',
+  options: {
+    dev: { type: 'boolean', description: 'compile as in development mode (dev-* clients match)' },
+  },
+  positionals: { usage: 'FILE', min: 1, max: 1 },
+  notes: 'exit 0 valid, 1 invalid or unreadable (every problem listed), 2 usage',
+  run: async (args, io) => policyCheck(args.positionals[0]!, args.flag('dev'), io),
+};
+
+async function policyCheck(file: string, dev: boolean, io: CliIo): Promise<number> {
   let bytes: Uint8Array;
   try {
     bytes = await readPolicyFile(file);
@@ -33,7 +31,7 @@ export async function policyCheckCommand(args: readonly string[], io: CliIo): Pr
     return 1;
   }
   const result = compilePolicy(bytes, {
-    devMode: opts.flags.has('dev'),
+    devMode: dev,
     activatedAt: new Date().toISOString(),
   });
   if (result.ok) {

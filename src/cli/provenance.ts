@@ -3,6 +3,7 @@ import { ed25519PublicKeyProblem, fromHex, isHex } from '../crypto/index.js';
 import { hashFile, listArtifactFiles } from '../supply/artifact-files.js';
 import { IN_TOTO_PAYLOAD_TYPE, keyIdOf, verifyEnvelope } from '../supply/dsse.js';
 import { statementSubjects } from '../supply/provenance-statement.js';
+import { runCommand, usageError, type CliCommand } from './command.js';
 
 /** Where the command writes: raw text for stdout and stderr (each line ends in `\n`). */
 export interface CommandIo {
@@ -13,9 +14,6 @@ export interface CommandIo {
 /** Largest envelope file read (the real one is tens of kilobytes). */
 const MAX_ENVELOPE_BYTES = 8 * 1024 * 1024;
 
-const USAGE =
-  'usage: codex-gateway provenance verify --envelope <file> --public-key <64 hex> [--root <dir>]';
-
 /**
  * `codex-gateway provenance verify`: checks the DSSE envelope's Ed25519 signature against
  * the given release public key (obtained out of band, never from the envelope), then
@@ -23,17 +21,40 @@ const USAGE =
  * and fails on any artifact file (dist/, policy/, package files) that no subject names.
  * Exit codes: 0 verified, 1 verification failed, 2 usage error.
  */
+export const command: CliCommand = {
+  name: 'provenance verify',
+  summary: "Verify a release's signed provenance and the digest of every shipped file.",
+  options: {
+    envelope: { type: 'string', value: 'FILE', description: 'DSSE provenance envelope (required)' },
+    'public-key': {
+      type: 'string',
+      value: 'HEX',
+      description: 'release public key, 64 hex, obtained out of band (required)',
+    },
+    root: { type: 'string', value: 'DIR', description: 'directory holding the release files [.]' },
+  },
+  notes: 'exit 0 verified, 1 verification failed, 2 usage',
+  run: async (args, io) => {
+    const envelope = args.string('envelope');
+    const publicKey = args.string('public-key');
+    if (envelope === undefined) return usageError(io, command, 'missing --envelope FILE');
+    if (publicKey === undefined || !isHex(publicKey, 32))
+      return usageError(io, command, '--public-key must be 64 lowercase hex characters');
+    return verifyProvenance({ envelope, publicKey, root: args.string('root') ?? '.' }, io);
+  },
+};
+
+/** Runs `provenance verify` with argv-style arguments (`['verify', ...options]`). */
 export async function provenanceCommand(args: string[], io: CommandIo): Promise<number> {
   const [sub, ...rest] = args;
-  if (sub !== 'verify') {
-    io.err(`${USAGE}\n`);
-    return 2;
-  }
-  const opts = parseOptions(rest);
-  if (typeof opts === 'string') {
-    io.err(`${opts}\n${USAGE}\n`);
-    return 2;
-  }
+  if (sub !== 'verify') return usageError(io, { name: 'provenance' }, 'subcommand must be verify');
+  return runCommand(command, rest, io);
+}
+
+async function verifyProvenance(
+  opts: { envelope: string; publicKey: string; root: string },
+  io: CommandIo,
+): Promise<number> {
   const publicKey = fromHex(opts.publicKey);
   const keyProblem = ed25519PublicKeyProblem(publicKey);
   if (keyProblem !== undefined) {
@@ -97,24 +118,4 @@ export async function provenanceCommand(args: string[], io: CommandIo): Promise<
   }
   io.out(`verified: signature and ${subjects.length} subject digests\n`);
   return 0;
-}
-
-function parseOptions(
-  args: string[],
-): { envelope: string; publicKey: string; root: string } | string {
-  const values: Record<string, string> = {};
-  for (let i = 0; i < args.length; i += 2) {
-    const name = args[i];
-    const value = args[i + 1];
-    if (name !== '--envelope' && name !== '--public-key' && name !== '--root')
-      return `unknown option ${name ?? ''}`;
-    if (value === undefined) return `${name} needs a value`;
-    values[name] = value;
-  }
-  const envelope = values['--envelope'];
-  const publicKey = values['--public-key'];
-  if (envelope === undefined) return '--envelope is required';
-  if (publicKey === undefined || !isHex(publicKey, 32))
-    return '--public-key must be 64 lowercase hex characters';
-  return { envelope, publicKey, root: values['--root'] ?? '.' };
 }

@@ -9,15 +9,56 @@ import {
 } from '../verify/index.js';
 import type { NoteVerifier } from '../audit/checkpoint.js';
 import { MAX_POLICY_FILE_BYTES } from '../policy/compile.js';
-import { parseOptions, type CliIo } from './io.js';
-
-const USAGE = `usage: codex-gateway release verify --attestation FILE|- --artifact sha256:HEX
-       --vkey VKEY|FILE --policy POLICY_FILE [--environment ENV] [--target TARGET]
-verifies a release attestation offline (PROTOCOL §10); exit 0 verified, 1 refused, 2 usage`;
+import { runCommand, usageError, type CliCommand, type CommandArgs } from './command.js';
+import type { CliIo } from './io.js';
 
 const ARTIFACT = /^sha256:[0-9a-f]{64}$/;
 
 class UsageError extends Error {}
+
+/** `codex-gateway release verify` as a registered command (see ./main.ts). */
+export const command: CliCommand = {
+  name: 'release verify',
+  summary:
+    'Verify a release attestation offline: signature, artifact, quorum, audit log inclusion.',
+  options: {
+    attestation: {
+      type: 'string',
+      value: 'FILE',
+      description:
+        'the DSSE attestation (GET /v1/deploys/<id>/attestation), or - for stdin (required)',
+    },
+    artifact: {
+      type: 'string',
+      value: 'sha256:HEX',
+      description: 'the artifact digest you are about to deploy (required)',
+    },
+    vkey: {
+      type: 'string',
+      value: 'VKEY|FILE',
+      description: "the audit log's verifier key, or a file holding it (required)",
+    },
+    policy: {
+      type: 'string',
+      value: 'FILE',
+      description: 'your own trusted copy of the policy: quorum and approver keys (required)',
+    },
+    environment: {
+      type: 'string',
+      value: 'ENV',
+      description: 'also require this deploy environment',
+    },
+    target: { type: 'string', value: 'TARGET', description: 'also require this target' },
+  },
+  notes:
+    'exit 0 verified, 1 refused (one line names the first failed check), 2 usage or unreadable trusted input',
+  run: (args, io) => releaseVerify(args, io),
+};
+
+/** Runs `release verify` with argv-style arguments (tests and scripts). */
+export async function releaseVerifyCommand(args: readonly string[], io: CliIo): Promise<number> {
+  return runCommand(command, args, io);
+}
 
 /**
  * `codex-gateway release verify`: the five checks of PROTOCOL §10, offline. Prints one
@@ -25,7 +66,7 @@ class UsageError extends Error {}
  * Usage mistakes and unreadable trusted inputs (vkey, policy) exit 2. Nothing in the
  * attestation can make it print a stack trace: every refusal is a plain line.
  */
-export async function releaseVerifyCommand(args: readonly string[], io: CliIo): Promise<number> {
+async function releaseVerify(args: CommandArgs, io: CliIo): Promise<number> {
   let inputs: {
     attestation: Uint8Array;
     artifact: string;
@@ -37,8 +78,8 @@ export async function releaseVerifyCommand(args: readonly string[], io: CliIo): 
   try {
     inputs = await readInputs(args);
   } catch (err) {
+    if (err instanceof UsageError) return usageError(io, command, err.message);
     io.err(`codex-gateway release verify: ${(err as Error).message}\n`);
-    if (err instanceof UsageError) io.err(`${USAGE}\n`);
     return 2;
   }
   if (inputs.attestation.length > MAX_ATTESTATION_BYTES) {
@@ -61,16 +102,8 @@ export async function releaseVerifyCommand(args: readonly string[], io: CliIo): 
   return 0;
 }
 
-async function readInputs(args: readonly string[]) {
-  let opts;
-  try {
-    opts = parseOptions(args, {
-      values: ['attestation', 'artifact', 'vkey', 'policy', 'environment', 'target'],
-    });
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
-  const one = (name: string): string | undefined => opts.values.get(name)?.[0];
+async function readInputs(args: CommandArgs) {
+  const one = (name: string): string | undefined => args.string(name);
   const attestationPath = one('attestation');
   const artifact = one('artifact');
   const vkeyArg = one('vkey');
@@ -79,8 +112,7 @@ async function readInputs(args: readonly string[]) {
     attestationPath === undefined ||
     artifact === undefined ||
     vkeyArg === undefined ||
-    policyPath === undefined ||
-    opts.positional.length > 0
+    policyPath === undefined
   )
     throw new UsageError('--attestation, --artifact, --vkey and --policy are required');
   if (!ARTIFACT.test(artifact))
