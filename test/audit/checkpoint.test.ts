@@ -16,6 +16,7 @@ import {
   verifyCheckpoint,
 } from '../../src/audit/checkpoint.js';
 import { generateEd25519KeyPair, sha256, toHex } from '../../src/crypto/index.js';
+import { vectorPath } from '../helpers/paths.js';
 
 interface NoteVectors {
   vectors: Array<{
@@ -26,9 +27,7 @@ interface NoteVectors {
     check_detail: Record<string, unknown>;
   }>;
 }
-const vectors = JSON.parse(
-  readFileSync(new URL('../../../shared/vectors/c2sp-note.json', import.meta.url), 'utf8'),
-) as NoteVectors;
+const vectors = JSON.parse(readFileSync(vectorPath('c2sp-note.json'), 'utf8')) as NoteVectors;
 const byId = (id: string) => vectors.vectors.find((v) => v.id === id)!;
 
 function freshKey(origin = 'gw.example/audit') {

@@ -7,6 +7,7 @@ import {
   refVerifyConsistency,
   refVerifyInclusion,
 } from './independent-verifier.js';
+import { vectorPath } from '../helpers/paths.js';
 
 interface V {
   id: string;
@@ -23,9 +24,9 @@ interface V {
   root1_hex?: string;
   root2_hex?: string;
 }
-const { vectors } = JSON.parse(
-  readFileSync(new URL('../../../shared/vectors/rfc6962.json', import.meta.url), 'utf8'),
-) as { vectors: V[] };
+const { vectors } = JSON.parse(readFileSync(vectorPath('rfc6962.json'), 'utf8')) as {
+  vectors: V[];
+};
 const of = (kind: string) => vectors.filter((v) => v.kind === kind).map((v) => [v.id, v] as const);
 
 // The tests' own verifier must itself be right, or it proves nothing about the gateway.

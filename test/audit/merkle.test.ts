@@ -14,6 +14,7 @@ import {
 } from '../../src/audit/merkle.js';
 import { fromHex, sha256, toHex } from '../../src/crypto/index.js';
 import { memoryTree } from './fixtures/temp-log.js';
+import { vectorPath } from '../helpers/paths.js';
 
 interface Vector {
   id: string;
@@ -31,16 +32,14 @@ interface Vector {
   root1_hex?: string;
   root2_hex?: string;
 }
-const file = JSON.parse(
-  readFileSync(new URL('../../../shared/vectors/rfc6962.json', import.meta.url), 'utf8'),
-) as { vectors: Vector[] };
+const file = JSON.parse(readFileSync(vectorPath('rfc6962.json'), 'utf8')) as { vectors: Vector[] };
 const ofKind = (k: Vector['kind']): Vector[] => file.vectors.filter((v) => v.kind === k);
 
 const leavesOf = (v: Vector): Uint8Array[] =>
   (v.leaf_inputs_hex ?? []).map((h) => leafHash(fromHex(h)));
 const hexes = (hs: readonly Uint8Array[]): string[] => hs.map(toHex);
 
-describe('merkle known answers (shared/vectors/rfc6962.json)', () => {
+describe('merkle known answers (test/vectors/rfc6962.json)', () => {
   it('has every kind of vector', () => {
     for (const k of ['leaf_hash', 'root', 'node_hashes', 'inclusion', 'consistency'] as const) {
       expect(ofKind(k).length).toBeGreaterThan(0);

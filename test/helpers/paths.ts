@@ -4,7 +4,7 @@ import path from 'node:path';
 /** Absolute path of the repository root. */
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
-/** Absolute path of a file in ../shared/vectors (CI clones main with shared/ beside it). */
+/** Absolute path of a known-answer file in test/vectors (see its README for sources). */
 export function vectorPath(name: string): string {
-  return path.resolve(repoRoot, '../shared/vectors', name);
+  return path.join(repoRoot, 'test/vectors', name);
 }

@@ -1,7 +1,5 @@
 import { createPublicKey, verify as nodeVerify } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import {
   ed25519PublicKey,
@@ -10,6 +8,7 @@ import {
   toHex,
   verifyEd25519,
 } from '../../src/crypto/index.js';
+import { vectorPath } from '../helpers/paths.js';
 
 interface Vector {
   id: string;
@@ -20,8 +19,7 @@ interface Vector {
   result: 'valid' | 'invalid';
 }
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const vectorsFile = path.resolve(here, '../../../shared/vectors/rfc8032.json');
+const vectorsFile = vectorPath('rfc8032.json');
 const vectors = (JSON.parse(readFileSync(vectorsFile, 'utf8')) as { vectors: Vector[] }).vectors;
 
 /** The group order L of edwards25519. */
@@ -46,7 +44,7 @@ function withNonCanonicalS(sig: Uint8Array): Uint8Array {
 }
 
 describe('Ed25519 wrapper against RFC 8032 §7.1', () => {
-  it('loads the shared vectors', () => {
+  it('loads the RFC 8032 vectors', () => {
     expect(vectors.length).toBeGreaterThanOrEqual(5);
   });
 
