@@ -287,7 +287,7 @@ describe('codex-gateway release verify', () => {
         err: (t) => err.push(t),
       });
       expect(code).toBe(2);
-      expect(err.join('')).toContain('usage: codex-gateway release verify');
+      expect(err.join('')).toContain("run 'codex-gateway release verify --help'");
     });
 
     it('exits 2 on a malformed artifact, vkey or policy', async () => {
