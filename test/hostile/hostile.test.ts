@@ -205,14 +205,16 @@ describe('hostile input through the real server socket', () => {
     expect(serverErrors).toEqual([]);
     expect(gw.output.filter((l) => /"level":(50|60)/.test(l)).slice(0, 5)).toEqual([]);
 
-    // The slowloris is cut off by headersTimeout (10 s, checked every second).
+    // The slowloris is cut off by headersTimeout (10 s, checked every second). The check is
+    // a timer on the same event loop that just served 10,000 cases, so on a loaded 2-core
+    // machine it can run a few seconds late: the bound asserts the cut, not its latency.
     const lorisMs = await Promise.race([
       loris.closed,
-      new Promise<number>((r) => setTimeout(() => r(-1), 20_000)),
+      new Promise<number>((r) => setTimeout(() => r(-1), 30_000)),
     ]);
     loris.socket.destroy();
     expect(lorisMs).toBeGreaterThan(0);
-    expect(lorisMs).toBeLessThan(13_000);
+    expect(lorisMs).toBeLessThan(25_000);
 
     await new Promise((r) => setTimeout(r, 500));
     const rssAfter = residentBytes(pid);
