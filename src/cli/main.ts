@@ -24,6 +24,7 @@ export const COMMANDS: Readonly<Record<string, () => Promise<CommandModule>>> = 
   keygen: () => import('./keygen.js'),
   'client add': () => import('./client-add.js'),
   'policy check': () => import('./policy-check.js'),
+  'policy test': () => import('./policy-test.js'),
   sign: () => import('./sign.js'),
   approve: () => import('./approve.js'),
   'audit verify': () => import('./audit.js').then((m) => ({ command: m.auditVerify })),
