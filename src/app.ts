@@ -18,7 +18,11 @@ import type { PolicyProvider } from './policy/active-policy.js';
 import { MemoryDeployWatch, type DeployWatch } from './quorum/deploy-watch.js';
 import { NotifyingDeployStore } from './quorum/notifying-deploy-store.js';
 import type { PendingDeployStore } from './quorum/pending-deploy.js';
+import type { AttestationPorts } from './gateway/issue-attestation.js';
+import type { DeliveryPorts } from './gateway/owe-deliveries.js';
 import { WaitSlots } from './gateway/wait-slots.js';
+import type { Outbox } from './delivery/outbox.js';
+import type { TargetRegistry } from './delivery/targets.js';
 import { MemoryAttestationStore, type AttestationStore } from './release/attestation-store.js';
 import type { ReleaseSigner } from './release/release-attestation.js';
 import type { AdmissionStore } from './replay/admission.js';
@@ -52,6 +56,15 @@ export interface AppDeps {
   readonly releaseSigner?: ReleaseSigner;
   /** Where attestations are kept once built; absent: in this process. */
   readonly attestations?: AttestationStore;
+  /**
+   * Deliveries (PROTOCOL §11): the targets, the durable outbox and the dispatcher's wake-up.
+   * Absent: nothing is owed and the `/v1/deliveries` routes are not served.
+   */
+  readonly deliveries?: {
+    readonly targets: TargetRegistry;
+    readonly outbox: Outbox;
+    wake(): void;
+  };
 }
 
 const NO_METRICS: MetricsEndpoint = {
@@ -71,23 +84,40 @@ export function createApp(deps: AppDeps): Hono<GatewayEnv> {
   const watch = deps.deployWatch ?? new MemoryDeployWatch();
   // Every stored change of a deploy wakes the requests held on it (PROTOCOL §10).
   const deploys = new NotifyingDeployStore(deps.deploys, watch);
+  const attestation: AttestationPorts | undefined =
+    deps.releaseSigner === undefined || deps.auditReader === undefined
+      ? undefined
+      : {
+          signer: deps.releaseSigner,
+          log: deps.auditReader,
+          store: deps.attestations ?? new MemoryAttestationStore({ nowMs }),
+        };
+  const deliveries: DeliveryPorts | undefined =
+    deps.deliveries === undefined
+      ? undefined
+      : {
+          targets: deps.deliveries.targets,
+          outbox: deps.deliveries.outbox,
+          wake: () => deps.deliveries?.wake(),
+          ...(attestation !== undefined && { attestation }),
+        };
   const http: HttpDeps = {
     clients: deps.clients,
     admission: deps.admission,
     policy: deps.policy,
     logger: deps.logger,
-    ports: { audit: deps.audit, deploys, nowMs, newId: randomId, metrics },
+    ports: {
+      audit: deps.audit,
+      deploys,
+      nowMs,
+      newId: randomId,
+      metrics,
+      ...(deliveries !== undefined && { deliveries }),
+    },
     releases: {
       watch,
       slots: deps.waitSlots ?? new WaitSlots(),
-      attestation:
-        deps.releaseSigner === undefined || deps.auditReader === undefined
-          ? undefined
-          : {
-              signer: deps.releaseSigner,
-              log: deps.auditReader,
-              store: deps.attestations ?? new MemoryAttestationStore({ nowMs }),
-            },
+      attestation,
     },
     auditReader: deps.auditReader,
     readiness: deps.readiness,

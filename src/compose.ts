@@ -28,16 +28,40 @@ import { RedisDeployWatch } from './quorum/redis-deploy-watch.js';
 import { MemoryAttestationStore, type AttestationStore } from './release/attestation-store.js';
 import { RedisAttestationStore } from './release/redis-attestation-store.js';
 import { createReleaseSigner } from './release/release-attestation.js';
+import type { Redis } from 'ioredis';
+import path from 'node:path';
+import { deliveryEntry } from './audit/entry.js';
+import { loadTargetsFile } from './config/targets-file.js';
+import { DeliveryDispatcher } from './delivery/dispatcher.js';
+import { openFileOutbox } from './delivery/file-outbox.js';
+import type { Outbox } from './delivery/outbox.js';
+import { RedisOutbox } from './delivery/redis-outbox.js';
+import type { RetrySchedule } from './delivery/retry-schedule.js';
+import type { TargetRegistry } from './delivery/targets.js';
+import { registerDeliveryMetrics } from './metrics/delivery-metrics.js';
 
 /** The built gateway: app dependencies plus the lifecycle hooks main.ts calls. */
 export interface Gateway {
   readonly deps: AppDeps;
   readonly mode: 'memory' | 'redis';
+  /** Starts background work once the server listens (the delivery dispatcher). */
+  start(): void;
   /** Re-read the policy file (SIGHUP). */
   onSighup(): Promise<void>;
   /** Close stores and files after the server stopped accepting. */
   close(): Promise<void>;
 }
+
+/** Test knobs that the environment does not offer (the contract fixes these figures). */
+export interface GatewayOverrides {
+  /** Delivery retry schedule; default the contract's (PROTOCOL §11). */
+  readonly deliverySchedule?: RetrySchedule;
+  /** How often the dispatcher looks for due deliveries, ms (default 500). */
+  readonly deliveryPollMs?: number;
+}
+
+/** Subdirectory of GATEWAY_DATA_DIR holding the delivery outbox journal (memory mode). */
+export const OUTBOX_DIR = 'deliveries';
 
 /**
  * Chooses and builds the adapters for `config` (the only file that does: memory | Redis
@@ -50,9 +74,13 @@ export async function buildGateway(
   config: GatewayConfig,
   logger: Logger,
   print: (text: string) => void,
+  overrides: GatewayOverrides = {},
 ): Promise<Gateway> {
   const clock = systemClock;
   const clients = loadClients(config, print);
+  // Same rules as the clients file (PROTOCOL §11): mode, strict contents, one line.
+  const targets =
+    config.targetsFile === undefined ? undefined : loadTargetsFile(config.targetsFile);
   const stores = await openStores(config, clock, logger);
   const { admission, deploys, deployWatch, attestations } = stores;
   // Opens and fully verifies the Merkle log, and proves it extends the last signed
@@ -100,6 +128,19 @@ export async function buildGateway(
     },
   });
   await policy.start();
+  const delivery =
+    targets === undefined
+      ? undefined
+      : openDeliveries({
+          config,
+          targets,
+          stores,
+          clock,
+          logger,
+          overrides,
+          metricsEndpoint,
+          audit,
+        });
   const deps: AppDeps = {
     clients,
     clock,
@@ -113,6 +154,9 @@ export async function buildGateway(
       { name: 'policy', check: () => policy.current() !== undefined },
       { name: 'admission', check: () => admission.ready() },
       { name: 'deploys', check: () => deploys.ready() },
+      ...(delivery === undefined
+        ? []
+        : [{ name: 'deliveries', check: () => delivery.outbox.ready() }]),
     ],
     toleranceSeconds: config.toleranceSeconds,
     bodyLimitBytes: config.bodyLimitBytes,
@@ -121,12 +165,26 @@ export async function buildGateway(
     attestations,
     // Release attestations are signed with the audit log's own key (PROTOCOL §10).
     releaseSigner: createReleaseSigner(auditLog.logKey.verifier, auditLog.logKey.secretKey),
+    ...(delivery !== undefined && {
+      deliveries: {
+        targets: delivery.targets,
+        outbox: delivery.outbox,
+        wake: () => delivery.dispatcher.kick(),
+      },
+    }),
   };
   return {
     deps,
     mode: stores.mode,
+    start: () => delivery?.dispatcher.start(),
     onSighup: () => policy.reload(),
     close: async () => {
+      // Sends in flight get a short grace; any still running are sent again after a
+      // restart (their outcome was not recorded: at least once).
+      if (delivery !== undefined) {
+        await delivery.dispatcher.close(2_000);
+        await delivery.outbox.close().catch(() => undefined);
+      }
       await Promise.allSettled([
         policy.close(),
         admission.close(),
@@ -151,6 +209,68 @@ interface Stores {
   readonly nonceStore?: () => NonceStoreState;
   /** Where start-up recovery puts the nonces it reads back from the audit log. */
   readonly nonceSink: NonceSink;
+  /** The shared connection (Redis mode), for the delivery outbox. */
+  readonly redis?: Redis;
+}
+
+/** The delivery side (PROTOCOL §11), when a targets file is configured. */
+interface Deliveries {
+  readonly targets: TargetRegistry;
+  readonly outbox: Outbox;
+  readonly dispatcher: DeliveryDispatcher;
+}
+
+/**
+ * The outbox for the mode (memory: a crash-safe journal in `<dataDir>/deliveries`, owned
+ * by this process; Redis: shared by every instance, claims are leases) and the dispatcher
+ * that sends from it. Each final outcome is appended to the audit log as a `delivery`
+ * entry before the outbox records it; attempts and outcomes are counted in the metrics.
+ */
+function openDeliveries(input: {
+  config: GatewayConfig;
+  targets: TargetRegistry;
+  stores: Stores;
+  clock: Clock;
+  logger: Logger;
+  overrides: GatewayOverrides;
+  metricsEndpoint: ReturnType<typeof createPrometheusMetrics>;
+  audit: AppDeps['audit'];
+}): Deliveries {
+  const { config, targets, stores, clock, logger, overrides, audit } = input;
+  const outbox: Outbox =
+    stores.redis !== undefined
+      ? new RedisOutbox({ redis: stores.redis, prefix: config.redisPrefix })
+      : openFileOutbox(path.join(config.dataDir, OUTBOX_DIR));
+  const observer = registerDeliveryMetrics(input.metricsEndpoint.registry, {
+    stats: () => outbox.stats(),
+    nowMs: () => clock.nowMs(),
+  });
+  const dispatcher = new DeliveryDispatcher({
+    outbox,
+    targets,
+    clock,
+    observer,
+    ...(overrides.deliverySchedule !== undefined && { schedule: overrides.deliverySchedule }),
+    ...(overrides.deliveryPollMs !== undefined && { pollMs: overrides.deliveryPollMs }),
+    audit: (o) =>
+      audit.append(
+        deliveryEntry({
+          nowMs: o.nowMs,
+          id: o.id,
+          target: o.target,
+          decision: o.decision,
+          outcome: o.outcome,
+          attempts: o.attempts,
+          status: o.status,
+        }),
+      ),
+    log: (level, msg, fields) => logger[level]({ ...fields }, msg),
+  });
+  logger.info(
+    { targets: targets.all.length, outbox: stores.redis !== undefined ? 'redis' : 'file' },
+    'deliveries configured',
+  );
+  return { targets, outbox, dispatcher };
 }
 
 /**
@@ -167,6 +287,7 @@ async function openStores(config: GatewayConfig, clock: Clock, logger: Logger): 
     });
     return {
       mode: 'redis',
+      redis,
       admission,
       // Redis keeps nonces across gateway restarts; this also restores this instance's
       // recent nonces into a Redis that restarted empty.

@@ -21,6 +21,8 @@ export type ErrorCode =
   | 'deploy_expired'
   | 'deploy_closed'
   | 'deploy_not_approved'
+  | 'unknown_delivery'
+  | 'delivery_not_dead'
   | 'invalid_range'
   | 'not_found'
   | 'unavailable'

@@ -2,7 +2,13 @@ import { z } from 'zod';
 import { sha256Hex } from '../crypto/index.js';
 
 /** Scopes a client may hold (PROTOCOL §1); `metrics:read` guards `GET /metrics` (docs/operations.md). */
-export const SCOPES = ['events:write', 'approvals:write', 'audit:read', 'metrics:read'] as const;
+export const SCOPES = [
+  'events:write',
+  'approvals:write',
+  'audit:read',
+  'metrics:read',
+  'deliveries:write',
+] as const;
 export type Scope = (typeof SCOPES)[number];
 
 /** A client as the gateway uses it: secrets as UTF-8 bytes, ready for HMAC. */

@@ -20,6 +20,7 @@ const envSchema = z.object({
   PORT: intInRange(0, 65_535).default(8787),
   NODE_ENV: z.string().optional(),
   GATEWAY_CLIENTS_FILE: z.string().min(1).optional(),
+  GATEWAY_TARGETS_FILE: z.string().min(1).optional(),
   GATEWAY_POLICY_FILE: z.string().min(1).default('policy/policy.json'),
   GATEWAY_DATA_DIR: z.string().min(1).default('./data'),
   GATEWAY_LOG_ORIGIN: z
@@ -47,6 +48,8 @@ export interface GatewayConfig {
   readonly port: number;
   readonly production: boolean;
   readonly clientsFile: string | undefined;
+  /** PROTOCOL §11: where deliveries go; undefined: no deliveries. */
+  readonly targetsFile: string | undefined;
   readonly policyFile: string;
   readonly dataDir: string;
   readonly logOrigin: string | undefined;
@@ -80,6 +83,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): G
     port: e.PORT,
     production: e.NODE_ENV === 'production',
     clientsFile: e.GATEWAY_CLIENTS_FILE,
+    targetsFile: e.GATEWAY_TARGETS_FILE,
     policyFile: e.GATEWAY_POLICY_FILE,
     dataDir: e.GATEWAY_DATA_DIR,
     logOrigin: e.GATEWAY_LOG_ORIGIN,

@@ -6,6 +6,7 @@ import { openPendingDeploy } from '../quorum/open-deploy.js';
 import type { PendingDeploy } from '../quorum/pending-deploy.js';
 import { allowEntry, denyEntry, pendingEntry, type EventDecisionBase } from './decision-entries.js';
 import { guardStore } from './guard-store.js';
+import { oweDeliveries, owesOn } from './owe-deliveries.js';
 import type { GatewayPorts } from './ports.js';
 
 /** Reason given when no valid policy has ever been loaded: everything is denied. */
@@ -94,9 +95,25 @@ export async function decideEvent(
   const rule = policy.quorumFor(input.event.action);
   if (rule === undefined) {
     const audit = await append(allowEntry(base, policy.revision));
+    // PROTOCOL §11: the deliveries this allow owes are durable before the 200 is sent. If
+    // they cannot be stored the answer is 503 (the entry stays in the log; nothing is sent).
+    await oweDeliveries(
+      ports.deliveries,
+      {
+        type: 'event.allowed',
+        decision: base.id,
+        client: input.clientId,
+        action: input.event.action,
+        target: input.event.target,
+        request: input.request,
+        event: input.event,
+        audit,
+      },
+      nowMs,
+    );
     return { decision: 'allow', id: base.id, policy: policy.revision, audit };
   }
-  const deploy = openPendingDeploy({
+  const opened = openPendingDeploy({
     decisionId: base.id,
     clientId: input.clientId,
     event: input.event,
@@ -105,6 +122,11 @@ export async function decideEvent(
     rule,
     nowMs,
   });
+  // The deploy.approved body carries the event (PROTOCOL §11): kept with the deploy only
+  // when some target will receive it.
+  const deploy = owesOn(ports.deliveries, 'deploy.approved', input.event.action)
+    ? { ...opened, event: input.event }
+    : opened;
   await guardStore(() => ports.deploys.create(deploy));
   const audit = await append(pendingEntry(base, deploy));
   return { decision: 'pending', id: base.id, policy: policy.revision, deploy, audit };

@@ -6,6 +6,7 @@ import { deployStateAt, unixSecondsToRfc3339 } from '../quorum/deploy-state.js';
 import type { AttestationStore } from '../release/attestation-store.js';
 import { envelopeText, type ReleaseSigner } from '../release/release-attestation.js';
 import { buildReleaseStatement } from '../release/release-statement.js';
+import type { ApprovalQuorum, PendingDeploy } from '../quorum/pending-deploy.js';
 import { guardStore } from './guard-store.js';
 import type { GatewayPorts } from './ports.js';
 import { readDeploy } from './read-deploy.js';
@@ -39,13 +40,26 @@ export async function issueAttestation(
   const stored = await guardStore(() => release.store.get(id));
   if (stored !== undefined) return stored;
   const { deploy, quorum } = await readDeploy(ports, id, policy);
-  const { decision, approvals } = deploy;
-  if (
-    deployStateAt(deploy, ports.nowMs()) !== 'approved' ||
-    decision === undefined ||
-    approvals === undefined
-  )
+  if (deployStateAt(deploy, ports.nowMs()) !== 'approved')
     throw new GatewayError('deploy_not_approved', { detail: 'the deploy is not approved' });
+  return attestRelease(release, deploy, quorum);
+}
+
+/**
+ * Builds, signs and stores (first one stored wins) the attestation of a deploy whose
+ * `allow` entry is durable (`deploy.decision` and `deploy.approvals` set), and returns the
+ * stored text. Also used before the release is marked, for the `deploy.approved` delivery
+ * body (PROTOCOL §11), so the delivered envelope is byte for byte the one later served.
+ */
+export async function attestRelease(
+  release: AttestationPorts,
+  deploy: PendingDeploy,
+  quorum: Pick<ApprovalQuorum, 'threshold' | 'approvers'> | undefined,
+): Promise<string> {
+  const { decision, approvals } = deploy;
+  if (deploy.state !== 'approved' || decision === undefined || approvals === undefined)
+    throw new GatewayError('deploy_not_approved', { detail: 'the deploy is not approved' });
+  const id = deploy.id;
 
   const note = await guardStore(() => release.log.checkpoint());
   const size = parseCheckpointText(note.slice(0, note.indexOf('\n\n') + 1)).size;

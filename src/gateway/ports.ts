@@ -1,6 +1,7 @@
 import type { AuditAppender } from '../audit/audit-log.js';
 import type { Metrics } from '../metrics/metrics-port.js';
 import type { PendingDeployStore } from '../quorum/pending-deploy.js';
+import type { DeliveryPorts } from './owe-deliveries.js';
 
 /**
  * What the use cases of this folder need, handed in by the caller (the HTTP edge in the
@@ -16,6 +17,8 @@ export interface GatewayPorts {
   newId(): string;
   /** Stage timings (policy); optional. */
   readonly metrics?: Metrics;
+  /** The delivery outbox and targets (PROTOCOL §11); absent: nothing is ever owed. */
+  readonly deliveries?: DeliveryPorts;
 }
 
 /**

@@ -12,6 +12,7 @@ import type {
 } from '../quorum/pending-deploy.js';
 import { quorumAllowEntry } from './decision-entries.js';
 import { guardStore } from './guard-store.js';
+import { oweApprovedDeploy } from './owe-approved-deploy.js';
 import { RELEASE_CLAIM_MS, type GatewayPorts } from './ports.js';
 
 /**
@@ -75,23 +76,23 @@ export async function releaseClaimed(
     decision: { index: decision.index, leafHash: decision.leafHash },
     approvals,
   };
-  await completeWithRetry(ports, deploy.id, claim.token, release);
   const released = freezeDeploy({ ...deploy, released: true, ...release });
+  // PROTOCOL §11: the deploy.approved deliveries are durable before the release is marked
+  // (and so before any approval or read is answered with `approved`). Recording them is
+  // idempotent, so it is retried like the marking; if it still fails the answer is 503 and
+  // the claim lapses (as when marking fails), so a later caller records and marks it.
+  await retryDurable(() => oweApprovedDeploy(ports, released, quorum, decision, ports.nowMs()));
+  await retryDurable(() => ports.deploys.completeRelease(deploy.id, claim.token, release));
   return { deploy: released, decision };
 }
 
 /** Delays between attempts to mark a durable release (ms); a few, well inside the claim. */
 const COMPLETE_RETRY_MS = [50, 200, 1000] as const;
 
-async function completeWithRetry(
-  ports: GatewayPorts,
-  id: string,
-  token: string,
-  release: Release,
-): Promise<void> {
+async function retryDurable(op: () => Promise<unknown>): Promise<void> {
   for (const delayMs of [...COMPLETE_RETRY_MS, undefined]) {
     try {
-      await ports.deploys.completeRelease(id, token, release);
+      await op();
       return;
     } catch (cause) {
       if (delayMs === undefined) throw new GatewayError('unavailable', { cause });

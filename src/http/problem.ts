@@ -20,6 +20,8 @@ const PROBLEMS: Record<ErrorCode, readonly [number, string]> = {
   deploy_expired: [410, 'Deploy expired'],
   deploy_closed: [410, 'Deploy closed'],
   deploy_not_approved: [409, 'Deploy not approved'],
+  unknown_delivery: [404, 'Unknown delivery'],
+  delivery_not_dead: [409, 'Delivery not dead'],
   invalid_range: [400, 'Invalid range'],
   not_found: [404, 'Not found'],
   unavailable: [503, 'Service unavailable'],

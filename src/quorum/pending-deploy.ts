@@ -73,6 +73,11 @@ export interface PendingDeploy {
   readonly decision?: ReleaseDecision;
   /** The votes counted for the release, in order of acceptance; present exactly when `released`. */
   readonly approvals?: readonly Vote[];
+  /**
+   * The event as the client sent it, kept only when a delivery target receives this
+   * deploy's `deploy.approved` (PROTOCOL §11 body); never shown in a deploy view.
+   */
+  readonly event?: unknown;
 }
 
 /** What `completeRelease` records: the durable `allow` entry and the votes it counted. */
