@@ -16,17 +16,11 @@ import { instrumentAudit, instrumentAuditReader } from './metrics/instrument-aud
 import { createPrometheusMetrics } from './metrics/prometheus-metrics.js';
 import { MemoryPendingDeployStore } from './quorum/memory-pending-deploy-store.js';
 import type { PendingDeployStore } from './quorum/pending-deploy.js';
-import { RedisPendingDeployStore } from './quorum/redis-pending-deploy-store.js';
 import type { AdmissionStore } from './replay/admission.js';
 import { MemoryAdmissionStore } from './replay/memory-admission.js';
-import { RedisAdmissionStore } from './replay/redis-admission.js';
 import { recoverNonces, type NonceSink } from './replay/recover-nonces.js';
-import { openSharedRedis } from './redis/shared-connection.js';
-import { createRedisClient } from './redis/connection.js';
 import { MemoryDeployWatch, type DeployWatch } from './quorum/deploy-watch.js';
-import { RedisDeployWatch } from './quorum/redis-deploy-watch.js';
 import { MemoryAttestationStore, type AttestationStore } from './release/attestation-store.js';
-import { RedisAttestationStore } from './release/redis-attestation-store.js';
 import { createReleaseSigner } from './release/release-attestation.js';
 import type { Redis } from 'ioredis';
 import path from 'node:path';
@@ -279,6 +273,23 @@ function openDeliveries(input: {
  */
 async function openStores(config: GatewayConfig, clock: Clock, logger: Logger): Promise<Stores> {
   if (config.redisUrl !== undefined) {
+    // Imported only in Redis mode: loading ioredis has a process-wide cost (see
+    // redis/fast-string-prototype.ts), which memory mode must not pay at all.
+    const [
+      { openSharedRedis },
+      { createRedisClient },
+      { RedisAdmissionStore },
+      { RedisPendingDeployStore },
+      { RedisDeployWatch },
+      { RedisAttestationStore },
+    ] = await Promise.all([
+      import('./redis/shared-connection.js'),
+      import('./redis/connection.js'),
+      import('./replay/redis-admission.js'),
+      import('./quorum/redis-pending-deploy-store.js'),
+      import('./quorum/redis-deploy-watch.js'),
+      import('./release/redis-attestation-store.js'),
+    ]);
     const redis = await openSharedRedis({ url: config.redisUrl, logger });
     const admission = new RedisAdmissionStore({
       redis,

@@ -1,4 +1,8 @@
 import { Redis } from 'ioredis';
+import { restoreFastStringPrototype } from './fast-string-prototype.js';
+
+// Loading ioredis slows every string operation of the process until this runs (see there).
+restoreFastStringPrototype();
 
 /**
  * ioredis client factory for the shared-state adapters. The settings make an outage fail

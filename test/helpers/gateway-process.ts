@@ -39,6 +39,8 @@ export interface StartOptions {
   readonly dir?: string;
   /** How long to wait for "listening" (default 20 s; tsx start-up is slow on a loaded machine). */
   readonly startTimeoutMs?: number;
+  /** Extra Node.js options placed before the entry point (e.g. a preloaded probe). */
+  readonly nodeArgs?: readonly string[];
 }
 
 /** A small valid event. */
@@ -70,11 +72,15 @@ export async function startGateway(options: StartOptions = {}): Promise<GatewayP
       : {}),
     ...options.env,
   };
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'src/main.ts')], {
-    cwd: repoRoot,
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [...(options.nodeArgs ?? []), '--import', 'tsx', path.join(repoRoot, 'src/main.ts')],
+    {
+      cwd: repoRoot,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   const output: string[] = [];
   const port = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(
