@@ -49,7 +49,9 @@ export async function authenticateSignedRequest(
 
   const bodySha256 = sha256Hex(req.body);
   const parts = {
-    timestamp: sig.timestamp,
+    // The header text, never the parsed number (PROTOCOL §16): `00<ts>` must not verify
+    // with a signature over `<ts>`, and a sender that signs the text it sends must pass.
+    timestamp: sig.timestampText,
     nonce: sig.nonce,
     method: req.method,
     target: req.target,

@@ -3,6 +3,10 @@ export const SIGNATURE_SCHEME = 'codex-sig/v1';
 
 /** The parts of a request that the signature covers. */
 export interface SignedParts {
+  /**
+   * The `X-Codex-Timestamp` header text exactly as sent or received (PROTOCOL §16); a
+   * number is written in plain decimal, which is what a sender puts in the header.
+   */
   readonly timestamp: number | string;
   readonly nonce: string;
   /** HTTP method; upper-cased here. */

@@ -12,7 +12,13 @@ export const MAX_SIGNATURES = 8;
 
 /** The parsed signature headers. */
 export interface SignatureHeaders {
+  /** The timestamp as a number, for the window check and the replay store. */
   readonly timestamp: number;
+  /**
+   * The timestamp header TEXT exactly as received (PROTOCOL §16): this, not `timestamp`,
+   * goes into the signed string, so `00<ts>` is a different message from `<ts>`.
+   */
+  readonly timestampText: string;
   readonly nonce: string;
   /** Each `v1=` value as 32 raw bytes. */
   readonly signatures: readonly Uint8Array[];
@@ -37,5 +43,5 @@ export function parseSignatureHeaders(
     if (match === null) return undefined;
     signatures.push(new Uint8Array(Buffer.from(match[1]!, 'hex')));
   }
-  return { timestamp: Number(timestamp), nonce, signatures };
+  return { timestamp: Number(timestamp), timestampText: timestamp, nonce, signatures };
 }

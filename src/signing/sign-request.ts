@@ -9,15 +9,18 @@ export interface SignRequestInput {
   /** Path and query exactly as it will be sent on the request line. */
   readonly target: string;
   readonly body: Uint8Array | string;
-  /** Unix seconds; defaults to now. */
-  readonly timestamp?: number;
+  /**
+   * Unix seconds; defaults to now. A string is sent and signed exactly as given (the
+   * header text is what the signature covers, PROTOCOL §16).
+   */
+  readonly timestamp?: number | string;
   /** Defaults to 32 random hex characters. */
   readonly nonce?: string;
 }
 
 /** The four codex-sig/v1 headers for a request (PROTOCOL §2). */
 export function signRequest(input: SignRequestInput): Record<string, string> {
-  const timestamp = input.timestamp ?? Math.floor(Date.now() / 1000);
+  const timestamp = String(input.timestamp ?? Math.floor(Date.now() / 1000));
   const nonce = input.nonce ?? toHex(randomBytes(16));
   const sig = signatureHeader(
     {
@@ -31,7 +34,7 @@ export function signRequest(input: SignRequestInput): Record<string, string> {
   );
   return {
     'x-api-key': input.apiKey,
-    'x-codex-timestamp': String(timestamp),
+    'x-codex-timestamp': timestamp,
     'x-codex-nonce': nonce,
     'x-codex-sig': sig,
   };

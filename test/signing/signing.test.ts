@@ -20,6 +20,16 @@ describe('canonicalString', () => {
     });
     expect(s).toBe('codex-sig/v1\n1614265330\nabcdefghijklmnop\nPOST\n/v1/events?x=1\ne3b0');
   });
+  it('puts a timestamp given as text in verbatim (no re-formatting of the number)', () => {
+    const s = canonicalString({
+      timestamp: '001614265330',
+      nonce: 'abcdefghijklmnop',
+      method: 'POST',
+      target: '/v1/events',
+      bodySha256: 'e3b0',
+    });
+    expect(s.split('\n')[1]).toBe('001614265330');
+  });
 });
 
 describe('parseSignatureHeaders', () => {
@@ -32,6 +42,11 @@ describe('parseSignatureHeaders', () => {
     );
     expect(p?.timestamp).toBe(1614265330);
     expect(p?.signatures).toHaveLength(3);
+  });
+  it('keeps the timestamp header text exactly, leading zeros included (PROTOCOL §16)', () => {
+    const p = parseSignatureHeaders('001614265330', 'abcdefghijklmnop', sig);
+    expect(p?.timestamp).toBe(1614265330);
+    expect(p?.timestampText).toBe('001614265330');
   });
   it.each([
     '1614265330abc',
