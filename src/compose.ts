@@ -303,7 +303,12 @@ async function openStores(config: GatewayConfig, clock: Clock, logger: Logger): 
       // Redis keeps nonces across gateway restarts; this also restores this instance's
       // recent nonces into a Redis that restarted empty.
       nonceSink: admission,
-      deploys: new RedisPendingDeployStore({ redis, prefix: config.redisPrefix, clock }),
+      deploys: new RedisPendingDeployStore({
+        redis,
+        prefix: config.redisPrefix,
+        clock,
+        maxOpenPerClient: config.pendingDeploysPerClient,
+      }),
       // SUBSCRIBE blocks a connection for anything else: the watch gets its own.
       deployWatch: new RedisDeployWatch({
         redis,
@@ -326,7 +331,10 @@ async function openStores(config: GatewayConfig, clock: Clock, logger: Logger): 
     mode: 'memory',
     admission,
     nonceSink: admission,
-    deploys: new MemoryPendingDeployStore({ clock }),
+    deploys: new MemoryPendingDeployStore({
+      clock,
+      maxOpenPerClient: config.pendingDeploysPerClient,
+    }),
     deployWatch: new MemoryDeployWatch(),
     attestations: new MemoryAttestationStore({ nowMs: () => clock.nowMs() }),
     nonceStore: () => ({

@@ -14,6 +14,7 @@ export const command: CliCommand = {
   GATEWAY_LOG_KEY_FILE          Ed25519 log key, created 0600 if absent [<data dir>/audit-log.key]
   GATEWAY_TOLERANCE_SECONDS     accepted clock skew of signed requests [300]
   GATEWAY_NONCE_CAPACITY        in-memory nonce store bound [100000]
+  GATEWAY_PENDING_DEPLOYS_PER_CLIENT  open deploys one client may hold [100]
   GATEWAY_BODY_LIMIT_BYTES      largest request body [262144]
   REDIS_URL                     share nonces, rates and pending deploys through Redis [unset]
   LOG_LEVEL                     pino level [info]

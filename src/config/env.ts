@@ -31,6 +31,7 @@ const envSchema = z.object({
   GATEWAY_TOLERANCE_SECONDS: intInRange(1, 3600).default(300),
   GATEWAY_NONCE_CAPACITY: intInRange(1, 100_000_000).default(100_000),
   GATEWAY_BODY_LIMIT_BYTES: intInRange(1, 64 * 1024 * 1024).default(262_144),
+  GATEWAY_PENDING_DEPLOYS_PER_CLIENT: intInRange(1, 10_000).default(100),
   REDIS_URL: z
     .string()
     .regex(/^rediss?:\/\//, 'must start with redis:// or rediss://')
@@ -57,6 +58,8 @@ export interface GatewayConfig {
   readonly toleranceSeconds: number;
   readonly nonceCapacity: number;
   readonly bodyLimitBytes: number;
+  /** Most open (pending, unexpired) deploys one client may hold at once (issue 13). */
+  readonly pendingDeploysPerClient: number;
   readonly redisUrl: string | undefined;
   readonly redisPrefix: string;
   readonly logLevel: string;
@@ -91,6 +94,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): G
     toleranceSeconds: e.GATEWAY_TOLERANCE_SECONDS,
     nonceCapacity: e.GATEWAY_NONCE_CAPACITY,
     bodyLimitBytes: e.GATEWAY_BODY_LIMIT_BYTES,
+    pendingDeploysPerClient: e.GATEWAY_PENDING_DEPLOYS_PER_CLIENT,
     redisUrl: e.REDIS_URL,
     redisPrefix: e.REDIS_PREFIX,
     logLevel: e.LOG_LEVEL,

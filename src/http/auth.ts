@@ -5,7 +5,8 @@ import { noopMetrics, timeAsync, type Metrics } from '../metrics/metrics-port.js
 import type { PolicyProvider } from '../policy/active-policy.js';
 import type { AdmissionStore } from '../replay/admission.js';
 import type { GatewayEnv } from './env.js';
-import { headerOf } from './incoming.js';
+import { GatewayError } from '../errors.js';
+import { headerOf, headerRepeated } from './incoming.js';
 import { readRawRequest } from './raw-request.js';
 import { authenticateSignedRequest } from './signed-request.js';
 
@@ -28,6 +29,12 @@ export function keyAuth(
   options: { readonly bearer?: boolean } = {},
 ): MiddlewareHandler<GatewayEnv> {
   return async (c, next) => {
+    // PROTOCOL §16: a key on two lines is refused, never joined or first-wins.
+    if (
+      headerRepeated(c, 'x-api-key') ||
+      (options.bearer === true && headerRepeated(c, 'authorization'))
+    )
+      throw new GatewayError('invalid_api_key', { detail: 'API key sent more than once' });
     let apiKey = headerOf(c, 'x-api-key');
     if (apiKey === undefined && options.bearer === true)
       apiKey = BEARER.exec(headerOf(c, 'authorization') ?? '')?.[1];

@@ -20,6 +20,24 @@ export function headerOf(c: Context<GatewayEnv>, name: string): string | undefin
   return Array.isArray(v) ? v.join(', ') : v;
 }
 
+/**
+ * True when header `name` (lower case) came on more than one line. Node joins repeated
+ * custom headers with ", " (and keeps only the first Authorization), so the count comes
+ * from the raw header list; under `app.request()` the lines are already merged (false).
+ */
+export function headerRepeated(c: Context<GatewayEnv>, name: string): boolean {
+  const raw = nodeRequest(c)?.rawHeaders;
+  return raw !== undefined && headerLineCount(raw, name) > 1;
+}
+
+/** How many lines of `rawHeaders` (Node's [name, value, …] list) carry header `name` (lower case). */
+export function headerLineCount(rawHeaders: readonly string[], name: string): number {
+  let n = 0;
+  for (let i = 0; i < rawHeaders.length; i += 2)
+    if (rawHeaders[i]!.length === name.length && rawHeaders[i]!.toLowerCase() === name) n += 1;
+  return n;
+}
+
 /** The request path without the query, read the same way. */
 export function pathOf(c: Context<GatewayEnv>): string {
   const url = nodeRequest(c)?.url;

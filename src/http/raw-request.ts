@@ -2,7 +2,7 @@ import type { Context } from 'hono';
 import type { IncomingMessage } from 'node:http';
 import { GatewayError } from '../errors.js';
 import type { GatewayEnv } from './env.js';
-import { nodeRequest } from './incoming.js';
+import { headerLineCount, nodeRequest } from './incoming.js';
 
 /** What the signed-request path needs from HTTP, independent of how the request arrived. */
 export interface RawRequest {
@@ -11,6 +11,12 @@ export interface RawRequest {
   readonly target: string;
   /** A header value, or undefined. Repeated headers arrive joined with ", ". */
   header(name: string): string | undefined;
+  /**
+   * True when header `name` (lower case) came on more than one header line (PROTOCOL §16).
+   * Only a request read from the Node socket can tell; under `app.request()` the WHATWG
+   * Headers have already merged the lines, so it answers false there.
+   */
+  repeated(name: string): boolean;
   /** The raw body bytes, read with the size limit enforced while reading. */
   readonly body: Buffer;
 }
@@ -37,6 +43,7 @@ function declaredTooLarge(contentLength: string | null | undefined, limitBytes: 
 
 async function readFromNode(req: IncomingMessage, limitBytes: number): Promise<RawRequest> {
   if (declaredTooLarge(req.headers['content-length'], limitBytes)) throw tooLarge();
+  refuseTransferCodings(req.headers['transfer-encoding']);
   const chunks: Buffer[] = [];
   let total = 0;
   try {
@@ -63,6 +70,7 @@ async function readFromNode(req: IncomingMessage, limitBytes: number): Promise<R
       const v = headers[name];
       return Array.isArray(v) ? v.join(', ') : v;
     },
+    repeated: (name) => headerLineCount(req.rawHeaders, name) > 1,
     body: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, total),
   };
 }
@@ -89,8 +97,22 @@ async function readFromFetch(req: Request, limitBytes: number): Promise<RawReque
     method: req.method,
     target: url.pathname + url.search,
     header: (name) => req.headers.get(name) ?? undefined,
+    repeated: () => false,
     body: Buffer.concat(chunks, total),
   };
+}
+
+/**
+ * Refuses any Transfer-Encoding but a single `chunked` (issue 13): Node's parser removes
+ * the chunked framing but would hand over `gzip, chunked` bytes still gzip-encoded, and
+ * the gateway never decodes a body (it signs and judges the raw bytes). Repeated
+ * Transfer-Encoding lines arrive joined with ", ", so they are refused here too.
+ */
+function refuseTransferCodings(te: string | undefined): void {
+  if (te === undefined || te.trim().toLowerCase() === 'chunked') return;
+  throw new GatewayError('invalid_body', {
+    detail: 'Transfer-Encoding other than chunked is not supported',
+  });
 }
 
 function tooLarge(): GatewayError {

@@ -7,6 +7,9 @@ import { nonceKey } from '../replay/memory-nonce-store.js';
 import { parseSignatureHeaders, timestampInWindow, verifySignature } from '../signing/index.js';
 import type { RawRequest } from './raw-request.js';
 
+/** The §2 headers besides X-Api-Key; each must come on exactly one line. */
+const SIGNATURE_HEADERS = ['x-codex-timestamp', 'x-codex-nonce', 'x-codex-sig'] as const;
+
 /** A request that passed PROTOCOL §2 checks 1–6. */
 export interface AuthenticatedRequest {
   readonly client: Client;
@@ -34,7 +37,15 @@ export async function authenticateSignedRequest(
   scope: Scope,
   rateFor: (clientId: string) => number | undefined,
 ): Promise<AuthenticatedRequest> {
+  // PROTOCOL §16: a §2 header on two lines is refused, never joined (two X-Codex-Sig lines
+  // would otherwise read as one list of signatures).
+  if (req.repeated('x-api-key'))
+    throw new GatewayError('invalid_api_key', { detail: 'X-Api-Key sent more than once' });
   const client = authenticateApiKey(deps.clients, req.header('x-api-key'), [scope]);
+  if (SIGNATURE_HEADERS.some((name) => req.repeated(name)))
+    throw new GatewayError('malformed_signature', {
+      detail: 'a signature header was sent more than once',
+    });
 
   const sig = parseSignatureHeaders(
     req.header('x-codex-timestamp'),

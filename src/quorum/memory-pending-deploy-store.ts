@@ -2,15 +2,17 @@ import type { Clock } from '../clock.js';
 import { GatewayError } from '../errors.js';
 import { hasVote, quorumReached } from './count-votes.js';
 import { freezeDeploy } from './deploy-record.js';
-import type {
-  ApprovalQuorum,
-  ClaimOutcome,
-  PendingDeploy,
-  PendingDeployStore,
-  RecordApprovalResult,
-  ReleaseClaim,
-  Release,
-  Vote,
+import {
+  DEFAULT_MAX_OPEN_PER_CLIENT,
+  tooManyOpenDeploys,
+  type ApprovalQuorum,
+  type ClaimOutcome,
+  type PendingDeploy,
+  type PendingDeployStore,
+  type RecordApprovalResult,
+  type ReleaseClaim,
+  type Release,
+  type Vote,
 } from './pending-deploy.js';
 
 /** Options of the in-memory adapter. */
@@ -18,6 +20,8 @@ export interface MemoryPendingDeployStoreOptions {
   readonly clock: Clock;
   /** Most deploys held at once; beyond it `create` fails closed with `unavailable`. */
   readonly maxDeploys?: number;
+  /** Most OPEN deploys (pending, unexpired) of one client; beyond it `create` is 429. */
+  readonly maxOpenPerClient?: number;
   /** Seconds a deploy stays readable after `expiresAt` (so a late reader sees `expired`). */
   readonly retainSeconds?: number;
 }
@@ -37,13 +41,19 @@ interface Held {
  */
 export class MemoryPendingDeployStore implements PendingDeployStore {
   readonly #deploys = new Map<string, Held>();
+  /** Client id → ids of its deploys that may still be open (pruned on each `create`). */
+  readonly #openByClient = new Map<string, Set<string>>();
   readonly #clock: Clock;
   readonly #maxDeploys: number;
+  readonly #maxOpenPerClient: number;
   readonly #retainSeconds: number;
 
   constructor(options: MemoryPendingDeployStoreOptions) {
     this.#clock = options.clock;
     this.#maxDeploys = options.maxDeploys ?? 10_000;
+    this.#maxOpenPerClient = options.maxOpenPerClient ?? DEFAULT_MAX_OPEN_PER_CLIENT;
+    if (!Number.isInteger(this.#maxOpenPerClient) || this.#maxOpenPerClient < 1)
+      throw new RangeError('MemoryPendingDeployStore: maxOpenPerClient must be a positive integer');
     this.#retainSeconds = options.retainSeconds ?? 3600;
     if (!Number.isInteger(this.#maxDeploys) || this.#maxDeploys < 1)
       throw new RangeError('MemoryPendingDeployStore: maxDeploys must be a positive integer');
@@ -53,17 +63,44 @@ export class MemoryPendingDeployStore implements PendingDeployStore {
       );
   }
 
-  /** @throws GatewayError `unavailable` when full of live deploys; RangeError on a duplicate id. */
+  /**
+   * @throws GatewayError `rate_limited` when the client holds its cap of open deploys,
+   * `unavailable` when full of live deploys; RangeError on a duplicate id.
+   */
   create(deploy: PendingDeploy): Promise<void> {
     if (this.#deploys.has(deploy.id))
       return Promise.reject(new RangeError('MemoryPendingDeployStore: duplicate deploy id'));
+    const nowMs = this.#clock.nowMs();
+    const open = this.#openOf(deploy.clientId, nowMs);
+    if (open.length >= this.#maxOpenPerClient) {
+      const oldest = Math.min(...open.map((d) => d.expiresAt * 1000));
+      return Promise.reject(tooManyOpenDeploys(this.#maxOpenPerClient, oldest, nowMs));
+    }
     if (this.#deploys.size >= this.#maxDeploys) this.#sweep();
     if (this.#deploys.size >= this.#maxDeploys)
       return Promise.reject(
         new GatewayError('unavailable', { detail: 'too many pending deploys' }),
       );
     this.#deploys.set(deploy.id, { deploy: freezeDeploy(deploy) });
+    const ids = this.#openByClient.get(deploy.clientId) ?? new Set<string>();
+    ids.add(deploy.id);
+    this.#openByClient.set(deploy.clientId, ids);
     return Promise.resolve();
+  }
+
+  /** The client's open deploys (pending, unexpired); drops ids that are no longer open. */
+  #openOf(clientId: string, nowMs: number): PendingDeploy[] {
+    const ids = this.#openByClient.get(clientId);
+    if (ids === undefined) return [];
+    const open: PendingDeploy[] = [];
+    for (const id of ids) {
+      const deploy = this.#deploys.get(id)?.deploy;
+      if (deploy !== undefined && deploy.state === 'pending' && nowMs <= deploy.expiresAt * 1000)
+        open.push(deploy);
+      else ids.delete(id);
+    }
+    if (ids.size === 0) this.#openByClient.delete(clientId);
+    return open;
   }
 
   /** The deploy, while retained (until `expiresAt + retainSeconds`). Never changes the record. */
@@ -116,6 +153,7 @@ export class MemoryPendingDeployStore implements PendingDeployStore {
 
   close(): Promise<void> {
     this.#deploys.clear();
+    this.#openByClient.clear();
     return Promise.resolve();
   }
 

@@ -1,3 +1,5 @@
+import { GatewayError } from '../errors.js';
+
 /**
  * Port and types for pending deploys (PROTOCOL §5, §10, §12). Adapters: in-memory and
  * Redis (chosen in compose.ts). Every field an approver signs is fixed here when the deploy
@@ -80,6 +82,17 @@ export interface PendingDeploy {
   readonly event?: unknown;
 }
 
+/** Default most open deploys per client (GATEWAY_PENDING_DEPLOYS_PER_CLIENT). */
+export const DEFAULT_MAX_OPEN_PER_CLIENT = 100;
+
+/** The refusal of `create` when a client holds its cap of open deploys. */
+export function tooManyOpenDeploys(cap: number, oldestExpiresAtMs: number, nowMs: number) {
+  return new GatewayError('rate_limited', {
+    detail: `this client already holds ${cap} open deploys (the per-client cap); approve or let one expire`,
+    retryAfter: Math.max(1, Math.ceil((oldestExpiresAtMs - nowMs) / 1000)),
+  });
+}
+
 /** What `completeRelease` records: the durable `allow` entry and the votes it counted. */
 export interface Release {
   readonly decision: ReleaseDecision;
@@ -137,7 +150,12 @@ export interface ApprovalQuorum {
 }
 
 export interface PendingDeployStore {
-  /** Stores a new pending deploy that disappears some time after `expiresAt`. */
+  /**
+   * Stores a new pending deploy that disappears some time after `expiresAt`. Refuses with
+   * GatewayError `rate_limited` (429, `Retry-After` until the client's oldest open deploy
+   * expires) when `deploy.clientId` already holds the store's per-client number of OPEN
+   * deploys (pending and not expired), so one client cannot fill the store for everyone.
+   */
   create(deploy: PendingDeploy): Promise<void>;
   /** Reads a deploy; never changes it. */
   get(id: string): Promise<PendingDeploy | undefined>;

@@ -14,14 +14,31 @@
  *   expiresAtMs, goneAtMs   expiry and end of retention, unix ms
  * The key itself expires at the end of retention, so nothing is left behind. No script
  * ever recreates a key that is gone.
+ *
+ * One sorted set per client, `<prefix>deploys-open:<client id>`: the ids of its deploys that
+ * may still be open, scored by expiresAtMs. CREATE_DEPLOY_LUA drops the expired ones, counts
+ * the rest against the per-client cap and adds the new id, in one step; an approved deploy
+ * is removed right after its approval (RedisPendingDeployStore.recordApproval). The set
+ * expires with the newest deploy in it.
  */
 
-/** KEYS[1] deploy key. ARGV: deploy JSON, votes JSON, state, expiresAtMs, goneAtMs, ttlMs. */
+/**
+ * KEYS[1] deploy key, KEYS[2] the client's open-deploy set. ARGV: deploy JSON, votes JSON,
+ * state, expiresAtMs, goneAtMs, ttlMs, nowMs, per-client cap, deploy id.
+ * Returns 1 created, 0 duplicate id, or { 'full', <expiresAtMs of the oldest open deploy> }.
+ */
 export const CREATE_DEPLOY_LUA = `
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', '(' .. ARGV[7])
+if redis.call('ZCARD', KEYS[2]) >= tonumber(ARGV[8]) then
+  local oldest = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
+  return { 'full', oldest[2] }
+end
 redis.call('HSET', KEYS[1], 'deploy', ARGV[1], 'votes', ARGV[2], 'state', ARGV[3],
   'expiresAtMs', ARGV[4], 'goneAtMs', ARGV[5])
 redis.call('PEXPIRE', KEYS[1], ARGV[6])
+redis.call('ZADD', KEYS[2], ARGV[4], ARGV[9])
+if redis.call('PTTL', KEYS[2]) < tonumber(ARGV[6]) then redis.call('PEXPIRE', KEYS[2], ARGV[6]) end
 return 1
 `;
 

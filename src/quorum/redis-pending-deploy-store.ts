@@ -3,15 +3,17 @@ import type { Clock } from '../clock.js';
 import { GatewayError } from '../errors.js';
 import { closeRedisClient, isRedisReady } from '../redis/connection.js';
 import { freezeDeploy, parseStoredDecision, parseStoredVote } from './deploy-record.js';
-import type {
-  ApprovalQuorum,
-  ClaimOutcome,
-  PendingDeploy,
-  PendingDeployStore,
-  RecordApprovalResult,
-  ReleaseClaim,
-  Release,
-  Vote,
+import {
+  DEFAULT_MAX_OPEN_PER_CLIENT,
+  tooManyOpenDeploys,
+  type ApprovalQuorum,
+  type ClaimOutcome,
+  type PendingDeploy,
+  type PendingDeployStore,
+  type RecordApprovalResult,
+  type ReleaseClaim,
+  type Release,
+  type Vote,
 } from './pending-deploy.js';
 import {
   ABANDON_RELEASE_LUA,
@@ -30,11 +32,13 @@ export interface RedisPendingDeployStoreOptions {
   readonly clock: Clock;
   /** Seconds a deploy stays readable after `expiresAt` (default 3600, as in memory). */
   readonly retainSeconds?: number;
+  /** Most OPEN deploys (pending, unexpired) of one client, across all instances. */
+  readonly maxOpenPerClient?: number;
 }
 
 /** Script name (as defined on the connection) → Lua text. */
 const SCRIPTS = {
-  codexDeployCreate: CREATE_DEPLOY_LUA,
+  codexDeployCreate2: CREATE_DEPLOY_LUA,
   codexDeployApprove2: APPROVE_DEPLOY_LUA,
   codexDeployClaim: CLAIM_RELEASE_LUA,
   codexDeployComplete: COMPLETE_RELEASE_LUA,
@@ -53,6 +57,7 @@ export class RedisPendingDeployStore implements PendingDeployStore {
   readonly #prefix: string;
   readonly #clock: Clock;
   readonly #retainMs: number;
+  readonly #maxOpenPerClient: number;
   readonly #scripts: Record<keyof typeof SCRIPTS, Script>;
 
   constructor(options: RedisPendingDeployStoreOptions) {
@@ -63,10 +68,14 @@ export class RedisPendingDeployStore implements PendingDeployStore {
     this.#prefix = options.prefix;
     this.#clock = options.clock;
     this.#retainMs = retainSeconds * 1000;
+    this.#maxOpenPerClient = options.maxOpenPerClient ?? DEFAULT_MAX_OPEN_PER_CLIENT;
+    if (!Number.isSafeInteger(this.#maxOpenPerClient) || this.#maxOpenPerClient < 1)
+      throw new RangeError('maxOpenPerClient must be a positive integer');
     const defined = this.#redis as unknown as Record<string, Script | undefined>;
     const scripts: Partial<Record<keyof typeof SCRIPTS, Script>> = {};
     for (const [name, lua] of Object.entries(SCRIPTS) as Array<[keyof typeof SCRIPTS, string]>) {
-      if (defined[name] === undefined) this.#redis.defineCommand(name, { numberOfKeys: 1, lua });
+      const numberOfKeys = name === 'codexDeployCreate2' ? 2 : 1;
+      if (defined[name] === undefined) this.#redis.defineCommand(name, { numberOfKeys, lua });
       scripts[name] = (defined[name] as Script).bind(this.#redis);
     }
     this.#scripts = scripts as Record<keyof typeof SCRIPTS, Script>;
@@ -77,12 +86,21 @@ export class RedisPendingDeployStore implements PendingDeployStore {
     return `${this.#prefix}deploy:${id}`;
   }
 
-  /** @throws RangeError on a duplicate id; GatewayError `unavailable` when Redis fails. */
+  /** Redis key of the set of `clientId`'s possibly open deploys. */
+  openKey(clientId: string): string {
+    return `${this.#prefix}deploys-open:${clientId}`;
+  }
+
+  /**
+   * @throws RangeError on a duplicate id; GatewayError `rate_limited` when the client holds
+   * its cap of open deploys, `unavailable` when Redis fails.
+   */
   async create(deploy: PendingDeploy): Promise<void> {
     const expiresAtMs = deploy.expiresAt * 1000;
     const goneAtMs = expiresAtMs + this.#retainMs;
+    const nowMs = this.#clock.nowMs();
     // Relative expiry from our clock, so a skewed Redis clock cannot drop it early.
-    const ttlMs = Math.max(1, goneAtMs - this.#clock.nowMs());
+    const ttlMs = Math.max(1, goneAtMs - nowMs);
     const {
       votes,
       approvedBy: _names,
@@ -93,16 +111,22 @@ export class RedisPendingDeployStore implements PendingDeployStore {
       ...signed
     } = deploy;
     const created = await this.#call(() =>
-      this.#scripts.codexDeployCreate(
+      this.#scripts.codexDeployCreate2(
         this.deployKey(deploy.id),
+        this.openKey(deploy.clientId),
         JSON.stringify(signed),
         JSON.stringify(votes),
         state,
         expiresAtMs,
         goneAtMs,
         ttlMs,
+        nowMs,
+        this.#maxOpenPerClient,
+        deploy.id,
       ),
     );
+    if (Array.isArray(created) && created[0] === 'full')
+      throw tooManyOpenDeploys(this.#maxOpenPerClient, Number(created[1]), nowMs);
     if (created !== 1) throw new RangeError('RedisPendingDeployStore: duplicate deploy id');
   }
 
@@ -157,6 +181,11 @@ export class RedisPendingDeployStore implements PendingDeployStore {
         return { outcome };
       case 'recorded': {
         const updated = decode(deploy, votes, state, undefined);
+        // No longer open: free its place under the client's cap. Best effort: if this
+        // fails, the id still leaves the set when the deploy expires (counting it until then
+        // errs on the side of refusing), and the recorded vote must not be reported lost.
+        if (updated.state === 'approved')
+          await this.#redis.zrem(this.openKey(updated.clientId), id).catch(() => undefined);
         return { outcome, deploy: updated, releaseClaimed: updated.state === 'approved' };
       }
       default:
