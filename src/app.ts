@@ -20,6 +20,7 @@ import { NotifyingDeployStore } from './quorum/notifying-deploy-store.js';
 import type { PendingDeployStore } from './quorum/pending-deploy.js';
 import type { AttestationPorts } from './gateway/issue-attestation.js';
 import type { DeliveryPorts } from './gateway/owe-deliveries.js';
+import type { ShadowCandidate } from './gateway/shadow-candidate.js';
 import { WaitSlots } from './gateway/wait-slots.js';
 import type { Outbox } from './delivery/outbox.js';
 import type { TargetRegistry } from './delivery/targets.js';
@@ -39,6 +40,8 @@ export interface AppDeps {
   readonly logger: Logger;
   readonly admission: AdmissionStore;
   readonly policy: PolicyProvider;
+  /** The candidate policy in the shadow (PROTOCOL §13); absent: none configured. */
+  readonly candidate?: ShadowCandidate;
   readonly deploys: PendingDeployStore;
   readonly audit: AuditAppender;
   /** Audit read side (`GET /v1/audit/*`, scope `audit:read`); absent: those routes 404. */
@@ -105,6 +108,7 @@ export function createApp(deps: AppDeps): Hono<GatewayEnv> {
     clients: deps.clients,
     admission: deps.admission,
     policy: deps.policy,
+    ...(deps.candidate !== undefined && { candidate: deps.candidate }),
     logger: deps.logger,
     ports: {
       audit: deps.audit,
@@ -113,6 +117,7 @@ export function createApp(deps: AppDeps): Hono<GatewayEnv> {
       newId: randomId,
       metrics,
       ...(deliveries !== undefined && { deliveries }),
+      ...(deps.candidate !== undefined && { candidate: deps.candidate }),
     },
     releases: {
       watch,

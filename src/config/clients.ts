@@ -1,13 +1,18 @@
 import { z } from 'zod';
 import { sha256Hex } from '../crypto/index.js';
 
-/** Scopes a client may hold (PROTOCOL §1); `metrics:read` guards `GET /metrics` (docs/operations.md). */
+/**
+ * Scopes a client may hold (PROTOCOL §1, §15); `metrics:read` guards `GET /metrics`
+ * (docs/operations.md), `deliveries:write` the delivery routes, `policy:test` the
+ * side-effect-free `POST /v1/policy/evaluate`.
+ */
 export const SCOPES = [
   'events:write',
   'approvals:write',
   'audit:read',
   'metrics:read',
   'deliveries:write',
+  'policy:test',
 ] as const;
 export type Scope = (typeof SCOPES)[number];
 

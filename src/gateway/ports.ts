@@ -2,6 +2,7 @@ import type { AuditAppender } from '../audit/audit-log.js';
 import type { Metrics } from '../metrics/metrics-port.js';
 import type { PendingDeployStore } from '../quorum/pending-deploy.js';
 import type { DeliveryPorts } from './owe-deliveries.js';
+import type { CandidateObserver } from './shadow-candidate.js';
 
 /**
  * What the use cases of this folder need, handed in by the caller (the HTTP edge in the
@@ -19,6 +20,8 @@ export interface GatewayPorts {
   readonly metrics?: Metrics;
   /** The delivery outbox and targets (PROTOCOL §11); absent: nothing is ever owed. */
   readonly deliveries?: DeliveryPorts;
+  /** The candidate policy in the shadow: shown each decided event; optional. */
+  readonly candidate?: CandidateObserver;
 }
 
 /**

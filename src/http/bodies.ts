@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { eventSchema } from '../events/event-schema.js';
 
 /** Longest approver name accepted on the wire; longer names cannot be in any policy worth matching. */
 export const MAX_APPROVER_NAME_LENGTH = 64;
@@ -30,3 +31,12 @@ export const approvalRequestSchema = z.union([
 
 /** A validated approval request. */
 export type ApprovalRequest = z.infer<typeof approvalRequestSchema>;
+
+/**
+ * `POST /v1/policy/evaluate` body (PROTOCOL §13): a client id (the clients-file grammar)
+ * and an event exactly as `POST /v1/events` takes it. Strict.
+ */
+export const policyEvaluateRequestSchema = z.strictObject({
+  client: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/),
+  event: eventSchema,
+});

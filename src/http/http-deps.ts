@@ -2,9 +2,10 @@ import type { Logger } from 'pino';
 import type { AuditReader } from '../audit/audit-service.js';
 import type { ClientRegistry } from '../config/clients.js';
 import type { GatewayPorts } from '../gateway/ports.js';
+import type { CandidateStatus } from '../gateway/shadow-candidate.js';
 import type { ReleasePorts } from '../gateway/release-ports.js';
 import type { Metrics } from '../metrics/metrics-port.js';
-import type { PolicyProvider } from '../policy/active-policy.js';
+import type { ActivePolicy, PolicyProvider } from '../policy/active-policy.js';
 import type { AdmissionStore } from '../replay/admission.js';
 
 /** A named readiness probe: resolves true when the dependency can serve. */
@@ -16,11 +17,19 @@ export interface ReadinessCheck {
 /** Renders the Prometheus exposition text (prometheus-metrics.ts provides it). */
 export type MetricsRenderer = () => Promise<{ contentType: string; body: string }>;
 
+/** What the routes read of the candidate policy (gateway/shadow-candidate.ts). */
+export interface CandidateView {
+  current(): ActivePolicy | undefined;
+  status(): CandidateStatus;
+}
+
 /** What the route handlers and auth middleware of the table get (built by app.ts). */
 export interface HttpDeps {
   readonly clients: ClientRegistry;
   readonly admission: AdmissionStore;
   readonly policy: PolicyProvider;
+  /** The candidate policy in the shadow (PROTOCOL §13), when one is configured. */
+  readonly candidate?: CandidateView;
   readonly logger: Logger;
   /** Ports of the use cases in src/gateway/. */
   readonly ports: GatewayPorts;

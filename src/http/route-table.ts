@@ -2,7 +2,7 @@ import type { Handler } from 'hono';
 import { z } from 'zod';
 import type { Scope } from '../config/clients.js';
 import { eventSchema } from '../events/event-schema.js';
-import { approvalRequestSchema } from './bodies.js';
+import { approvalRequestSchema, policyEvaluateRequestSchema } from './bodies.js';
 import type { GatewayEnv } from './env.js';
 import type { HttpDeps } from './http-deps.js';
 import * as r from './openapi/response-schemas.js';
@@ -17,6 +17,7 @@ import { eventsRoute } from './routes/events-route.js';
 import { healthRoute, readyRoute } from './routes/health-routes.js';
 import { metricsRoute } from './routes/metrics-route.js';
 import { openApiRoute } from './routes/openapi-route.js';
+import { policyEvaluateRoute } from './routes/policy-evaluate-route.js';
 import { policyRoute } from './routes/policy-route.js';
 
 /**
@@ -203,11 +204,28 @@ export const ROUTES: readonly RouteSpec[] = [
   {
     method: 'get',
     path: '/v1/policy',
-    summary: 'Active policy revision and the last reload attempt (PROTOCOL §4)',
+    summary: 'Active policy revision, the last reload attempt, the candidate (PROTOCOL §4, §13)',
     auth: 'api-key',
     scopes: ['audit:read'],
     responses: { 200: json('policy status', r.policyStatusSchema), ...authProblems },
-    handler: (deps) => policyRoute(deps.policy),
+    handler: (deps) => policyRoute(deps.policy, deps.candidate),
+  },
+  {
+    method: 'post',
+    path: '/v1/policy/evaluate',
+    summary:
+      'What-if: the active (and candidate) policy verdict for a client and event; no side effect (PROTOCOL §13)',
+    auth: 'api-key',
+    scopes: ['policy:test'],
+    body: policyEvaluateRequestSchema,
+    responses: {
+      200: json('verdict; nothing audited, no nonce or rate used', r.policyEvaluateAnswerSchema),
+      400: problem('invalid_body'),
+      ...authProblems,
+      413: problem('payload_too_large'),
+      415: problem('unsupported_media_type'),
+    },
+    handler: (deps) => policyEvaluateRoute(deps),
   },
   {
     method: 'get',

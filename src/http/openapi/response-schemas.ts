@@ -75,11 +75,35 @@ export const approvalAnswerSchema = deployViewSchema.extend({
     .describe('when this approval released the deploy: its allow entry'),
 });
 
-export const policyStatusSchema = z.object({
+const reloaderStatus = {
   revision: digestLabel.optional(),
   activatedAt: rfc3339.optional(),
   lastError: z.string().optional(),
   lastAttemptAt: rfc3339.optional(),
+};
+
+export const policyStatusSchema = z.object({
+  ...reloaderStatus,
+  /** Present when GATEWAY_POLICY_CANDIDATE_FILE is set (PROTOCOL §13). */
+  candidate: z
+    .object({
+      ...reloaderStatus,
+      disagreements: z.number().int().min(0),
+      compared: z.number().int().min(0),
+    })
+    .optional(),
+});
+
+const policyAnswer = {
+  decision: z.enum(['allow', 'deny', 'pending']),
+  reasons: z.array(z.string()),
+};
+
+/** `POST /v1/policy/evaluate` (PROTOCOL §13). */
+export const policyEvaluateAnswerSchema = z.object({
+  ...policyAnswer,
+  policy: digestLabel.nullable(),
+  candidate: z.object({ ...policyAnswer, policy: digestLabel }).optional(),
 });
 
 export const auditKeySchema = z.object({
