@@ -245,7 +245,8 @@ function openDeliveries(input: {
     clock,
     observer,
     ...(overrides.deliverySchedule !== undefined && { schedule: overrides.deliverySchedule }),
-    ...(overrides.deliveryPollMs !== undefined && { pollMs: overrides.deliveryPollMs }),
+    // With the schedule's 4.75 s first-retry bound, a 250 ms poll sends it within 5 s.
+    pollMs: overrides.deliveryPollMs ?? 250,
     audit: (o) =>
       audit.append(
         deliveryEntry({

@@ -32,6 +32,8 @@ export const COMMANDS: Readonly<Record<string, () => Promise<CommandModule>>> = 
   'deploy wait': () => import('./deploy-wait.js'),
   'deploy attestation': () => import('./deploy-attestation.js'),
   'release verify': () => import('./release-verify.js'),
+  'deliveries list': () => import('./deliveries.js').then((m) => ({ command: m.deliveriesList })),
+  'deliveries retry': () => import('./deliveries.js').then((m) => ({ command: m.deliveriesRetry })),
   'provenance verify': () => import('./provenance.js'),
 };
 

@@ -158,6 +158,28 @@ export class GatewayClient {
     return answer.text;
   }
 
+  /** `GET /v1/deliveries?state=&limit=` (PROTOCOL §11, scope `audit:read`). */
+  async listDeliveries(
+    state: 'pending' | 'delivered' | 'dead',
+    limit = 100,
+  ): Promise<DeliveryRow[]> {
+    const answer = await this.#request(`/v1/deliveries?state=${state}&limit=${limit}`, {
+      method: 'GET',
+    });
+    if (answer.status !== 200) throw answerError(answer, 'GET /v1/deliveries');
+    const list = (answer.body as { deliveries?: unknown } | null)?.deliveries;
+    if (!Array.isArray(list) || !list.every(isDeliveryRow))
+      throw new GatewayRequestError('GET /v1/deliveries: unexpected answer', -1, undefined);
+    return list;
+  }
+
+  /** `POST /v1/deliveries/<id>/retry` (PROTOCOL §11, scope `deliveries:write`). */
+  async retryDelivery(id: string): Promise<void> {
+    if (!/^msg_[0-9a-f]{32}$/.test(id)) throw new RangeError('not a delivery id');
+    const answer = await this.#request(`/v1/deliveries/${id}/retry`, { method: 'POST' });
+    if (answer.status !== 200) throw answerError(answer, `POST /v1/deliveries/${id}/retry`);
+  }
+
   async #request(
     target: string,
     init: { method: string; headers?: Record<string, string>; body?: Uint8Array },
@@ -201,6 +223,29 @@ export class GatewayClient {
       retryAfter: Number.isFinite(retry) && retry > 0 ? retry : undefined,
     };
   }
+}
+
+/** One delivery as `GET /v1/deliveries` lists it (PROTOCOL §11). */
+export interface DeliveryRow {
+  readonly id: string;
+  readonly target: string;
+  readonly type: string;
+  readonly decision: string;
+  readonly state: string;
+  readonly attempts: number;
+  readonly lastStatus: number | null;
+  readonly nextAttemptAt: string | null;
+}
+
+function isDeliveryRow(v: unknown): v is DeliveryRow {
+  if (typeof v !== 'object' || v === null) return false;
+  const d = v as Record<string, unknown>;
+  return (
+    ['id', 'target', 'type', 'decision', 'state'].every((k) => typeof d[k] === 'string') &&
+    typeof d['attempts'] === 'number' &&
+    (d['lastStatus'] === null || typeof d['lastStatus'] === 'number') &&
+    (d['nextAttemptAt'] === null || typeof d['nextAttemptAt'] === 'string')
+  );
 }
 
 /** The error for an unexpected answer: status and problem code, never the body itself. */

@@ -20,6 +20,7 @@ export {
   GatewayClient,
   GatewayRequestError,
   MAX_WAIT_SECONDS,
+  type DeliveryRow,
   type DeployState,
   type GatewayAnswer,
   type GatewayClientOptions,

@@ -1,7 +1,9 @@
 import type { Handler } from 'hono';
 import { z } from 'zod';
 import type { Scope } from '../config/clients.js';
+import { DELIVERY_STATES } from '../delivery/delivery.js';
 import { eventSchema } from '../events/event-schema.js';
+import { MAX_DELIVERIES_LISTED } from '../gateway/operate-deliveries.js';
 import { approvalRequestSchema, policyEvaluateRequestSchema } from './bodies.js';
 import type { GatewayEnv } from './env.js';
 import type { HttpDeps } from './http-deps.js';
@@ -13,6 +15,7 @@ import {
   getDeployRoute,
   MAX_WAIT_SECONDS,
 } from './routes/deploy-routes.js';
+import { listDeliveriesRoute, retryDeliveryRoute } from './routes/delivery-routes.js';
 import { eventsRoute } from './routes/events-route.js';
 import { healthRoute, readyRoute } from './routes/health-routes.js';
 import { metricsRoute } from './routes/metrics-route.js';
@@ -302,5 +305,47 @@ export const ROUTES: readonly RouteSpec[] = [
       400: problem('invalid_range'),
     },
     handler: withReader(auditHandlers.consistency),
+  },
+  {
+    method: 'get',
+    path: '/v1/deliveries',
+    summary: 'Deliveries to the targets behind the gateway, by state (PROTOCOL §11)',
+    auth: 'api-key',
+    scopes: ['audit:read'],
+    query: {
+      state: {
+        schema: z.enum(DELIVERY_STATES).describe('default pending'),
+        required: false,
+      },
+      limit: {
+        schema: z
+          .string()
+          .regex(/^[0-9]+$/)
+          .describe(`at most this many, 1..${MAX_DELIVERIES_LISTED} (default 100)`),
+        required: false,
+      },
+    },
+    responses: {
+      200: json('deliveries', r.deliveriesSchema),
+      400: problem('invalid_range (state, limit)'),
+      ...authProblems,
+      503: problem('unavailable: the outbox is down'),
+    },
+    handler: (deps) => listDeliveriesRoute(deps),
+  },
+  {
+    method: 'post',
+    path: '/v1/deliveries/:id/retry',
+    summary: 'Put a dead delivery back to pending, due now (PROTOCOL §11)',
+    auth: 'api-key',
+    scopes: ['deliveries:write'],
+    responses: {
+      200: json('pending again', r.deliveryRetrySchema),
+      ...authProblems,
+      404: problem('unknown_delivery'),
+      409: problem('delivery_not_dead'),
+      503: problem('unavailable: the outbox is down'),
+    },
+    handler: (deps) => retryDeliveryRoute(deps),
   },
 ];

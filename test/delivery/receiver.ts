@@ -43,6 +43,8 @@ export interface Receiver {
 
 export async function startReceiver(
   behave: (r: Received, n: number) => Behaviour = () => ({ status: 200 }),
+  /** Listen on this port (a restart test's fixed target URL); default any free port. */
+  port = 0,
 ): Promise<Receiver> {
   const received: Received[] = [];
   const inflight = new Map<string, number>();
@@ -100,10 +102,10 @@ export async function startReceiver(
       else setTimeout(answer, b.delayMs);
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as AddressInfo).port;
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  const bound = (server.address() as AddressInfo).port;
   return {
-    url: `http://127.0.0.1:${port}/hook`,
+    url: `http://127.0.0.1:${bound}/hook`,
     received,
     get maxConcurrentPerId() {
       return maxPerId;

@@ -17,6 +17,8 @@ import {
   writeClientsFile,
   writePolicyFile,
 } from '../helpers/credentials.js';
+import { writeTargetsFile } from '../delivery/e2e-support.js';
+import { newSecret } from '../delivery/receiver.js';
 
 type Doc = { openapi: string; paths: Record<string, Record<string, Record<string, unknown>>> };
 
@@ -32,6 +34,15 @@ describe('OpenAPI document', () => {
       GATEWAY_POLICY_FILE: writePolicyFile(dir, openPolicy([client.id])),
       GATEWAY_DATA_DIR: path.join(dir, 'data'),
       GATEWAY_LOG_ORIGIN: 'test.codex-gateway.local/log',
+      // With a targets file every route of the table is served (/v1/deliveries too).
+      GATEWAY_TARGETS_FILE: writeTargetsFile(dir, [
+        {
+          id: 'a',
+          url: 'http://127.0.0.1:9/hook',
+          secrets: [newSecret()],
+          events: ['event.allowed'],
+        },
+      ]),
       LOG_LEVEL: 'silent',
     });
     gateway = await buildGateway(config, pino({ level: 'silent' }), () => {});

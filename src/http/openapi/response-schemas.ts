@@ -158,3 +158,26 @@ export const dsseEnvelopeSchema = z.object({
     )
     .length(1),
 });
+
+export const deliveriesSchema = z.object({
+  deliveries: z.array(
+    z.object({
+      id: z
+        .string()
+        .regex(/^msg_[0-9a-f]{32}$/)
+        .describe('the webhook-id, the same on every attempt'),
+      target: z.string(),
+      type: z.enum(['event.allowed', 'deploy.approved']),
+      decision: z.string(),
+      state: z.enum(['pending', 'delivered', 'dead']),
+      attempts: z.number().int().min(0),
+      lastStatus: z.number().int().nullable(),
+      nextAttemptAt: rfc3339.nullable(),
+    }),
+  ),
+});
+
+export const deliveryRetrySchema = z.object({
+  id: z.string(),
+  state: z.literal('pending'),
+});
