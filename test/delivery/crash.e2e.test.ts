@@ -4,7 +4,7 @@ import { tempDir } from '../helpers/credentials.js';
 import { buildEvent, startGateway, type GatewayProcess } from '../helpers/gateway-process.js';
 import { describeWithRedis, freePort, sharedRedis } from '../helpers/redis.js';
 import { verifyWithLibrary, writeTargetsFile } from './e2e-support.js';
-import { newSecret, startReceiver, type Receiver } from './receiver.js';
+import { newSecret, startReceiver, type Received, type Receiver } from './receiver.js';
 
 /**
  * At least once across kill -9 (PROTOCOL §11, issue 15): events are answered 200 while the
@@ -21,8 +21,19 @@ afterAll(async () => {
   for (const f of cleanup.splice(0).reverse()) await f().catch(() => undefined);
 });
 
-async function crashAndRecover(env: Record<string, string>) {
+/**
+ * `inFlight` false: nothing listens on the target's port until after the kill, so nothing
+ * was delivered before it. `inFlight` true: the receiver listens from the start and holds
+ * every request unanswered, so attempts are in flight when the gateway is killed; after
+ * the kill it answers 200.
+ */
+async function crashAndRecover(env: Record<string, string>, inFlight: boolean) {
   const port = await freePort();
+  let answering = false;
+  const rx: Receiver | undefined = inFlight
+    ? await startReceiver(() => (answering ? { status: 200 } : { hang: true }), port)
+    : undefined;
+  if (rx !== undefined) cleanup.push(() => rx.close());
   const secret = newSecret();
   const dir = tempDir('codex-dlv-crash-');
   cleanup.push(async () => rmSync(dir, { recursive: true, force: true }));
@@ -50,37 +61,48 @@ async function crashAndRecover(env: Record<string, string>) {
     expect(res.status).toBe(200);
     decisions.push(((await res.json()) as { id: string }).id);
   }
+  if (rx !== undefined) await rx.waitFor((rs) => rs.length > 0, 10_000); // at least one attempt is in flight
+  const hung = rx?.received.length ?? 0;
   await first.stop('SIGKILL'); // no clean shutdown: nothing is flushed or closed
   expect(first.child.signalCode).toBe('SIGKILL');
+  const killedAt = Date.now();
+  answering = true;
 
-  const rx: Receiver = await startReceiver(() => ({ status: 200 }), port);
-  cleanup.push(() => rx.close());
+  const up: Receiver = rx ?? (await startReceiver(() => ({ status: 200 }), port));
+  if (rx === undefined) cleanup.push(() => up.close());
   const second: GatewayProcess = await startGateway({ ...options, client: first.client });
   cleanup.push(() => second.stop());
   const restartedAt = Date.now();
   // File outbox: leases die with the process, so everything is due at once. Redis outbox:
   // a delivery claimed by the killed instance waits for its lease (30 s) to lapse.
-  await rx.waitFor((rs) => new Set(rs.map((r) => r.id)).size >= EVENTS, 60_000);
-  const delivered = rx.received.map((r) => verifyWithLibrary(r, secret).data.decision);
+  const after = (rs: readonly Received[]) => rs.filter((r) => r.at > killedAt);
+  await up.waitFor((rs) => new Set(after(rs).map((r) => r.id)).size >= EVENTS, 60_000);
+  const delivered = after(up.received).map((r) => verifyWithLibrary(r, secret).data.decision);
   expect(new Set(delivered)).toEqual(new Set(decisions));
-  return { seconds: (Date.now() - restartedAt) / 1000, received: rx.received.length };
+  return { seconds: (Date.now() - restartedAt) / 1000, received: up.received.length, hung };
 }
 
+const report = (what: string, r: { seconds: number; received: number; hung: number }) =>
+  console.log(
+    `[crash] ${what}: ${EVENTS} delivered ${r.seconds.toFixed(1)} s after restart (${r.received} requests, ${r.hung} in flight at the kill)`,
+  );
+
 describe('deliveries survive kill -9, file outbox (memory mode)', () => {
-  it(`sends all ${EVENTS} owed deliveries after a restart`, async () => {
-    const r = await crashAndRecover({});
-    console.log(
-      `[crash] file outbox: ${EVENTS} delivered ${r.seconds.toFixed(1)} s after restart (${r.received} requests)`,
-    );
+  it(`sends all ${EVENTS} owed deliveries after a restart (target down at the kill)`, async () => {
+    report('file outbox, target down', await crashAndRecover({}, false));
+  }, 120_000);
+  it(`sends all ${EVENTS} owed deliveries after a restart (attempts in flight at the kill)`, async () => {
+    report('file outbox, in flight', await crashAndRecover({}, true));
   }, 120_000);
 });
 
 const redis = await sharedRedis('dlv-crash');
 describeWithRedis(redis, 'deliveries survive kill -9, Redis outbox', () => {
-  it(`sends all ${EVENTS} owed deliveries after a restart`, async () => {
-    const r = await crashAndRecover({ REDIS_URL: redis.url, REDIS_PREFIX: redis.prefix });
-    console.log(
-      `[crash] redis outbox: ${EVENTS} delivered ${r.seconds.toFixed(1)} s after restart (${r.received} requests)`,
-    );
+  const env = (sub: string) => ({ REDIS_URL: redis.url, REDIS_PREFIX: `${redis.prefix}${sub}:` });
+  it(`sends all ${EVENTS} owed deliveries after a restart (target down at the kill)`, async () => {
+    report('redis outbox, target down', await crashAndRecover(env('down'), false));
+  }, 120_000);
+  it(`sends all ${EVENTS} owed deliveries after a restart (attempts in flight at the kill)`, async () => {
+    report('redis outbox, in flight', await crashAndRecover(env('flight'), true));
   }, 120_000);
 });
