@@ -31,8 +31,8 @@ export function renderMarkdown(results) {
   );
   if (results.load !== undefined) {
     lines.push(
-      '| body | target | max req/s (conns) | ratio to echo | p50 / p99 at max (ms) | 50% rate (req/s) | p50 / p99 at 50% (ms) | non-2xx / errors |',
-      '|---|---|---:|---:|---:|---:|---:|---:|',
+      '| body | target | max req/s (conns) | ratio to echo | server CPU µs/req at max (main thread / all) | p50 / p99 at max (ms) | 50% rate (req/s) | p50 / p99 at 50% (ms) | non-2xx / errors |',
+      '|---|---|---:|---:|---:|---:|---:|---:|---:|',
     );
     for (const [size, targets] of Object.entries(results.load)) {
       const echo = targets.echo?.max?.rps;
@@ -45,6 +45,7 @@ export function renderMarkdown(results) {
         );
         lines.push(
           `| ${size} | ${name} | ${fmt(max.rps)} (${max.connections ?? '–'}) | ${name === 'echo' ? '1.00' : fmt(max.rps / echo, 2) + ` (${pct(max.rps / echo)})`} | ` +
+            `${fmt(max.serverCpuUsPerRequest?.main)} / ${fmt(max.serverCpuUsPerRequest?.all)} | ` +
             `${fmt(max.latencyMs?.p50, 1)} / ${fmt(max.latencyMs?.p99, 1)} | ${fmt(half.offeredRate)} | ` +
             `${fmt(half.latencyMs?.p50, 1)} / ${fmt(half.latencyMs?.p99, 1)} | ${bad} |`,
         );

@@ -17,7 +17,7 @@
  *      BENCH_LOG_LEVEL (gateway LOG_LEVEL, default info), BENCH_SKIP_MICRO=1,
  *      BENCH_MICRO_TIMEOUT_SEC (default 300), REDIS_URL (default redis://127.0.0.1:6379).
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import {
   chmodSync,
   existsSync,
@@ -42,6 +42,7 @@ const CONNECTIONS = (process.env.BENCH_CONNECTIONS ?? '8,64').split(',').map(Num
 const RATE_CONNECTIONS = 8;
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const SIZES = { '1KiB': 1024, '64KiB': 65536 };
+const CLOCK_TICKS = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout) || 100;
 
 const log = (msg) => process.stderr.write(`bench: ${msg}\n`);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -81,9 +82,47 @@ function freePort() {
 }
 
 /** Starts a server process and waits until GET /healthz answers 200. */
+/**
+ * CPU seconds the server has used so far, read from /proc (Linux): `main` is the main
+ * thread only (the event loop: what limits the rate), `all` every thread (libuv's fsync
+ * pool, GC helpers). Per-request figures from these stay meaningful on a noisy machine,
+ * since they count the server's own work, not wall time. Undefined off Linux.
+ */
+function serverCpuSeconds(pid) {
+  const ticks = (file) => {
+    const stat = readFileSync(file, 'utf8');
+    // Fields after the command name (which may hold spaces): utime is the 12th, stime the 13th.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return Number(fields[11]) + Number(fields[12]);
+  };
+  try {
+    return {
+      main: ticks(`/proc/${pid}/task/${pid}/stat`) / CLOCK_TICKS,
+      all: ticks(`/proc/${pid}/stat`) / CLOCK_TICKS,
+    };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Pins the servers to the last core and the load generator to the others when `taskset`
+ * exists and there are at least two cores, so the two sides do not steal each other's CPU.
+ */
+const PINNING = (() => {
+  const cores = os.cpus().length;
+  if (cores < 2 || spawnSync('taskset', ['-V']).status !== 0) return undefined;
+  return { server: String(cores - 1), driver: `0-${cores - 2}` };
+})();
+const pinned = (cpus, args) =>
+  PINNING === undefined
+    ? [process.execPath, args]
+    : ['taskset', ['-c', cpus, process.execPath, ...args]];
+
 async function startServer(name, args, env) {
   const port = await freePort();
-  const child = spawn(process.execPath, args, {
+  const [command, commandArgs] = pinned(PINNING?.server, args);
+  const child = spawn(command, commandArgs, {
     cwd: root,
     env: {
       PATH: process.env.PATH,
@@ -125,13 +164,11 @@ function stopServer(server) {
 /** Runs one autocannon job in a separate process; resolves to its JSON result. */
 function drive(job) {
   return new Promise((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      [path.join(here, 'load-driver.mjs'), JSON.stringify(job)],
-      {
-        stdio: ['ignore', 'pipe', 'inherit'],
-      },
-    );
+    const [command, args] = pinned(PINNING?.driver, [
+      path.join(here, 'load-driver.mjs'),
+      JSON.stringify(job),
+    ]);
+    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     child.stdout.on('data', (d) => (out += d));
     child.once('exit', (code) => {
@@ -328,6 +365,20 @@ try {
     ...extra,
   });
 
+  /** Drives `job` at `server` and adds the server's CPU per completed request (µs). */
+  const driveMeasured = async (server, j) => {
+    const before = serverCpuSeconds(server.child.pid);
+    const r = await drive(j);
+    const after = serverCpuSeconds(server.child.pid);
+    const done = r.requests ?? 0;
+    if (before !== undefined && after !== undefined && done > 0)
+      r.serverCpuUsPerRequest = {
+        main: ((after.main - before.main) * 1e6) / done,
+        all: ((after.all - before.all) * 1e6) / done,
+      };
+    return r;
+  };
+
   log('warm-up');
   for (const s of servers) await drive(job(s, '1KiB', { connections: 8, durationSec: 2 }));
 
@@ -336,7 +387,7 @@ try {
     load[size] = Object.fromEntries(servers.map((s) => [s.name, { levels: [] }]));
     for (const connections of CONNECTIONS)
       for (const s of servers) {
-        const r = await drive(job(s, size, { connections, durationSec: DURATION }));
+        const r = await driveMeasured(s, job(s, size, { connections, durationSec: DURATION }));
         log(
           `${size} ${s.name} c=${connections}: ${Math.round(r.rps)} req/s p99 ${r.latencyMs.p99} ms non2xx ${r.non2xx} errors ${r.errors}`,
         );
@@ -349,7 +400,8 @@ try {
     for (const s of servers) {
       const entry = load[size][s.name];
       const rate = Math.max(1, Math.round(entry.max.rps / 2));
-      const r = await drive(
+      const r = await driveMeasured(
+        s,
         job(s, size, { connections: RATE_CONNECTIONS, durationSec: DURATION, overallRate: rate }),
       );
       log(
@@ -392,6 +444,7 @@ results.settings = {
   rateConnections: RATE_CONNECTIONS,
   gatewayLogLevel: process.env.BENCH_LOG_LEVEL ?? 'info',
   redisPrefix,
+  pinning: PINNING ?? 'none (taskset missing or one core)',
 };
 
 const outDir = path.join(here, 'results');
