@@ -39,3 +39,17 @@ describe('logs', () => {
     for (const s of sigs) expect(all).not.toContain(s);
   });
 });
+
+describe('the access line', () => {
+  it('carries only fixed, non-secret fields (it is written without the redaction pass)', async () => {
+    const t = await createTestApp();
+    await t.send(JSON.stringify({ action: 'build', target: 'a', steps: [] }));
+    const lines = t.logLines.map((l) => JSON.parse(l) as Record<string, unknown>);
+    const access = lines.filter((l) => l['msg'] === 'request');
+    expect(access.length).toBe(1);
+    const allowed = new Set(['level', 'time', 'pid', 'hostname', 'service', 'msg']);
+    for (const k of ['reqId', 'method', 'path', 'status', 'ms', 'client', 'code']) allowed.add(k);
+    for (const key of Object.keys(access[0]!)) expect(allowed).toContain(key);
+    expect(access[0]).toMatchObject({ method: 'POST', path: '/v1/events', status: 200 });
+  });
+});
