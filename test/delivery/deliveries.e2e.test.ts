@@ -1,3 +1,4 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import { buildEvent, startGateway, type GatewayProcess } from '../helpers/gateway-process.js';
 import { tempDir } from '../helpers/credentials.js';
@@ -74,6 +75,15 @@ describe('deliveries from a gateway process', () => {
     // Every secret of the rotation verifies on its own with the official library.
     let body: DeliveryBody | undefined;
     for (const secret of rotating) body = verifyWithLibrary(r!, secret);
+    // And with node:crypto from §11 alone: one `v1,` signature per secret, in file order.
+    const sent = r!.signature.split(' ').map((e) => Buffer.from(e.slice(3), 'base64'));
+    rotating.forEach((secret, i) => {
+      const mac = createHmac('sha256', Buffer.from(secret.slice('whsec_'.length), 'base64'))
+        .update(`${r!.id}.${r!.timestamp}.${r!.body}`)
+        .digest();
+      expect(r!.signature.split(' ')[i]!.startsWith('v1,')).toBe(true);
+      expect(timingSafeEqual(sent[i]!, mac)).toBe(true);
+    });
     expect(r!.signature.split(' ')).toHaveLength(2);
     expect(r!.id).toMatch(/^msg_[0-9a-f]{32}$/);
     expect(body!.type).toBe('event.allowed');

@@ -1,5 +1,5 @@
 import { Writable } from 'node:stream';
-import { createApp } from '../../src/app.js';
+import { createApp, type AppDeps } from '../../src/app.js';
 import type { AuditAppender } from '../../src/audit/audit-log.js';
 import type { AuditReader } from '../../src/audit/audit-service.js';
 import type { Clock } from '../../src/clock.js';
@@ -43,6 +43,8 @@ export interface TestAppOptions {
   readonly auditReader?: AuditReader;
   readonly nonceCapacity?: number;
   readonly bodyLimitBytes?: number;
+  /** Delivery targets and outbox (PROTOCOL §11); absent: nothing is owed. */
+  readonly deliveries?: AppDeps['deliveries'];
 }
 
 /**
@@ -86,6 +88,7 @@ export async function createTestApp(options: TestAppOptions = {}) {
     readiness: [{ name: 'policy', check: () => policy.current() !== undefined }],
     toleranceSeconds: 300,
     bodyLimitBytes: options.bodyLimitBytes ?? 262_144,
+    ...(options.deliveries !== undefined && { deliveries: options.deliveries }),
   });
   const client = clients[0]!;
   /** Signs and sends; `tamper` may change the request after signing. */
