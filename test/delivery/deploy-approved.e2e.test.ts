@@ -4,6 +4,7 @@ import { generateEd25519KeyPair, sha256Hex, signEd25519, toHex } from '../../src
 import { verifyReleaseAttestation } from '../../src/verify/index.js';
 import { tempDir, testClient } from '../helpers/credentials.js';
 import { startGateway, type GatewayProcess } from '../helpers/gateway-process.js';
+import { REDIS_REQUIRED, sharedRedis } from '../helpers/redis.js';
 import { verifyWithLibrary, writeTargetsFile } from './e2e-support.js';
 import { newSecret, startReceiver } from './receiver.js';
 
@@ -24,7 +25,7 @@ const policy = {
 
 const cleanup: Array<() => Promise<unknown>> = [];
 afterAll(async () => {
-  for (const f of cleanup.splice(0)) await f().catch(() => undefined);
+  for (const f of cleanup.splice(0).reverse()) await f().catch(() => undefined);
 });
 
 function approve(g: GatewayProcess, id: string, message: string, name: string) {
@@ -38,7 +39,14 @@ function approve(g: GatewayProcess, id: string, message: string, name: string) {
   });
 }
 
-describe('deploy.approved deliveries', () => {
+const redis = await sharedRedis('dlv-deploy');
+const modes: Array<[string, Record<string, string>]> = [['memory mode', {}]];
+if (redis.available)
+  modes.push(['Redis mode', { REDIS_URL: redis.url, REDIS_PREFIX: redis.prefix }]);
+else if (REDIS_REQUIRED) throw new Error('Redis is not reachable (REQUIRE_REDIS=1 or CI=true)');
+cleanup.push(() => redis.cleanup());
+
+describe.each(modes)('deploy.approved deliveries, %s', (_mode, modeEnv) => {
   it('are recorded before the quorum-reaching approval is answered and carry the attestation', async () => {
     const secret = newSecret();
     // The receiver is slow to answer, so a delivery seen in the list right after the 200
@@ -59,7 +67,7 @@ describe('deploy.approved deliveries', () => {
       dir,
       client,
       policy,
-      env: { GATEWAY_TARGETS_FILE: targetsFile },
+      env: { ...modeEnv, GATEWAY_TARGETS_FILE: targetsFile },
       startTimeoutMs: 30_000,
     });
     cleanup.push(async () => {
@@ -67,7 +75,7 @@ describe('deploy.approved deliveries', () => {
       rmSync(dir, { recursive: true, force: true });
     });
 
-    const artifact = `sha256:${sha256Hex('artifact 1')}`;
+    const artifact = `sha256:${sha256Hex(`artifact ${Math.random()}`)}`;
     const event = {
       action: 'deploy',
       target: 'acme/web',
