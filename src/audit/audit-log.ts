@@ -16,11 +16,19 @@ export interface AuditEntryBase {
 /** A JSON-safe audit entry: plain objects, arrays, strings, finite numbers, booleans, null. */
 export type AuditEntry = AuditEntryBase & Readonly<Record<string, unknown>>;
 
-/** Where an appended entry sits in the tree. */
+/**
+ * Where an appended entry sits in the tree, and the proof of it (PROTOCOL §9): the signed
+ * checkpoint that covers it (durable before the append resolved) and the inclusion proof
+ * of `leafHash` at `index` in that checkpoint's tree.
+ */
 export interface AuditReceipt {
   readonly index: number;
   /** Lowercase hex RFC 6962 leaf hash. */
   readonly leafHash: string;
+  /** C2SP signed note of a tree whose size is greater than `index`. */
+  readonly checkpoint: string;
+  /** RFC 9162 §2.1.3 inclusion proof, lowercase hex hashes. */
+  readonly proof: readonly string[];
 }
 
 export interface AuditAppender {

@@ -65,7 +65,8 @@ export class AuditService implements AuditAppender, AuditReader {
 
   constructor(
     private readonly store: MerkleLogStore,
-    private readonly signer: CheckpointSigner,
+    /** Signs on demand for a store without signed heads of its own (else unused). */
+    private readonly signer: CheckpointSigner | undefined,
     verifier: NoteVerifier,
   ) {
     this.keyView = {
@@ -75,19 +76,43 @@ export class AuditService implements AuditAppender, AuditReader {
     };
   }
 
-  /** Appends `entry`; resolves once it is durable. Throws TypeError for an invalid entry. */
+  /**
+   * Appends `entry`; resolves once it and a signed checkpoint covering it are durable, with
+   * the receipt (§9). Throws TypeError for an invalid entry, and an Error when the store
+   * was opened without a signer (an answer must never go out without its receipt).
+   */
   async append(entry: AuditEntry): Promise<AuditReceipt> {
     assertAuditEntry(entry);
     const stored = await this.store.append(canonicalBytes(entry));
-    return { index: stored.index, leafHash: toHex(stored.leafHash) };
+    if (stored.checkpoint === undefined || stored.proof === undefined)
+      throw new Error('audit log store returned no receipt (opened without a signer)');
+    return {
+      index: stored.index,
+      leafHash: toHex(stored.leafHash),
+      checkpoint: stored.checkpoint.note,
+      proof: stored.proof.map(toHex),
+    };
   }
 
   size(): number {
     return this.store.size();
   }
 
+  /**
+   * The latest signed head the store holds (the one every receipt extends): read fresh,
+   * so a store shared by several instances also serves the others' appends. A store
+   * without heads of its own is signed on demand by the CheckpointSigner.
+   */
   async checkpoint(): Promise<string> {
+    if (this.store.latest !== undefined) return (await this.store.latest()).note;
+    if (this.signer === undefined) throw new Error('audit log has no checkpoint signer');
     return (await this.signer.current()).note;
+  }
+
+  /** The current size, after catching up with the store's latest head. */
+  private async freshSize(): Promise<number> {
+    if (this.store.latest !== undefined) await this.store.latest();
+    return this.store.size();
   }
 
   key(): AuditKeyView {
@@ -95,7 +120,7 @@ export class AuditService implements AuditAppender, AuditReader {
   }
 
   async entries(start: number, count: number): Promise<AuditEntryView[]> {
-    const size = this.store.size();
+    const size = await this.freshSize();
     if (!isCount(start) || !isCount(count) || count < 1 || start + count > size)
       throw rangeError(`entries ${start}..${start + count - 1} are not all in the log of ${size}`);
     const views: Promise<AuditEntryView>[] = [];
@@ -103,8 +128,9 @@ export class AuditService implements AuditAppender, AuditReader {
     return Promise.all(views);
   }
 
-  async inclusion(index: number, size: number = this.store.size()): Promise<InclusionView> {
-    const current = this.store.size();
+  async inclusion(index: number, size?: number): Promise<InclusionView> {
+    const current = await this.freshSize();
+    size ??= current;
     if (!isCount(size) || size > current)
       throw rangeError(`size ${size} is beyond the log of ${current}`);
     if (!isCount(index) || index >= size)
@@ -117,8 +143,9 @@ export class AuditService implements AuditAppender, AuditReader {
     return { index, size, leafHash: toHex(leafHash), root: toHex(root), proof: proof.map(toHex) };
   }
 
-  async consistency(from: number, to: number = this.store.size()): Promise<ConsistencyView> {
-    const current = this.store.size();
+  async consistency(from: number, to?: number): Promise<ConsistencyView> {
+    const current = await this.freshSize();
+    to ??= current;
     if (!isCount(to) || to > current) throw rangeError(`to ${to} is beyond the log of ${current}`);
     if (!isCount(from) || from < 1 || from > to)
       throw rangeError(`from must be between 1 and to (${to})`);

@@ -79,6 +79,18 @@ export interface FileLogStoreOptions {
    * thread while it re-hashes the entries (default 50,000). Tests set 0 to force it.
    */
   readonly verifyInWorkerFromLeaves?: number;
+  /**
+   * Signs one checkpoint per committed batch, kept in `head.bin` and handed out with every
+   * append (PROTOCOL §9 receipts). At open the stored head must verify with it and the
+   * files must still hold the tree it signed.
+   */
+  readonly signer?: HeadSigner;
+  /**
+   * Accept a log that has entries but no `head.bin` (written by a version without
+   * receipts) and sign its current tree. Without it such a log is refused: a missing head
+   * could hide cut entries.
+   */
+  readonly adoptUnsignedLog?: boolean;
 }
 
 /**

@@ -1,11 +1,19 @@
+import { existsSync, statSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { AuditService } from './audit-service.js';
-import { isValidKeyName, noteVerifier, type NoteVerifier } from './checkpoint.js';
+import {
+  checkpointHeadSigner,
+  isValidKeyName,
+  noteVerifier,
+  type NoteVerifier,
+} from './checkpoint.js';
 import { CheckpointSigner } from './checkpoint-signer.js';
 import { FileSignedTreeHeadStore } from './checkpoint-state-file.js';
 import { loadOrCreateLogKey } from './log-key.js';
 import { openFileLogStore } from './storage/file-log-store.js';
+import { HEAD_FILE } from './storage/head-file.js';
 
 /** What the composition root needs to know to open the audit log. */
 export interface FileAuditConfig {
@@ -43,9 +51,10 @@ export function defaultLogOrigin(host: string = hostname()): string {
 
 /**
  * Opens the file-backed audit log (verifying every stored entry and hash), loads or
- * creates the signing key, and signs the current checkpoint once, which proves the log
- * still extends the last checkpoint ever signed. Any failure rejects with a one-line
- * message, so start-up refuses a corrupted or rewritten log instead of serving it.
+ * creates the signing key, and checks the files against the signed head in head.bin
+ * (they must still hold the tree it signed, so acknowledged entries cannot be cut
+ * unnoticed). Any failure rejects with a one-line message, so start-up refuses a
+ * corrupted, cut or rewritten log instead of serving it.
  */
 export async function openFileAudit(config: FileAuditConfig): Promise<FileAudit> {
   const origin = config.logOrigin ?? defaultLogOrigin();
@@ -54,27 +63,53 @@ export async function openFileAudit(config: FileAuditConfig): Promise<FileAudit>
   const key = await loadOrCreateLogKey(
     config.logKeyFile ?? path.join(config.dataDir, 'audit-log.key'),
   );
+  const verifier = noteVerifier(origin, key.publicKey);
+  const auditDir = path.join(config.dataDir, 'audit');
+  // A log written before receipts (PROTOCOL §9) has no head.bin, only the last signed tree
+  // head in audit-checkpoint.json: it is adopted once, after proving the files still extend
+  // that head; from then on head.bin alone carries the guarantee (and a missing head.bin
+  // under a non-empty log is refused).
+  const legacyState = path.join(config.dataDir, 'audit-checkpoint.json');
+  const legacy = !nonEmpty(path.join(auditDir, HEAD_FILE)) && existsSync(legacyState);
   let store;
   try {
-    store = await openFileLogStore(path.join(config.dataDir, 'audit'));
+    store = await openFileLogStore(auditDir, {
+      // One signed head per group-commit batch, durable with it: the receipts of §9.
+      signer: checkpointHeadSigner(verifier, key.secretKey),
+      adoptUnsignedLog: legacy,
+    });
   } catch (err) {
     throw new Error(`audit log refused: ${firstLine(err)}`, { cause: err });
   }
-  const verifier = noteVerifier(origin, key.publicKey);
-  const heads = new FileSignedTreeHeadStore(path.join(config.dataDir, 'audit-checkpoint.json'));
-  const signer = new CheckpointSigner(store, heads, verifier, key.secretKey);
-  try {
-    await signer.current();
-  } catch (err) {
-    await store.close().catch(() => undefined);
-    throw new Error(`audit log refused: ${firstLine(err)}`, { cause: err });
+  if (legacy) {
+    const signer = new CheckpointSigner(
+      store,
+      new FileSignedTreeHeadStore(legacyState),
+      verifier,
+      key.secretKey,
+    );
+    try {
+      await signer.current();
+      await rm(legacyState);
+    } catch (err) {
+      await store.close().catch(() => undefined);
+      throw new Error(`audit log refused: ${firstLine(err)}`, { cause: err });
+    }
   }
   return {
-    service: new AuditService(store, signer, verifier),
+    service: new AuditService(store, undefined, verifier),
     origin,
     logKey: { verifier, secretKey: key.secretKey },
     close: () => store.close(),
   };
+}
+
+function nonEmpty(file: string): boolean {
+  try {
+    return statSync(file).size > 0;
+  } catch {
+    return false;
+  }
 }
 
 function firstLine(err: unknown): string {

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { AuditService } from '../../src/audit/audit-service.js';
-import { noteVerifier } from '../../src/audit/checkpoint.js';
+import { checkpointHeadSigner, noteVerifier } from '../../src/audit/checkpoint.js';
 import { CheckpointSigner } from '../../src/audit/checkpoint-signer.js';
 import { FileSignedTreeHeadStore } from '../../src/audit/checkpoint-state-file.js';
 import { decisionEntry } from '../../src/audit/entry.js';
@@ -27,9 +27,12 @@ export async function openStack(
   dir = mkdtempSync(path.join(tmpdir(), 'codex-audit-')),
   key = generateEd25519KeyPair(),
 ): Promise<AuditStack> {
-  const store = await openFileLogStore(path.join(dir, 'audit'));
   const stateFile = path.join(dir, 'audit-checkpoint.json');
   const verifier = noteVerifier(ORIGIN, key.publicKey);
+  // Signing store (PROTOCOL §9): one head per batch in head.bin, receipts on every append.
+  const store = await openFileLogStore(path.join(dir, 'audit'), {
+    signer: checkpointHeadSigner(verifier, key.secretKey),
+  });
   const signer = new CheckpointSigner(
     store,
     new FileSignedTreeHeadStore(stateFile),

@@ -138,6 +138,8 @@ describe('CheckpointSigner', () => {
       }),
     );
     expect(Math.max(...seen)).toBe(30);
+    // The service serves the store's batch heads; the on-demand signer persists its own.
+    await s.signer.current();
     const state = JSON.parse(readFileSync(s.stateFile, 'utf8')) as { size: number };
     expect(state.size).toBe(Math.max(...seen));
   });

@@ -1,6 +1,6 @@
 import pino from 'pino';
 import { createApp } from '../../src/app.js';
-import type { AuditAppender, AuditEntry } from '../../src/audit/audit-log.js';
+import type { AuditAppender, AuditEntry, AuditReceipt } from '../../src/audit/audit-log.js';
 import { openFileAudit } from '../../src/audit/open-file-audit.js';
 import { tempDir } from '../helpers/credentials.js';
 import { buildClientRegistry, type Scope } from '../../src/config/clients.js';
@@ -27,7 +27,7 @@ export class RecordingAudit implements AuditAppender {
   });
   /** Fault injection: the next appends matching this fail, as a disk error would. */
   failWhen: ((entry: AuditEntry) => boolean) | undefined;
-  async append(entry: AuditEntry): Promise<{ index: number; leafHash: string }> {
+  async append(entry: AuditEntry): Promise<AuditReceipt> {
     if (this.failWhen?.(entry) === true) throw new Error('injected: EIO');
     const receipt = await (await this.#log).service.append(entry);
     this.entries[receipt.index] = entry;

@@ -9,6 +9,9 @@
  *                  appending leaf n writes its leaf hash plus one hash per trailing 1 bit
  *                  of n; the hash of any perfect subtree is one positional read, so roots
  *                  and proofs read O(log n) hashes.
+ * - `head.bin`     with a HeadSigner: the latest signed checkpoint, in two alternating
+ *                  slots (head-file.ts), written after each batch's records and synced
+ *                  with them. open() refuses files that no longer hold the signed tree.
  * - `writer.lock`  pid of the one process allowed to append (stale after a crash: taken over).
  * Memory holds only the size, the entries length and the compact range (≤ 64 hashes),
  * plus fixed read buffers while open() verifies.
@@ -35,7 +38,9 @@
 import { readSync } from 'node:fs';
 import {
   type FileLogStoreOptions,
+  type HeadSigner,
   type MerkleLogStore,
+  type SignedHead,
   type StoredLeaf,
   AuditCorruptionError,
 } from '../log-store.js';
@@ -47,13 +52,17 @@ import {
   isTreeSize,
   rootOf,
 } from '../merkle.js';
+import { constantTimeEqual, toHex } from '../../crypto/index.js';
+import { frontierRoot } from '../batch-tree.js';
+import type { RecoveredLog } from './recovery.js';
 import {
   MAX_LEAF_BYTES_HARD,
   RECORD_HEADER_BYTES,
   leafHashOfRecord,
   storedLeafHash,
 } from './record-format.js';
-import { GroupCommitter } from './group-commit.js';
+import { type CommitHeads, GroupCommitter } from './group-commit.js';
+import { HEAD_FILE, HeadFile } from './head-file.js';
 import { type LogFiles, closeLogFiles, openLogFiles } from './log-files.js';
 import { OFFSET_BYTES, readOffset } from './batch-limits.js';
 import { lockLogDir } from './dir-lock.js';
@@ -75,17 +84,70 @@ export async function openFileLogStore(
   }
   const files = openLogFiles(dir);
   let unlock: (() => void) | undefined;
+  let headFile: HeadFile | undefined;
   try {
     unlock = lockLogDir(dir);
     const state = await recoverLog(files, {
       workerFromLeaves: opts.verifyInWorkerFromLeaves ?? DEFAULT_WORKER_FROM_LEAVES,
     });
-    return new FileLogStore(files, new GroupCommitter(files, state), maxLeafBytes, unlock);
+    let heads: CommitHeads | undefined;
+    if (opts.signer !== undefined) {
+      headFile = HeadFile.open(dir);
+      const head = await checkHead(files, state, headFile, opts.signer, opts.adoptUnsignedLog);
+      heads = { signer: opts.signer, file: headFile, head };
+    }
+    const committer = new GroupCommitter(files, state, heads);
+    return new FileLogStore(files, committer, maxLeafBytes, unlock, headFile);
   } catch (err) {
     unlock?.();
+    headFile?.close();
     closeLogFiles(files);
     throw err;
   }
+}
+
+/**
+ * The signed head against the verified files: the files must hold at least the signed
+ * tree (a head on disk was written after its records, so fewer leaves means acknowledged
+ * entries were cut), and exactly that tree (same root). Leaves past the head are a batch
+ * that was complete on disk but never acknowledged; the head is then re-signed over them,
+ * which extends the old one because the files' tree hashes were verified. Returns the
+ * durable head the committer starts from.
+ */
+async function checkHead(
+  files: LogFiles,
+  state: RecoveredLog,
+  headFile: HeadFile,
+  signer: HeadSigner,
+  adopt: boolean | undefined,
+): Promise<SignedHead> {
+  const stored = headFile.load(signer);
+  const n = state.count;
+  const hashAt: HashAt = (level, index) =>
+    readExactly(files.hashes, HASH_BYTES, storedHashIndex(level, index) * HASH_BYTES);
+  const root = (size: number): Uint8Array =>
+    size === n ? frontierRoot(state.stack) : rootOf(size, hashAt);
+  if (stored === undefined) {
+    if (n > 0 && adopt !== true)
+      throw new AuditCorruptionError(
+        `audit log corrupt: ${HEAD_FILE} is missing or empty but the log holds ${n} entries`,
+      );
+  } else {
+    if (stored.size > n)
+      throw new AuditCorruptionError(
+        `audit log corrupt: ${HEAD_FILE} signs ${stored.size} entries but the files hold ${n} (acknowledged entries were cut)`,
+      );
+    const rootThere = root(stored.size);
+    if (!constantTimeEqual(rootThere, stored.root))
+      throw new AuditCorruptionError(
+        `audit log corrupt: the first ${stored.size} entries hash to ${toHex(rootThere)}, not the root ${HEAD_FILE} signed`,
+      );
+    if (stored.size === n) return stored;
+  }
+  const rootN = root(n);
+  const signed = { size: n, root: rootN, note: signer.sign(n, rootN) };
+  await headFile.put(signed.note);
+  return signed;
 }
 
 function readExactly(fd: number, length: number, position: number): Buffer {
@@ -111,7 +173,19 @@ class FileLogStore implements MerkleLogStore {
     private readonly committer: GroupCommitter,
     private readonly maxLeafBytes: number,
     private readonly unlock: () => void,
-  ) {}
+    private readonly headFile?: HeadFile,
+  ) {
+    // Only a signing store has a signed head to offer (log-store.ts: absent otherwise).
+    if (headFile !== undefined) this.latest = () => this.signedHead();
+  }
+
+  latest?: () => Promise<SignedHead>;
+
+  /** The latest durable signed head: it always covers exactly the durable size. */
+  private async signedHead(): Promise<SignedHead> {
+    if (this.closed) throw new Error('audit log store is closed');
+    return this.committer.head as SignedHead;
+  }
 
   append(leaf: Uint8Array): Promise<StoredLeaf> {
     if (this.closed) return Promise.reject(new Error('audit log store is closed'));
@@ -184,6 +258,7 @@ class FileLogStore implements MerkleLogStore {
     if (this.closed) return;
     this.closed = true;
     await this.committer.drain();
+    this.headFile?.close();
     closeLogFiles(this.files);
     this.unlock();
   }

@@ -1,11 +1,20 @@
 import { ftruncateSync } from 'node:fs';
-import type { StoredLeaf } from '../log-store.js';
-import { HASH_BYTES, EMPTY_ROOT, nodeHash } from '../merkle.js';
+import { frontierRoot, integrateBatch } from '../batch-tree.js';
+import type { HeadSigner, SignedHead, StoredLeaf } from '../log-store.js';
+import { HASH_BYTES } from '../merkle.js';
 import { MAX_BATCH_BYTES, MAX_BATCH_LEAVES, OFFSET_BYTES, writeOffset } from './batch-limits.js';
 import { type LogFiles, datasync, writeFully } from './log-files.js';
 import { recordSize, writeRecord } from './record-format.js';
 import type { RecoveredLog } from './recovery.js';
-import { storedHashCount, trailingOnes } from './tlog-layout.js';
+import type { HeadFile } from './head-file.js';
+import { storedHashCount } from './tlog-layout.js';
+
+/** How a committer signs: the signer, the head file, and the durable head at open. */
+export interface CommitHeads {
+  readonly signer: HeadSigner;
+  readonly file: HeadFile;
+  readonly head: SignedHead;
+}
 
 interface Pending {
   readonly leaf: Uint8Array;
@@ -19,6 +28,11 @@ interface Pending {
  * advances after a batch's fdatasyncs finished, so readers never see unsynced leaves.
  * After any I/O error the committer fails closed: every later append rejects until the
  * log is reopened (which re-verifies the files and cuts whatever was half written).
+ *
+ * With `heads` (PROTOCOL §9 receipts) each batch is signed ONCE: the checkpoint of the tree
+ * after the batch is written to head.bin after the batch's records and fdatasynced with
+ * them, and every append of the batch resolves with that checkpoint and its inclusion
+ * proof in it (computed from memory by integrateBatch, no read).
  */
 export class GroupCommitter {
   size: number;
@@ -27,14 +41,18 @@ export class GroupCommitter {
   private queue: Pending[] = [];
   private running: Promise<void> | null = null;
   private failure: Error | null = null;
+  /** The latest durable signed head (when signing). */
+  head: SignedHead | undefined;
 
   constructor(
     private readonly files: LogFiles,
     state: RecoveredLog,
+    private readonly heads?: CommitHeads,
   ) {
     this.size = state.count;
     this.entriesEnd = state.entriesEnd;
     this.stack = [...state.stack];
+    this.head = heads?.head;
   }
 
   append(leaf: Uint8Array): Promise<StoredLeaf> {
@@ -47,12 +65,7 @@ export class GroupCommitter {
 
   /** Root of the durable tree, folded from the compact range (no I/O). */
   root(): Uint8Array {
-    let h: Uint8Array | undefined;
-    for (let i = this.stack.length - 1; i >= 0; i--) {
-      const s = this.stack[i] as Uint8Array;
-      h = h === undefined ? s : nodeHash(s, h);
-    }
-    return h ?? EMPTY_ROOT;
+    return frontierRoot(this.stack);
   }
 
   /** Resolves once every queued append has settled. */
@@ -92,42 +105,47 @@ export class GroupCommitter {
     return this.queue.splice(0, n);
   }
 
-  /** Writes one batch (entries, then offsets, then hashes), fsyncs, then publishes it. */
+  /**
+   * Writes one batch (entries, then offsets, then hashes, then the signed head), fsyncs,
+   * then publishes it.
+   */
   private async commit(batch: readonly Pending[]): Promise<StoredLeaf[]> {
     const first = this.size;
     const entryBytes = batch.reduce((sum, p) => sum + recordSize(p.leaf.length), 0);
     const entries = Buffer.allocUnsafe(entryBytes);
     const offsets = Buffer.allocUnsafe(batch.length * OFFSET_BYTES);
-    const hashes: Uint8Array[] = [];
-    const stack = [...this.stack];
-    const results: StoredLeaf[] = [];
+    const leafHashes: Uint8Array[] = [];
     let at = 0;
     batch.forEach((p, i) => {
       writeOffset(this.entriesEnd + at).copy(offsets, i * OFFSET_BYTES);
-      let h = writeRecord(entries, at, p.leaf);
+      leafHashes.push(writeRecord(entries, at, p.leaf));
       at += recordSize(p.leaf.length);
-      // A copy: the caller may modify what it gets; `h` also lives on in the compact range.
-      results.push({ index: first + i, leafHash: Uint8Array.from(h) });
-      hashes.push(h);
-      for (let t = trailingOnes(first + i); t > 0; t--) {
-        h = nodeHash(stack.pop() as Uint8Array, h);
-        hashes.push(h);
-      }
-      stack.push(h);
     });
+    const b = integrateBatch(first, this.stack, leafHashes);
+    let head: SignedHead | undefined;
+    let undoHead: (() => void) | undefined;
     try {
       writeFully(this.files.entries, entries, this.entriesEnd);
       writeFully(this.files.offsets, offsets, first * OFFSET_BYTES);
-      writeFully(this.files.hashes, Buffer.concat(hashes), storedHashCount(first) * HASH_BYTES);
-      await Promise.all([
+      writeFully(this.files.hashes, Buffer.concat(b.hashes), b.firstHashPos * HASH_BYTES);
+      const syncs = [
         datasync(this.files.entries),
         datasync(this.files.offsets),
         datasync(this.files.hashes),
-      ]);
+      ];
+      if (this.heads !== undefined) {
+        // Written after the records it covers: a head on disk vouches for complete records.
+        head = { note: this.heads.signer.sign(b.size, b.root), size: b.size, root: b.root };
+        const written = this.heads.file.write(head.note);
+        undoHead = written.undo;
+        syncs.push(written.sync());
+      }
+      await Promise.all(syncs);
     } catch (err) {
       // These appends are reported as failed, so try not to leave them for the next open()
       // to find complete and keep. Best effort: the files may be unwritable right now.
       try {
+        undoHead?.();
         ftruncateSync(this.files.entries, this.entriesEnd);
         ftruncateSync(this.files.offsets, first * OFFSET_BYTES);
         ftruncateSync(this.files.hashes, storedHashCount(first) * HASH_BYTES);
@@ -136,9 +154,15 @@ export class GroupCommitter {
       }
       throw err;
     }
-    this.size = first + batch.length;
+    this.size = b.size;
     this.entriesEnd += entryBytes;
-    this.stack = stack;
-    return results;
+    this.stack = b.frontier;
+    if (head !== undefined) this.head = head;
+    // Copies: the caller may modify what it gets; the hashes also live on in the frontier.
+    return leafHashes.map((h, i) => ({
+      index: first + i,
+      leafHash: Uint8Array.from(h),
+      ...(head !== undefined && { checkpoint: head, proof: b.proof(first + i) }),
+    }));
   }
 }

@@ -19,7 +19,16 @@ export const problemSchema = z
   })
   .describe('RFC 9457 problem document; a 5xx never carries detail');
 
-export const auditReceiptSchema = z.object({ index: z.number().int().min(0), leafHash: hex(32) });
+export const auditReceiptSchema = z
+  .object({
+    index: z.number().int().min(0),
+    leafHash: hex(32),
+    checkpoint: z
+      .string()
+      .describe('C2SP signed checkpoint note (§6) of a tree whose size is greater than index'),
+    proof: z.array(hex(32)).describe('RFC 9162 §2.1.3 inclusion proof of leafHash in it'),
+  })
+  .describe('receipt (PROTOCOL §9): verifiable on its own with the log key');
 
 const voteSchema = z.object({
   approver: z.string(),
