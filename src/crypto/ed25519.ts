@@ -1,3 +1,4 @@
+import { createPrivateKey, sign as nodeSign, type KeyObject } from 'node:crypto';
 import * as ed from '@noble/ed25519';
 import { sha512 } from '@noble/hashes/sha2.js';
 
@@ -28,11 +29,30 @@ export function verifyEd25519(
   }
 }
 
-/** Signs `message` with a 32-byte secret seed; returns the 64-byte signature. */
+/** PKCS#8 DER prefix of an Ed25519 private key (RFC 8410), before the 32-byte seed. */
+const PKCS8_ED25519_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
+/** OpenSSL key objects by seed array: built once per key (the log key signs every batch). */
+const keyObjects = new WeakMap<Uint8Array, { seed: string; key: KeyObject }>();
+
+/**
+ * Signs `message` with a 32-byte secret seed; returns the 64-byte signature. Ed25519
+ * signing is deterministic (RFC 8032), so OpenSSL (node:crypto) gives the very bytes the
+ * pure-JS implementation would, about ten times faster: it sits on the audit log's
+ * per-batch path (one checkpoint per group commit).
+ */
 export function signEd25519(message: Uint8Array, secretKey: Uint8Array): Uint8Array {
   if (secretKey.length !== ED25519_KEY_BYTES)
     throw new RangeError('signEd25519: secretKey must be 32 bytes');
-  return ed.sign(message, secretKey);
+  const seed = Buffer.from(secretKey).toString('hex');
+  let cached = keyObjects.get(secretKey);
+  // The array may have been modified since: the cache is only used for the same bytes.
+  if (cached === undefined || cached.seed !== seed) {
+    const der = Buffer.concat([PKCS8_ED25519_PREFIX, secretKey]);
+    cached = { seed, key: createPrivateKey({ key: der, format: 'der', type: 'pkcs8' }) };
+    der.fill(0);
+    keyObjects.set(secretKey, cached);
+  }
+  return new Uint8Array(nodeSign(null, message, cached.key));
 }
 
 /** The 32-byte public key of a 32-byte secret seed. */

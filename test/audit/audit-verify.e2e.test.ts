@@ -1,13 +1,18 @@
-import { cpSync, existsSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { checkpointHeadSigner, noteVerifier } from '../../src/audit/checkpoint.js';
 import { canonicalize } from '../../src/audit/jcs.js';
+import { loadOrCreateLogKey } from '../../src/audit/log-key.js';
 import { openFileLogStore } from '../../src/audit/storage/file-log-store.js';
+import { HEAD_FILE } from '../../src/audit/storage/head-file.js';
 import { sha256Hex } from '../../src/crypto/index.js';
 import { tempDir, testClient, writePolicyFile } from '../helpers/credentials.js';
 import { startGateway, type GatewayProcess } from '../helpers/gateway-process.js';
 import { logVerifier, mixedLoad, mixedPolicy, runAudit, type Ack } from './e2e-support.js';
 
+/** GATEWAY_LOG_ORIGIN of test/helpers/gateway-process.ts. */
+const ORIGIN_OF_TESTS = 'test.codex-gateway.local/log';
 const client = testClient();
 const policy = mixedPolicy(client.id);
 const dirs: string[] = [];
@@ -130,6 +135,7 @@ describe('audit verify against a running gateway', () => {
   it('catches a rewritten history: start-up refuses while the signed head is kept, verify fails when it is not', async () => {
     const copy = copyOfDir();
     const auditDir = path.join(copy, 'data', 'audit');
+    const signedHead = readFileSync(path.join(auditDir, HEAD_FILE));
     // Rebuild the whole log with entry 3 altered: every stored hash is self-consistent.
     const original = await openFileLogStore(auditDir);
     const leaves: Uint8Array[] = [];
@@ -142,13 +148,21 @@ describe('audit verify against a running gateway', () => {
     for (const leaf of leaves) await forged.append(leaf);
     await forged.close();
 
-    const line = await expectStartRefused(copy);
-    expect(line).toMatch(/not consistent with the checkpoint signed/);
+    // Files without their signed head are refused (the head could have hidden a cut)...
+    expect(await expectStartRefused(copy)).toMatch(/head\.bin is missing or empty but the log/);
+    // ...and with the real signed head kept, the rewritten files do not hold its tree.
+    writeFileSync(path.join(auditDir, HEAD_FILE), signedHead);
+    expect(await expectStartRefused(copy)).toMatch(/not the root head\.bin signed/);
 
-    // Drop the gateway's own record too: it starts, but the auditor's saved state catches it.
-    const head = path.join(copy, 'data', 'audit-checkpoint.json');
-    expect(existsSync(head)).toBe(true);
-    unlinkSync(head);
+    // Whoever holds the log key can sign a head over the forged files: the gateway starts,
+    // but the auditor's saved state catches it.
+    unlinkSync(path.join(auditDir, HEAD_FILE));
+    const key = await loadOrCreateLogKey(path.join(copy, 'data', 'audit-log.key'));
+    const resigned = await openFileLogStore(auditDir, {
+      signer: checkpointHeadSigner(noteVerifier(ORIGIN_OF_TESTS, key.publicKey), key.secretKey),
+      adoptUnsignedLog: true,
+    });
+    await resigned.close();
     await gw.stop();
     const forgedGw = await startGateway({ client, policy, dir: copy });
     try {

@@ -71,7 +71,10 @@ describe('file log receipts', () => {
   });
 
   it('keeps the signed head across a reopen (head.bin)', async () => {
-    const s = await open();
+    await open();
+    // A new log closed before its first append: head.bin holds one slot, the empty head.
+    expect((await (await reopen()).latest!()).size).toBe(0);
+    const s = await reopen();
     for (let i = 0; i < 5; i++) await s.append(sampleLeaf(i));
     const before = await s.latest!();
     const again = await reopen();

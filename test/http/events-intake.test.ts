@@ -2,6 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { createTestApp } from '../helpers/test-app.js';
 import { testClient } from '../helpers/credentials.js';
 import { signRequest } from '../../src/signing/index.js';
+import { parseVkey, verifyCheckpoint } from '../../src/audit/checkpoint.js';
+import { verifyInclusion } from '../../src/audit/merkle.js';
+import { fromHex } from '../../src/crypto/index.js';
 
 const event = JSON.stringify({
   action: 'build',
@@ -36,6 +39,24 @@ describe('POST /v1/events', () => {
         index: 0,
         leafHash: expect.stringMatching(/^[0-9a-f]{64}$/),
       });
+      // PROTOCOL §9: the receipt verifies on its own with the log key.
+      const receipt = body.audit as {
+        index: number;
+        leafHash: string;
+        checkpoint: string;
+        proof: string[];
+      };
+      const cp = verifyCheckpoint(receipt.checkpoint, parseVkey(t.auditReader!.key().vkey));
+      expect(cp.size).toBeGreaterThan(receipt.index);
+      expect(
+        verifyInclusion(
+          fromHex(receipt.leafHash),
+          receipt.index,
+          cp.size,
+          receipt.proof.map(fromHex),
+          cp.root,
+        ),
+      ).toBe(true);
     });
 
     it('accepts a header with two signatures where only the second is valid (rotation)', async () => {

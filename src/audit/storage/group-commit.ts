@@ -123,6 +123,7 @@ export class GroupCommitter {
     });
     const b = integrateBatch(first, this.stack, leafHashes);
     let head: SignedHead | undefined;
+    let proofs: Uint8Array[][] | undefined;
     let undoHead: (() => void) | undefined;
     try {
       writeFully(this.files.entries, entries, this.entriesEnd);
@@ -139,6 +140,8 @@ export class GroupCommitter {
         const written = this.heads.file.write(head.note);
         undoHead = written.undo;
         syncs.push(written.sync());
+        // The receipts' proofs are computed from memory while the fsyncs run off-thread.
+        proofs = leafHashes.map((_, i) => b.proof(first + i));
       }
       await Promise.all(syncs);
     } catch (err) {
@@ -162,7 +165,7 @@ export class GroupCommitter {
     return leafHashes.map((h, i) => ({
       index: first + i,
       leafHash: Uint8Array.from(h),
-      ...(head !== undefined && { checkpoint: head, proof: b.proof(first + i) }),
+      ...(head !== undefined && { checkpoint: head, proof: proofs?.[i] ?? [] }),
     }));
   }
 }

@@ -54,7 +54,8 @@ export class HeadFile {
   load(signer: HeadSigner): SignedHead | undefined {
     const length = fstatSync(this.fd).size;
     if (length === 0) return undefined;
-    if (length !== 2 * HEAD_SLOT_BYTES)
+    // One slot long until the second slot is first written.
+    if (length !== HEAD_SLOT_BYTES && length !== 2 * HEAD_SLOT_BYTES)
       throw corrupt(`${HEAD_FILE} is ${length} bytes, not ${2 * HEAD_SLOT_BYTES}`);
     let best: { head: SignedHead; slot: 0 | 1 } | undefined;
     for (const slot of [0, 1] as const) {
