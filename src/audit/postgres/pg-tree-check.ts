@@ -1,4 +1,7 @@
-import type { PgPool } from './pg-pool.js';
+import type { PgClient, PgPool } from './pg-pool.js';
+
+/** A pool or one checked-out connection (inside a transaction). */
+type Queryable = Pick<PgPool, 'query'> | PgClient;
 import { frontierRoot, unpackFrontier } from '../batch-tree.js';
 import { AuditCorruptionError, type HeadSigner, type SignedHead } from '../log-store.js';
 import { leafHash, nodeHash, rangeNodes } from '../merkle.js';
@@ -30,10 +33,39 @@ export interface StartCheck {
  * Any disagreement is a one-line AuditCorruptionError naming the row.
  */
 export async function checkStoredLog(
-  sql: PgPool,
+  pool: PgPool,
   signer: HeadSigner,
   fullUpTo: number,
 ): Promise<StartCheck> {
+  // Steps 1-3 read ONE snapshot: other instances keep committing batches meanwhile, and a
+  // row they add after our head was read is not "beyond the head" of the log.
+  const client = await pool.connect();
+  let broken: Error | undefined;
+  let head: SignedHead;
+  try {
+    await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+    head = await checkHead(client, signer);
+    await client.query('COMMIT');
+  } catch (err) {
+    broken = err instanceof Error ? err : new Error(String(err));
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  } finally {
+    client.release(broken);
+  }
+  // Rows below the head never change: the sweep may read them outside the snapshot.
+  const size = head.size;
+  if (size <= fullUpTo) {
+    await sweepStoredLog(pool, 0, size, () => false);
+    return { head, sweepFrom: null };
+  }
+  const tailFrom = Math.max(0, size - TAIL);
+  await sweepStoredLog(pool, tailFrom, size, () => false);
+  return { head, sweepFrom: 0 };
+}
+
+/** Steps 1-3 of checkStoredLog, on one snapshot. */
+async function checkHead(sql: Queryable, signer: HeadSigner): Promise<SignedHead> {
   const rows = await sql.query<{
     size: string;
     root: Buffer;
@@ -87,14 +119,7 @@ export async function checkStoredLog(
     Number(beyond.hashes) >= storedHashCount(size)
   )
     throw corrupt(`audit_hashes pos ${beyond.hashes} lies beyond the signed head (${size})`);
-  const head = { size, root: new Uint8Array(row.root), note: row.checkpoint };
-  if (size <= fullUpTo) {
-    await sweepStoredLog(sql, 0, size, () => false);
-    return { head, sweepFrom: null };
-  }
-  const tailFrom = Math.max(0, size - TAIL);
-  await sweepStoredLog(sql, tailFrom, size, () => false);
-  return { head, sweepFrom: 0 };
+  return { size, root: new Uint8Array(row.root), note: row.checkpoint };
 }
 
 /**
@@ -169,7 +194,7 @@ export async function sweepStoredLog(
 }
 
 async function hashesAt(
-  sql: PgPool,
+  sql: Queryable,
   positions: readonly number[],
 ): Promise<Map<number, Uint8Array>> {
   if (positions.length === 0) return new Map();
