@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { AppDeps } from './app.js';
-import { openFileAudit } from './audit/open-file-audit.js';
+import { openFileAudit, type OpenedAudit } from './audit/open-file-audit.js';
+import { openPgAudit } from './audit/postgres/open-pg-audit.js';
 import { systemClock, type Clock } from './clock.js';
 import type { ClientRegistry } from './config/clients.js';
 import { buildClientRegistry, SCOPES } from './config/clients.js';
@@ -33,6 +34,10 @@ import { RedisOutbox } from './delivery/redis-outbox.js';
 import type { RetrySchedule } from './delivery/retry-schedule.js';
 import type { TargetRegistry } from './delivery/targets.js';
 import { registerDeliveryMetrics } from './metrics/delivery-metrics.js';
+import {
+  registerAuditBatchMetrics,
+  type AuditBatchObservation,
+} from './metrics/audit-batch-metrics.js';
 
 /** The built gateway: app dependencies plus the lifecycle hooks main.ts calls. */
 export interface Gateway {
@@ -77,9 +82,12 @@ export async function buildGateway(
     config.targetsFile === undefined ? undefined : loadTargetsFile(config.targetsFile);
   const stores = await openStores(config, clock, logger);
   const { admission, deploys, deployWatch, attestations } = stores;
-  // Opens and fully verifies the Merkle log, and proves it extends the last signed
-  // checkpoint: a corrupted or rewritten log stops start-up with one line.
-  const auditLog = await openFileAudit(config);
+  // Opens the Merkle log (files, or PostgreSQL with DATABASE_URL) and checks it against its
+  // signed head: a corrupted, cut or rewritten log stops start-up with one line.
+  // Batches may commit before /metrics exists (policy activation at start): the observer
+  // is bound once the registry is built, below.
+  let observeBatch: ((o: AuditBatchObservation) => void) | undefined;
+  const auditLog = await openAudit(config, logger, (o) => observeBatch?.(o));
   // No replay after a restart or crash (PROTOCOL §16): the nonces of the current window are
   // read back from the durable log before the first request is admitted.
   const recovered = await recoverNonces(auditLog.service, stores.nonceSink, {
@@ -100,6 +108,8 @@ export async function buildGateway(
     { processMetrics: true },
   );
   const { metrics } = metricsEndpoint;
+  if (config.databaseUrl !== undefined)
+    observeBatch = registerAuditBatchMetrics(metricsEndpoint.registry);
   // Every append is timed and every audited decision counted, whichever path appends
   // (requests and policy activations alike); every served checkpoint is recorded.
   const audit = instrumentAudit(auditLog.service, metrics);
@@ -148,6 +158,8 @@ export async function buildGateway(
       { name: 'policy', check: () => policy.current() !== undefined },
       { name: 'admission', check: () => admission.ready() },
       { name: 'deploys', check: () => deploys.ready() },
+      // PostgreSQL mode: the log's database can take a batch now (PROTOCOL §14).
+      { name: 'audit', check: () => auditLog.ready?.() ?? true },
       ...(delivery === undefined
         ? []
         : [{ name: 'deliveries', check: () => delivery.outbox.ready() }]),
@@ -188,6 +200,26 @@ export async function buildGateway(
       await auditLog.close(); // after the rest: waits for in-flight appends
     },
   };
+}
+
+/**
+ * DATABASE_URL set: the audit log every instance shares, in PostgreSQL (origin and key
+ * file required, checked by loadConfig). Otherwise: the file log in GATEWAY_DATA_DIR.
+ */
+async function openAudit(
+  config: GatewayConfig,
+  logger: Logger,
+  observe: (o: AuditBatchObservation) => void,
+): Promise<OpenedAudit> {
+  if (config.databaseUrl === undefined) return openFileAudit(config);
+  return openPgAudit({
+    databaseUrl: config.databaseUrl,
+    logOrigin: config.logOrigin!,
+    logKeyFile: config.logKeyFile!,
+    observe,
+    onSweepFailure: (err) =>
+      logger.error({ err: { message: err.message } }, 'audit log re-verification failed'),
+  });
 }
 
 /** The replay/rate and pending-deploy adapters for the configured mode. */

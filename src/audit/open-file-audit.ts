@@ -25,8 +25,8 @@ export interface FileAuditConfig {
   readonly logKeyFile: string | undefined;
 }
 
-/** The opened audit log and how to close it. */
-export interface FileAudit {
+/** The opened audit log (file or PostgreSQL driver) and how to close it. */
+export interface OpenedAudit {
   readonly service: AuditService;
   readonly origin: string;
   /**
@@ -34,8 +34,13 @@ export interface FileAudit {
    * release-attestation signer (PROTOCOL §10: attestations are signed with the log key).
    */
   readonly logKey: { readonly verifier: NoteVerifier; readonly secretKey: Uint8Array };
+  /** Whether the log can append now (for /readyz); absent: whenever the process runs. */
+  readonly ready?: () => Promise<boolean>;
   close(): Promise<void>;
 }
+
+/** The file-backed audit log. */
+export type FileAudit = OpenedAudit;
 
 /**
  * The default origin: the host name without whitespace or `+` (which a note key name may

@@ -12,6 +12,7 @@ import { parseBoundedJson } from '../client/bounded-json.js';
 import { escapeControls } from '../client/untrusted-text.js';
 import { AuditFailure, getJson, getText, hashField, intField, proofField } from './audit-http.js';
 import { openAuditorState, type AuditorStateFile } from './audit-state.js';
+import { readReceiptFile, verifyReceiptLive, verifyReceiptOffline } from './audit-receipt.js';
 import { runCommand, usageError, type CliCommand, type CommandArgs } from './command.js';
 import type { CliIo } from './io.js';
 import { failureReason, shown } from './render.js';
@@ -52,8 +53,14 @@ export const auditVerify: CliCommand = {
       type: 'boolean',
       description: 'download every entry and re-hash it into the signed root',
     },
+    receipt: {
+      type: 'string',
+      value: 'FILE',
+      description:
+        'check a saved receipt (an answer\'s "audit" object): signature and inclusion offline; with --url also included now and consistent with the current checkpoint',
+    },
   },
-  notes: NOTES,
+  notes: `${NOTES}\nwith --receipt, --url is optional (without it only the offline checks run)`,
   run: (args, io) => audit('verify', auditVerify, args, io),
 };
 
@@ -94,8 +101,16 @@ async function audit(
   const apiKey = args.string('api-key') ?? process.env.CODEX_API_KEY;
   const vkeyText = args.string('vkey');
   const index = args.string('index');
-  if (url === undefined) return usageError(io, cmd, 'missing --url URL');
+  const receiptFile = sub === 'verify' ? args.string('receipt') : undefined;
   if (vkeyText === undefined) return usageError(io, cmd, 'missing --vkey VKEY');
+  if (receiptFile !== undefined) {
+    if (args.string('state') !== undefined || args.flag('entries'))
+      return usageError(io, cmd, '--receipt does not combine with --state or --entries');
+    if (url !== undefined && apiKey === undefined)
+      return usageError(io, cmd, 'no API key: set CODEX_API_KEY or pass --api-key');
+    return receiptRun(io, receiptFile, vkeyText, url, apiKey);
+  }
+  if (url === undefined) return usageError(io, cmd, 'missing --url URL');
   if (apiKey === undefined)
     return usageError(io, cmd, 'no API key: set CODEX_API_KEY or pass --api-key');
   if (sub === 'prove' && index === undefined) return usageError(io, cmd, 'missing --index I');
@@ -124,6 +139,46 @@ async function audit(
     return 1;
   } finally {
     await state?.release();
+  }
+}
+
+/**
+ * `audit verify --receipt FILE`: the receipt verifies offline (log key, inclusion in its
+ * checkpoint) and, with a URL, against the live log: the current signed tree extends the
+ * receipt's checkpoint and still includes the entry. Same exit codes and FAILED line.
+ */
+async function receiptRun(
+  io: CliIo,
+  file: string,
+  vkeyText: string,
+  url: string | undefined,
+  apiKey: string | undefined,
+): Promise<number> {
+  try {
+    const vkey = parseVkey(vkeyText);
+    const receipt = await readReceiptFile(file);
+    const signed = verifyReceiptOffline(receipt, vkey);
+    const parts = [
+      `receipt for entry ${receipt.index}: checkpoint of size ${signed.size} signed by ${shown(signed.origin)}, inclusion proof valid`,
+    ];
+    if (url !== undefined && apiKey !== undefined) {
+      const now = verifyCheckpoint(await getText(url, '/v1/audit/checkpoint', apiKey), vkey);
+      await verifyReceiptLive(url, apiKey, receipt, signed, now, (size, root, cp) =>
+        checkConsistency(url, apiKey, size, root, cp),
+      );
+      parts.push(
+        `live log of size ${now.size} is consistent with it and still includes entry ${receipt.index}`,
+      );
+    }
+    io.out(`audit verify: OK: ${parts.join('; ')}\n`);
+    return 0;
+  } catch (err) {
+    const reason =
+      err instanceof AuditFailure || err instanceof NoteError
+        ? escapeControls(err.message)
+        : `unexpected error: ${failureReason(err)}`;
+    io.err(`audit verify: FAILED: ${reason}\n`);
+    return 1;
   }
 }
 

@@ -36,6 +36,10 @@ const envSchema = z.object({
     .string()
     .regex(/^rediss?:\/\//, 'must start with redis:// or rediss://')
     .optional(),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must start with postgres:// or postgresql://')
+    .optional(),
   REDIS_PREFIX: z
     .string()
     .regex(/^[A-Za-z0-9:_.-]{1,64}$/)
@@ -62,12 +66,14 @@ export interface GatewayConfig {
   readonly pendingDeploysPerClient: number;
   readonly redisUrl: string | undefined;
   readonly redisPrefix: string;
+  /** PROTOCOL §14: the audit log lives in this PostgreSQL database (one log for all instances). */
+  readonly databaseUrl: string | undefined;
   readonly logLevel: string;
 }
 
 /**
  * Parses the environment (PROTOCOL §8). Throws ConfigError naming the first bad variable;
- * the value itself is never echoed since REDIS_URL may hold a password.
+ * the value itself is never echoed since REDIS_URL or DATABASE_URL may hold a password.
  */
 export function loadConfig(env: Readonly<Record<string, string | undefined>>): GatewayConfig {
   // Empty strings count as unset, like most shells' `VAR= cmd`.
@@ -81,6 +87,16 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): G
     throw new ConfigError(`invalid configuration: ${name} ${issue?.message ?? 'is invalid'}`);
   }
   const e = parsed.data;
+  // PROTOCOL §14: every instance of a shared log must present the same origin and key, so
+  // neither may be derived per host.
+  if (e.DATABASE_URL !== undefined && e.GATEWAY_LOG_ORIGIN === undefined)
+    throw new ConfigError(
+      'invalid configuration: GATEWAY_LOG_ORIGIN is required with DATABASE_URL',
+    );
+  if (e.DATABASE_URL !== undefined && e.GATEWAY_LOG_KEY_FILE === undefined)
+    throw new ConfigError(
+      'invalid configuration: GATEWAY_LOG_KEY_FILE is required with DATABASE_URL (the same key on every instance)',
+    );
   return Object.freeze({
     host: e.HOST,
     port: e.PORT,
@@ -97,6 +113,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): G
     pendingDeploysPerClient: e.GATEWAY_PENDING_DEPLOYS_PER_CLIENT,
     redisUrl: e.REDIS_URL,
     redisPrefix: e.REDIS_PREFIX,
+    databaseUrl: e.DATABASE_URL,
     logLevel: e.LOG_LEVEL,
   });
 }

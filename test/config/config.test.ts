@@ -42,6 +42,25 @@ describe('loadConfig', () => {
       expect((err as Error).message).not.toContain('hunter2');
     }
   });
+  it('DATABASE_URL (PROTOCOL §14): postgres URLs only, never echoed; origin and key file required', () => {
+    const url = 'postgres://codex:hunter2-secret@db:5432/audit';
+    expect(() => loadConfig({ DATABASE_URL: 'mysql://:hunter2-secret@db' })).toThrow(
+      /^invalid configuration: DATABASE_URL must start with postgres:\/\/ or postgresql:\/\/$/,
+    );
+    expect(() => loadConfig({ DATABASE_URL: url, GATEWAY_LOG_KEY_FILE: '/k' })).toThrow(
+      /^invalid configuration: GATEWAY_LOG_ORIGIN is required with DATABASE_URL$/,
+    );
+    expect(() => loadConfig({ DATABASE_URL: url, GATEWAY_LOG_ORIGIN: 'gw.example/log' })).toThrow(
+      /GATEWAY_LOG_KEY_FILE is required with DATABASE_URL/,
+    );
+    const ok = loadConfig({
+      DATABASE_URL: url,
+      GATEWAY_LOG_ORIGIN: 'gw.example/log',
+      GATEWAY_LOG_KEY_FILE: '/k',
+    });
+    expect(ok.databaseUrl).toBe(url);
+    expect(loadConfig({}).databaseUrl).toBeUndefined();
+  });
 });
 
 describe('loadClientsFile', () => {
