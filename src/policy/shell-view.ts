@@ -11,8 +11,14 @@ export function shellView(folded: string): string {
   const expanded = unquoted
     .replace(/\$\{ifs[^}]{0,16}\}|\$ifs(?![a-z0-9_])/g, ' ')
     .replace(/\$\{[@*]\}|\$[@*]/g, '');
-  return expanded.replace(/[^\s;&|()<>]*\/[^\s;&|()<>]*/g, normalizePath);
+  // Whole words only: a pattern that must find a `/` inside a word (`[^…]*\/[^…]*`) is
+  // retried at every position of a long word without one, which is quadratic (a 160 KB
+  // word took minutes). Matching maximal words, then looking for `/`, is linear.
+  return expanded.replace(SHELL_WORD, (word) => (word.includes('/') ? normalizePath(word) : word));
 }
+
+/** A maximal run of characters the shell keeps inside one word (no blank or operator). */
+const SHELL_WORD = /[^\s;&|()<>]+/g;
 
 /** Removes quotes and backslash escapes as the shell does when it splits words. */
 function removeQuoting(s: string): string {

