@@ -57,7 +57,12 @@ async function loadUntilKilled(
     }
   })();
   const workers = Array.from({ length: WORKERS }, (_, w) => worker(w));
+  const acked = acks.length;
   await new Promise((r) => setTimeout(r, killAfterMs));
+  // On a loaded machine the timer can fire before the round has acknowledged anything:
+  // wait (bounded) until it has, so every kill lands in the middle of acknowledged load.
+  for (let waited = 0; acks.length - acked <= WORKERS && waited < 30_000; waited += 20)
+    await new Promise((r) => setTimeout(r, 20));
   alive = false;
   expect(await gw.stop('SIGKILL')).toBe(null); // killed by the signal, not exited
   await Promise.all([...workers, checkpoints]);
