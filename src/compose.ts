@@ -4,9 +4,9 @@ import { openFileAudit, type OpenedAudit } from './audit/open-file-audit.js';
 import { openPgAudit } from './audit/postgres/open-pg-audit.js';
 import { systemClock, type Clock } from './clock.js';
 import type { ClientRegistry } from './config/clients.js';
-import { buildClientRegistry, SCOPES } from './config/clients.js';
+import { SCOPES } from './config/clients.js';
 import { loadClientsFile } from './config/clients-file.js';
-import { generateDevClient } from './config/dev-client.js';
+import { loadOrCreateDevClient } from './config/dev-client-file.js';
 import { ConfigError, type GatewayConfig } from './config/env.js';
 import { PolicyReloader } from './policy/reloader.js';
 import { policyEntry } from './audit/entry.js';
@@ -76,7 +76,7 @@ export async function buildGateway(
   overrides: GatewayOverrides = {},
 ): Promise<Gateway> {
   const clock = systemClock;
-  const clients = loadClients(config, print);
+  const clients = await loadClients(config, print);
   // Same rules as the clients file (PROTOCOL §11): mode, strict contents, one line.
   const targets =
     config.targetsFile === undefined ? undefined : loadTargetsFile(config.targetsFile);
@@ -378,23 +378,36 @@ async function openStores(config: GatewayConfig, clock: Clock, logger: Logger): 
   };
 }
 
-function loadClients(config: GatewayConfig, print: (text: string) => void): ClientRegistry {
+async function loadClients(
+  config: GatewayConfig,
+  print: (text: string) => void,
+): Promise<ClientRegistry> {
   if (config.clientsFile !== undefined)
     return loadClientsFile(config.clientsFile, { production: config.production });
   if (config.production)
     throw new ConfigError('GATEWAY_CLIENTS_FILE is required when NODE_ENV=production');
-  const dev = generateDevClient();
-  print(
-    [
-      '',
-      'codex-gateway: development mode (no GATEWAY_CLIENTS_FILE). A client was generated for this run:',
-      `  client id:       ${dev.id}`,
-      `  API key:         ${dev.apiKey}`,
-      `  signing secret:  ${dev.signingSecret}`,
-      `  scopes:          ${SCOPES.join(' ')}`,
-      'These credentials are printed once and live only in this process.',
-      '',
-    ].join('\n') + '\n',
-  );
-  return buildClientRegistry({ clients: [dev.entry] }, { production: false });
+  // Kept in the data dir, so a restart keeps the client and the exports below keep working.
+  const dev = await loadOrCreateDevClient(config.dataDir);
+  const head = 'codex-gateway: development mode (no GATEWAY_CLIENTS_FILE).';
+  const lines =
+    dev.created !== undefined
+      ? [
+          '',
+          `${head} Development client ${dev.id} created (scopes: ${SCOPES.join(' ')}),`,
+          `saved with mode 0600 in ${dev.file} and reused on every restart.`,
+          'Paste these into the shell you send from (printed this once; the file keeps only a hash of the key):',
+          '',
+          `  export CODEX_API_KEY=${dev.created.apiKey}`,
+          `  export CODEX_SIGNING_SECRET=${dev.created.signingSecret}`,
+          '',
+        ]
+      : [
+          '',
+          `${head} Development client ${dev.id} reused from ${dev.file}:`,
+          'the CODEX_API_KEY / CODEX_SIGNING_SECRET exports printed when it was created still work.',
+          `Lost them? Stop the gateway, delete ${dev.file}, start again: a new client is printed.`,
+          '',
+        ];
+  print(lines.join('\n') + '\n');
+  return dev.registry;
 }

@@ -10,7 +10,7 @@ import {
   type NoteVerifier,
 } from './checkpoint.js';
 import { CheckpointSigner } from './checkpoint-signer.js';
-import { FileSignedTreeHeadStore } from './checkpoint-state-file.js';
+import { FileSignedTreeHeadStore, LogKeyChangedError } from './checkpoint-state-file.js';
 import { loadOrCreateLogKey } from './log-key.js';
 import { openFileLogStore } from './storage/file-log-store.js';
 import { HEAD_FILE } from './storage/head-file.js';
@@ -65,9 +65,8 @@ export async function openFileAudit(config: FileAuditConfig): Promise<FileAudit>
   const origin = config.logOrigin ?? defaultLogOrigin();
   if (!isValidKeyName(origin))
     throw new Error('GATEWAY_LOG_ORIGIN: must be 1-255 characters without spaces or "+"');
-  const key = await loadOrCreateLogKey(
-    config.logKeyFile ?? path.join(config.dataDir, 'audit-log.key'),
-  );
+  const keyFile = config.logKeyFile ?? path.join(config.dataDir, 'audit-log.key');
+  const key = await loadOrCreateLogKey(keyFile);
   const verifier = noteVerifier(origin, key.publicKey);
   const auditDir = path.join(config.dataDir, 'audit');
   // A log written before receipts (PROTOCOL §9) has no head.bin, only the last signed tree
@@ -84,12 +83,14 @@ export async function openFileAudit(config: FileAuditConfig): Promise<FileAudit>
       adoptUnsignedLog: legacy,
     });
   } catch (err) {
-    throw new Error(`audit log refused: ${firstLine(err)}`, { cause: err });
+    throw new Error(`audit log refused: ${firstLine(err)}. ${adviceFor(err, keyFile)}`, {
+      cause: err,
+    });
   }
   if (legacy) {
     const signer = new CheckpointSigner(
       store,
-      new FileSignedTreeHeadStore(legacyState),
+      new FileSignedTreeHeadStore(legacyState, key.publicKey),
       verifier,
       key.secretKey,
     );
@@ -98,7 +99,9 @@ export async function openFileAudit(config: FileAuditConfig): Promise<FileAudit>
       await rm(legacyState);
     } catch (err) {
       await store.close().catch(() => undefined);
-      throw new Error(`audit log refused: ${firstLine(err)}`, { cause: err });
+      throw new Error(`audit log refused: ${firstLine(err)}. ${adviceFor(err, keyFile)}`, {
+        cause: err,
+      });
     }
   }
   return {
@@ -107,6 +110,18 @@ export async function openFileAudit(config: FileAuditConfig): Promise<FileAudit>
     logKey: { verifier, secretKey: key.secretKey },
     close: () => store.close(),
   };
+}
+
+/** The end of every refusal line about damaged or rewritten files: what the operator does next. */
+const CORRUPT_ADVICE =
+  'What to do: stop, keep the data directory unchanged as evidence, and restore it from a backup; ' +
+  'if the log key file was replaced, put the original key back ' +
+  '(docs/audit.md#when-the-gateway-refuses-to-start)';
+
+function adviceFor(err: unknown, keyFile: string): string {
+  return err instanceof LogKeyChangedError
+    ? `What to do: put the original key back in ${keyFile}; never start a log that has signed checkpoints with a new key (docs/audit.md#when-the-gateway-refuses-to-start)`
+    : CORRUPT_ADVICE;
 }
 
 function nonEmpty(file: string): boolean {
@@ -118,5 +133,6 @@ function nonEmpty(file: string): boolean {
 }
 
 function firstLine(err: unknown): string {
-  return (err instanceof Error ? err.message : String(err)).split('\n')[0] ?? '';
+  const line = (err instanceof Error ? err.message : String(err)).split('\n')[0] ?? '';
+  return line.replace(/[.\s]+$/u, '');
 }

@@ -11,8 +11,16 @@ export function authenticateApiKey(
   apiKey: string | undefined,
   scopes: readonly Scope[],
 ): Client {
-  const client = apiKey === undefined ? undefined : clients.byApiKey(apiKey);
-  if (client === undefined) throw new GatewayError('invalid_api_key');
-  if (!scopes.some((s) => client.scopes.has(s))) throw new GatewayError('insufficient_scope');
+  if (apiKey === undefined)
+    throw new GatewayError('invalid_api_key', { detail: 'header X-Api-Key is missing' });
+  const client = clients.byApiKey(apiKey);
+  if (client === undefined)
+    throw new GatewayError('invalid_api_key', {
+      detail: 'header X-Api-Key: unknown API key (or the header was sent more than once)',
+    });
+  if (!scopes.some((s) => client.scopes.has(s)))
+    throw new GatewayError('insufficient_scope', {
+      detail: `the client of this X-Api-Key needs scope ${scopes.join(' or ')}`,
+    });
   return client;
 }

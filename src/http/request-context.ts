@@ -7,6 +7,7 @@ import type { GatewayEnv } from './env.js';
 import { headerOf, pathOf } from './incoming.js';
 
 const SAFE_REQUEST_ID = /^[A-Za-z0-9._-]{8,64}$/;
+const ERROR_CODE = /^[a-z][a-z_]{0,63}$/;
 
 /**
  * Gives every request an id (a caller's well-formed `X-Request-Id` is kept so logs can be
@@ -40,6 +41,7 @@ export function requestContext(
       c.res.status,
       ms / 1000,
     );
+    const code = await problemCode(c.res);
     accessLog.info(
       {
         reqId: requestId,
@@ -48,8 +50,27 @@ export function requestContext(
         status: c.res.status,
         ms: Math.round(ms * 100) / 100,
         client: c.get('client')?.id,
+        ...(code !== undefined && { code }),
       },
       'request',
     );
   };
+}
+
+/**
+ * The stable `code` of a problem+json answer, so the request line says why a request was
+ * refused. Read from a clone of the answer (our own small JSON document, built by
+ * http/problem.ts), because Hono copies the Response on its way out and nothing attached
+ * to the original object survives. Anything unexpected gives no code, never an error.
+ */
+async function problemCode(res: Response): Promise<string | undefined> {
+  if (res.status < 400) return undefined;
+  if (!(res.headers.get('content-type') ?? '').startsWith('application/problem+json'))
+    return undefined;
+  try {
+    const body = (await res.clone().json()) as { code?: unknown };
+    return typeof body.code === 'string' && ERROR_CODE.test(body.code) ? body.code : undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -4,7 +4,12 @@ import { sha256Hex } from '../crypto/index.js';
 import { GatewayError } from '../errors.js';
 import type { AdmissionStore } from '../replay/admission.js';
 import { nonceKey } from '../replay/memory-nonce-store.js';
-import { parseSignatureHeaders, timestampInWindow, verifySignature } from '../signing/index.js';
+import {
+  parseSignatureHeaders,
+  signatureHeaderProblem,
+  timestampInWindow,
+  verifySignature,
+} from '../signing/index.js';
 import type { RawRequest } from './raw-request.js';
 
 /** The §2 headers besides X-Api-Key; each must come on exactly one line. */
@@ -47,16 +52,20 @@ export async function authenticateSignedRequest(
       detail: 'a signature header was sent more than once',
     });
 
-  const sig = parseSignatureHeaders(
+  const headers = [
     req.header('x-codex-timestamp'),
     req.header('x-codex-nonce'),
     req.header('x-codex-sig'),
-  );
-  if (sig === undefined) throw new GatewayError('malformed_signature');
+  ] as const;
+  const sig = parseSignatureHeaders(...headers);
+  if (sig === undefined)
+    throw new GatewayError('malformed_signature', {
+      detail: signatureHeaderProblem(...headers) ?? 'malformed signature headers',
+    });
 
   const nowMs = deps.nowMs();
   if (!timestampInWindow(sig.timestamp, nowMs, deps.toleranceSeconds))
-    throw new GatewayError('timestamp_out_of_range');
+    throw outOfRange(sig.timestamp, nowMs, deps.toleranceSeconds, 'is outside the accepted window');
 
   const bodySha256 = sha256Hex(req.body);
   const parts = {
@@ -69,7 +78,12 @@ export async function authenticateSignedRequest(
     bodySha256,
   };
   if (!verifySignature(parts, client.signingSecrets, sig.signatures))
-    throw new GatewayError('invalid_signature');
+    throw new GatewayError('invalid_signature', {
+      detail:
+        "header X-Codex-Sig: no v1= entry is the HMAC-SHA256, under one of this client's " +
+        'secrets, of "codex-sig/v1", the timestamp, the nonce, the method, the path and query ' +
+        "as sent and the body's SHA-256 hex, joined by \\n (docs/protocol.md#2-signed-requests)",
+    });
 
   let admitted;
   try {
@@ -87,9 +101,12 @@ export async function authenticateSignedRequest(
     if (admitted.code === 'rate_limited')
       throw new GatewayError('rate_limited', { retryAfter: admitted.retryAfterSeconds });
     if (admitted.code === 'timestamp_out_of_range')
-      throw new GatewayError('timestamp_out_of_range', {
-        detail: 'timestamp too old for the replay window',
-      });
+      throw outOfRange(
+        sig.timestamp,
+        nowMs,
+        deps.toleranceSeconds,
+        'is too old for the replay window',
+      );
     throw new GatewayError('replayed_nonce');
   }
   return {
@@ -97,4 +114,23 @@ export async function authenticateSignedRequest(
     bodySha256,
     replay: { nonce: `sha256:${nonceKey(client.id, sig.nonce)}`, timestamp: sig.timestamp },
   };
+}
+
+/**
+ * 401 `timestamp_out_of_range` with what the sender needs to fix its clock: the server's
+ * time and the tolerance (public facts, no secret), in `detail` and as members.
+ */
+function outOfRange(
+  timestamp: number,
+  nowMs: number,
+  toleranceSeconds: number,
+  what: string,
+): GatewayError {
+  const serverTime = Math.floor(nowMs / 1000);
+  return new GatewayError('timestamp_out_of_range', {
+    detail:
+      `header X-Codex-Timestamp ${timestamp} ${what}: server time ${serverTime} ` +
+      `(${new Date(serverTime * 1000).toISOString()}), tolerance ${toleranceSeconds} s`,
+    extras: { serverTime, toleranceSeconds },
+  });
 }

@@ -1,3 +1,4 @@
+import { describeJsonSyntaxError } from '../json/syntax-error.js';
 import type { z } from 'zod';
 import { SSH_ED25519, sha256Hex } from '../crypto/index.js';
 import { inspectJson } from '../events/event-schema.js';
@@ -41,11 +42,14 @@ export function compilePolicy(bytes: Uint8Array, options: CompileOptions): Compi
   let text: string;
   try {
     text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    return fail(['(root): not valid UTF-8']);
+  }
+  try {
     json = JSON.parse(text);
   } catch (err) {
-    return fail([
-      `(root): not valid UTF-8 JSON: ${err instanceof Error ? err.message : 'parse error'}`,
-    ]);
+    // line:column, so the operator can go straight to the mistake in an editor.
+    return fail([`(root): ${describeJsonSyntaxError(text, err)}`]);
   }
   const shape = inspectJson(json);
   if (shape.forbiddenKey)

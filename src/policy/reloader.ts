@@ -169,7 +169,12 @@ export class PolicyReloader implements PolicyProvider {
 
   private fail(message: string, fields: Record<string, unknown> = {}): void {
     this.lastError = message;
-    this.log('error', 'policy file rejected; last good revision stays active', {
+    // Say what is really in force: with no good revision yet, nothing is.
+    const consequence =
+      this.active === undefined
+        ? 'no policy active: every event is denied and /readyz is not ready until a valid policy file is loaded (check it with `codex-gateway policy check FILE`)'
+        : 'policy file rejected; last good revision stays active';
+    this.log('error', consequence, {
       ...fields,
       error: message,
       active: this.active?.revision ?? null,

@@ -45,3 +45,26 @@ export function parseSignatureHeaders(
   }
   return { timestamp: Number(timestamp), timestampText: timestamp, nonce, signatures };
 }
+
+/**
+ * Which signature header is wrong and what it must look like, for the `detail` of a 401
+ * `malformed_signature`, so a sender can fix the request. Checks in the order the
+ * headers are read; never echoes a value (it may be anything). `undefined` when all three
+ * parse.
+ */
+export function signatureHeaderProblem(
+  timestamp: string | undefined,
+  nonce: string | undefined,
+  sig: string | undefined,
+): string | undefined {
+  if (timestamp === undefined) return 'header X-Codex-Timestamp is missing';
+  if (!TIMESTAMP.test(timestamp))
+    return 'header X-Codex-Timestamp must be unix seconds (1 to 12 digits), sent once';
+  if (nonce === undefined) return 'header X-Codex-Nonce is missing';
+  if (!NONCE.test(nonce))
+    return 'header X-Codex-Nonce must be 16 to 64 characters of A-Z a-z 0-9 _ -, sent once';
+  if (sig === undefined) return 'header X-Codex-Sig is missing';
+  if (parseSignatureHeaders(timestamp, nonce, sig) === undefined)
+    return `header X-Codex-Sig must be v1=<64 lowercase hex>, at most ${MAX_SIGNATURES} entries separated by commas`;
+  return undefined;
+}

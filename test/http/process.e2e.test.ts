@@ -1,10 +1,10 @@
 import { spawnSync } from 'node:child_process';
-import { chmodSync } from 'node:fs';
+import { chmodSync, readFileSync, statSync } from 'node:fs';
 import { request } from 'node:http';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signRequest } from '../../src/signing/index.js';
-import { tempDir, testClient, writeClientsFile } from '../helpers/credentials.js';
+import { tempDir, testClient, writeClientsFile, writePolicyFile } from '../helpers/credentials.js';
 import { startGateway, type GatewayProcess } from '../helpers/gateway-process.js';
 import { repoRoot } from '../helpers/paths.js';
 
@@ -57,38 +57,73 @@ describe('gateway process start-up', () => {
 });
 
 describe('gateway process in development mode', () => {
-  it('prints a dev- client once, and its credentials work', async () => {
-    const gw = await startGateway({ env: { GATEWAY_CLIENTS_FILE: '' } });
+  /** POST /v1/events signed with credentials taken from the banner's export lines. */
+  async function sendAs(url: string, apiKey: string, secret: string): Promise<number> {
+    const body = JSON.stringify({ action: 'build', target: 'a', steps: [] });
+    const headers = signRequest({ apiKey, secret, method: 'POST', target: '/v1/events', body });
+    const res = await fetch(`${url}/v1/events`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body,
+    });
+    await res.body?.cancel();
+    return res.status;
+  }
+
+  it('prints export lines once, keeps the dev client (0600) in the data dir, and reuses it after a restart', async () => {
+    const dir = tempDir('codex-dev-');
+    const devPolicy = writePolicyFile(dir, {
+      version: 1,
+      clients: { 'dev-*': { actions: ['build'] } },
+    });
+    const env = { GATEWAY_CLIENTS_FILE: '', GATEWAY_POLICY_FILE: devPolicy };
+    const first = await startGateway({ dir, env, startTimeoutMs: 30_000 });
+    let apiKey: string | undefined;
+    let secret: string | undefined;
+    const file = path.join(dir, 'data', 'dev-client.json');
     try {
-      const out = gw.output.join('\n');
-      const apiKey = /API key:\s+(\S+)/.exec(out)?.[1];
-      const secret = /signing secret:\s+(\S+)/.exec(out)?.[1];
-      expect(/client id:\s+(dev-[0-9a-f]{8})/.exec(out)).not.toBeNull();
-      expect(apiKey).toBeDefined();
-      const body = JSON.stringify({ action: 'build', target: 'a', steps: [] });
-      const headers = signRequest({
-        apiKey: apiKey!,
-        secret: secret!,
-        method: 'POST',
-        target: '/v1/events',
-        body,
-      });
-      const res = await fetch(`${gw.url}/v1/events`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', ...headers },
-        body,
-      });
-      // The test policy lists only ci-main, so the dev client is authenticated and then judged by policy.
-      expect([200, 403]).toContain(res.status);
-      expect(
-        res.status === 200 || ((await res.json()) as { code: string }).code === 'policy_denied',
-      ).toBe(true);
+      const out = first.output.join('\n');
+      // Ready to paste: whole `export NAME=value` lines.
+      apiKey = /^ {2}export CODEX_API_KEY=(cgk_[0-9a-f]{64})$/m.exec(out)?.[1];
+      secret = /^ {2}export CODEX_SIGNING_SECRET=(cgs_[0-9a-f]{64})$/m.exec(out)?.[1];
+      expect(apiKey, out).toBeDefined();
+      expect(secret, out).toBeDefined();
+      expect(out).toMatch(/Development client dev-[0-9a-f]{8} created/);
+      expect(statSync(file).mode & 0o777).toBe(0o600);
+      // The file keeps a hash of the API key, never the key.
+      expect(readFileSync(file, 'utf8')).not.toContain(apiKey!);
+      expect(await sendAs(first.url, apiKey!, secret!)).toBe(200);
       // Logs never repeat the printed credentials.
-      expect(gw.output.filter((l) => l.startsWith('{')).join('\n')).not.toContain(apiKey!);
+      expect(first.output.filter((l) => l.startsWith('{')).join('\n')).not.toContain(apiKey!);
     } finally {
-      await gw.stop();
+      await first.stop();
     }
-  });
+    const second = await startGateway({ dir, env, startTimeoutMs: 30_000 });
+    try {
+      const out = second.output.join('\n');
+      expect(out).toMatch(/Development client dev-[0-9a-f]{8} reused from .*dev-client\.json/);
+      expect(out).not.toContain('export CODEX_API_KEY=');
+      // The exports printed by the first start still work.
+      expect(await sendAs(second.url, apiKey!, secret!)).toBe(200);
+    } finally {
+      await second.stop();
+    }
+  }, 120_000);
+
+  it('refuses a dev client file readable by others, saying how to fix it', async () => {
+    const dir = tempDir('codex-dev-');
+    const gw = await startGateway({
+      dir,
+      env: { GATEWAY_CLIENTS_FILE: '' },
+      startTimeoutMs: 30_000,
+    });
+    await gw.stop();
+    const file = path.join(dir, 'data', 'dev-client.json');
+    chmodSync(file, 0o644);
+    const r = refuseToStart({ GATEWAY_DATA_DIR: path.join(dir, 'data') });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/dev-client\.json is readable by group or others .*chmod 600 it/);
+  }, 120_000);
 });
 
 describe('gateway process serving', () => {

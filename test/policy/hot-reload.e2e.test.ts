@@ -130,7 +130,7 @@ describe('policy hot reload through the real server process', () => {
     [
       'bad JSON',
       () => void writeFileSync(file, '{"version": 1,'),
-      /^\(root\): not valid UTF-8 JSON/,
+      /^\(root\): not valid JSON at \d+:\d+ \(line:column\)/,
     ],
     [
       'an unknown field',

@@ -115,7 +115,7 @@ describe('PolicyReloader', () => {
 
   describe('with an invalid file', () => {
     const invalid: [string, string, RegExp][] = [
-      ['bad JSON', '{"version": 1, ', /^\(root\): not valid UTF-8 JSON/],
+      ['bad JSON', '{"version": 1, ', /^\(root\): not valid JSON at \d+:\d+ \(line:column\)/],
       [
         'an unknown field',
         policyText(12, { maxStep: 3 }),
