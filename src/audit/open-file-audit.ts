@@ -114,13 +114,20 @@ export async function openFileAudit(config: FileAuditConfig): Promise<FileAudit>
 
 /** The end of every refusal line about damaged or rewritten files: what the operator does next. */
 const CORRUPT_ADVICE =
-  'What to do: stop, keep the data directory unchanged as evidence, and restore it from a backup; ' +
-  'if the log key file was replaced, put the original key back ' +
+  'What to do: stop, keep the data directory unchanged as evidence, and restore it from a backup ' +
   '(docs/audit.md#when-the-gateway-refuses-to-start)';
 
+/**
+ * What the operator does next. A signed head that does not verify with the key file's key
+ * most often means the key file was replaced or edited (a new key would sign another
+ * history), so that advice comes first.
+ */
 function adviceFor(err: unknown, keyFile: string): string {
-  return err instanceof LogKeyChangedError
-    ? `What to do: put the original key back in ${keyFile}; never start a log that has signed checkpoints with a new key (docs/audit.md#when-the-gateway-refuses-to-start)`
+  const headRejected =
+    err instanceof LogKeyChangedError ||
+    (err instanceof Error && /head\.bin slot \d+ does not verify/.test(err.message));
+  return headRejected
+    ? `What to do: the log key changed or the signed head was altered: put the original key back in ${keyFile}; never start a log that has signed checkpoints with a new key. If the key is the original, ${CORRUPT_ADVICE.slice('What to do: '.length)}`
     : CORRUPT_ADVICE;
 }
 

@@ -48,7 +48,7 @@ describe('start-up refusals name the fix', () => {
     writeFileSync(keyFile, (hex[0] === 'a' ? 'b' : 'a') + hex.slice(1) + '\n', { mode: 0o600 });
     const line = await refusal(dir);
     expect(line).toMatch(
-      /^codex-gateway: audit log refused: the log key changed: the last checkpoint \(\d+ entries\) was signed by public key [0-9a-f]{16}…, the key file now holds [0-9a-f]{16}…\. What to do: put the original key back in .*audit-log\.key; .*\(docs\/audit\.md#when-the-gateway-refuses-to-start\)$/,
+      /^codex-gateway: audit log refused: .*head\.bin slot \d+ does not verify.*\. What to do: the log key changed or the signed head was altered: put the original key back in .*audit-log\.key; .*\(docs\/audit\.md#when-the-gateway-refuses-to-start\)$/,
     );
     expect(line).not.toContain(hex.slice(1, 40)); // never the secret key
   }, 120_000);
@@ -57,7 +57,7 @@ describe('start-up refusals name the fix', () => {
     const dir = await usedDir();
     rmSync(path.join(dir, 'data', 'audit-log.key'));
     expect(await refusal(dir)).toMatch(
-      /audit log refused: the log key changed: .*What to do: put the original key back/,
+      /audit log refused: .*What to do: the log key changed or the signed head was altered: put the original key back/,
     );
   }, 120_000);
 
