@@ -9,6 +9,7 @@ import { loadClientsFile } from './config/clients-file.js';
 import { loadOrCreateDevClient } from './config/dev-client-file.js';
 import { ConfigError, type GatewayConfig } from './config/env.js';
 import { PolicyReloader } from './policy/reloader.js';
+import { ShadowCandidate } from './gateway/shadow-candidate.js';
 import { policyEntry } from './audit/entry.js';
 import { randomId } from './crypto/index.js';
 import { gatewayGaugeSources } from './metrics/gateway-gauges.js';
@@ -96,12 +97,32 @@ export async function buildGateway(
   });
   logger.info(recovered, 'nonces of the current window recovered from the audit log');
   let policyReloadFailures = 0; // exported as gateway_policy_reload_failures_total
+  const candidateReloader = openCandidate(config, clock, logger);
+  const candidate =
+    candidateReloader === undefined
+      ? undefined
+      : new ShadowCandidate(candidateReloader, (d) =>
+          logger.warn(
+            {
+              decision: d.decisionId,
+              client: d.clientId,
+              action: d.action,
+              target: d.target,
+              active: d.active,
+              candidate: d.candidate,
+            },
+            'policy candidate disagrees with the active policy',
+          ),
+        );
   // Gauges read the concrete adapters built above, only when /metrics is scraped.
   const metricsEndpoint = createPrometheusMetrics(
     gatewayGaugeSources({
       policy: { current: () => policy.current(), status: () => policy.status() },
       auditSize: () => auditLog.service.size(),
       reloadFailures: () => policyReloadFailures,
+      ...(candidate !== undefined && {
+        candidateDisagreements: () => candidate.disagreementsTotal(),
+      }),
       ...(stores.nonceStore !== undefined && { nonceStore: stores.nonceStore }),
       ...(stores.mode === 'redis' && { redisUp: () => admission.ready() }),
     }),
@@ -132,6 +153,7 @@ export async function buildGateway(
     },
   });
   await policy.start();
+  await candidateReloader?.start();
   const delivery =
     targets === undefined
       ? undefined
@@ -151,6 +173,7 @@ export async function buildGateway(
     logger,
     admission,
     policy,
+    ...(candidate !== undefined && { candidate }),
     deploys,
     audit,
     auditReader,
@@ -183,7 +206,9 @@ export async function buildGateway(
     deps,
     mode: stores.mode,
     start: () => delivery?.dispatcher.start(),
-    onSighup: () => policy.reload(),
+    onSighup: async () => {
+      await Promise.all([policy.reload(), candidateReloader?.reload()]);
+    },
     close: async () => {
       // Sends in flight get a short grace; any still running are sent again after a
       // restart (their outcome was not recorded: at least once).
@@ -193,6 +218,7 @@ export async function buildGateway(
       }
       await Promise.allSettled([
         policy.close(),
+        candidateReloader?.close(),
         admission.close(),
         deploys.close(),
         deployWatch.close(),
@@ -219,6 +245,28 @@ async function openAudit(
     observe,
     onSweepFailure: (err) =>
       logger.error({ err: { message: err.message } }, 'audit log re-verification failed'),
+  });
+}
+
+/**
+ * The candidate policy's reloader (PROTOCOL §13), when GATEWAY_POLICY_CANDIDATE_FILE is
+ * set: hot reloaded like the active policy, with its own record (a bad candidate file keeps
+ * the last good candidate and never touches the active policy or readiness). A candidate
+ * decides nothing, so its revisions are logged, not audited.
+ */
+function openCandidate(
+  config: GatewayConfig,
+  clock: Clock,
+  logger: Logger,
+): PolicyReloader | undefined {
+  const file = config.policyCandidateFile;
+  if (file === undefined) return undefined;
+  return new PolicyReloader({
+    file,
+    devMode: !config.production && config.clientsFile === undefined,
+    clock,
+    log: (level, message, fields) =>
+      logger[level]({ ...fields, candidateFile: file }, `candidate: ${message}`),
   });
 }
 

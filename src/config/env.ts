@@ -22,6 +22,7 @@ const envSchema = z.object({
   GATEWAY_CLIENTS_FILE: z.string().min(1).optional(),
   GATEWAY_TARGETS_FILE: z.string().min(1).optional(),
   GATEWAY_POLICY_FILE: z.string().min(1).default('policy/policy.json'),
+  GATEWAY_POLICY_CANDIDATE_FILE: z.string().min(1).optional(),
   GATEWAY_DATA_DIR: z.string().min(1).default('./data'),
   GATEWAY_LOG_ORIGIN: z
     .string()
@@ -56,6 +57,8 @@ export interface GatewayConfig {
   /** PROTOCOL §11: where deliveries go; undefined: no deliveries. */
   readonly targetsFile: string | undefined;
   readonly policyFile: string;
+  /** A second policy evaluated in the shadow of every event (PROTOCOL §13); never decides. */
+  readonly policyCandidateFile: string | undefined;
   readonly dataDir: string;
   readonly logOrigin: string | undefined;
   readonly logKeyFile: string | undefined;
@@ -104,6 +107,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): G
     clientsFile: e.GATEWAY_CLIENTS_FILE,
     targetsFile: e.GATEWAY_TARGETS_FILE,
     policyFile: e.GATEWAY_POLICY_FILE,
+    policyCandidateFile: e.GATEWAY_POLICY_CANDIDATE_FILE,
     dataDir: e.GATEWAY_DATA_DIR,
     logOrigin: e.GATEWAY_LOG_ORIGIN,
     logKeyFile: e.GATEWAY_LOG_KEY_FILE,

@@ -82,8 +82,17 @@ export async function decideEvent(
   const verdict = timeSync(ports.metrics ?? noopMetrics, 'policy', () =>
     policy.evaluate(input.clientId, input.event),
   );
+  // The candidate policy in the shadow (PROTOCOL §13) answers each event once its decision
+  // is audited; it never changes the answer and never throws (shadow-candidate.ts).
+  const shadow = (decision: 'allow' | 'deny' | 'pending'): void =>
+    ports.candidate?.observe(base.id, input.clientId, input.event, {
+      decision,
+      reasons: verdict.reasons,
+      policy: policy.revision,
+    });
   if (verdict.decision === 'deny') {
     const audit = await append(denyEntry(base, verdict.reasons, policy.revision));
+    shadow('deny');
     return {
       decision: 'deny',
       id: base.id,
@@ -95,6 +104,7 @@ export async function decideEvent(
   const rule = policy.quorumFor(input.event.action);
   if (rule === undefined) {
     const audit = await append(allowEntry(base, policy.revision));
+    shadow('allow');
     // PROTOCOL §11: the deliveries this allow owes are durable before the 200 is sent. If
     // they cannot be stored the answer is 503 (the entry stays in the log; nothing is sent).
     await oweDeliveries(
@@ -129,5 +139,6 @@ export async function decideEvent(
     : opened;
   await guardStore(() => ports.deploys.create(deploy));
   const audit = await append(pendingEntry(base, deploy));
+  shadow('pending');
   return { decision: 'pending', id: base.id, policy: policy.revision, deploy, audit };
 }

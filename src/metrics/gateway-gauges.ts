@@ -11,6 +11,8 @@ export interface GatewayGaugeInputs {
   readonly redisUp?: () => Promise<boolean>;
   /** Rejected policy reloads so far, when the caller counts them. */
   readonly reloadFailures?: () => number;
+  /** Candidate-policy disagreements since start, when a candidate is configured. */
+  readonly candidateDisagreements?: () => number;
 }
 
 /**
@@ -30,11 +32,12 @@ export function gatewayGaugeSources(inputs: GatewayGaugeInputs): GaugeSources {
       ...(failures !== undefined && { reloadFailures: failures }),
     };
   };
-  const { nonceStore, auditSize, redisUp } = inputs;
+  const { nonceStore, auditSize, redisUp, candidateDisagreements } = inputs;
   return {
     policy: policySource,
     ...(nonceStore !== undefined && { nonceStore }),
     ...(auditSize !== undefined && { auditLog: () => ({ size: auditSize() }) }),
     ...(redisUp !== undefined && { redisUp }),
+    ...(candidateDisagreements !== undefined && { candidateDisagreements }),
   };
 }

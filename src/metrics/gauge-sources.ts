@@ -41,6 +41,8 @@ export interface GaugeSources {
   readonly nonceStore?: Source<NonceStoreState>;
   readonly auditLog?: Source<AuditLogState>;
   readonly policy?: Source<PolicyState>;
+  /** Candidate-policy disagreements since start (PROTOCOL §13); only with a candidate file. */
+  readonly candidateDisagreements?: Source<number>;
   /** Whether Redis answers; only given in Redis mode. */
   readonly redisUp?: Source<boolean>;
 }

@@ -150,6 +150,19 @@ function registerSourceGauges(registers: Registry[], sources: GaugeSources): voi
     });
   }
   if (sources.policy !== undefined) registerPolicyGauges(gauge, sources.policy, registers);
+  if (sources.candidateDisagreements !== undefined) {
+    const source = sources.candidateDisagreements;
+    new Counter({
+      name: 'gateway_policy_candidate_disagreements_total',
+      help: 'Events on which the candidate policy (in the shadow) answered differently than the active one, since start.',
+      registers,
+      async collect() {
+        const n = await read(source);
+        this.reset();
+        if (n !== undefined) this.inc(n);
+      },
+    });
+  }
   if (sources.redisUp !== undefined) {
     const redis = sources.redisUp;
     gauge('gateway_redis_up', '1 when Redis answers, 0 when it does not.', async (g) => {
