@@ -1,4 +1,5 @@
 import { compilePolicy } from '../policy/compile.js';
+import { explainPolicyPatterns } from '../policy/explain.js';
 import { readPolicyFile } from '../policy/policy-file.js';
 import type { CliCommand } from './command.js';
 import type { CliIo } from './io.js';
@@ -6,8 +7,9 @@ import type { CliIo } from './io.js';
 /**
  * `codex-gateway policy check FILE`: validates a policy file exactly as the server does
  * (same reader, same `compilePolicy`) so CI can refuse a policy change before it is
- * merged. Prints the revision and each approver's key fingerprint (as `ssh-keygen -l`
- * prints it) and exits 0, or prints every problem as `json.path: message` and exits 1;
+ * merged. Prints the revision, each approver's key fingerprint (as `ssh-keygen -l`
+ * prints it) and, for each deny pattern, a shortest example it matches or a warning that it
+ * never matches event text or matches every event (warnings keep exit 0), and exits 0, or prints every problem as `json.path: message` and exits 1;
  * exit 2 for usage errors. `--dev` compiles in development mode (wildcard
  * clients such as `dev-*` match); validity does not depend on it.
  */
@@ -41,6 +43,13 @@ async function policyCheck(file: string, dev: boolean, io: CliIo): Promise<numbe
     for (const name of result.policy.approverNames) {
       const key = result.policy.approver(name);
       if (key !== undefined) io.out(`  approver ${name}: 256 ${key.fingerprint} (${key.label})\n`);
+    }
+    // Each deny pattern with a shortest example it matches, generated from its automaton, and
+    // a warning when it can never match event text or matches every event (still valid).
+    for (const p of explainPolicyPatterns(bytes)) {
+      if (p.example !== undefined)
+        io.out(`  deny_pattern:${p.name} matches e.g. ${JSON.stringify(p.example)}\n`);
+      if (p.warning !== undefined) io.out(`  warning: deny_pattern:${p.name} ${p.warning}\n`);
     }
     return 0;
   }

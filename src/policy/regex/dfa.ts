@@ -146,6 +146,47 @@ export class LazyDfa {
     return budget.work >= 0;
   }
 
+  /**
+   * For each pattern of this automaton, a shortest text (over the classes `pick` gives a
+   * character for) that it matches, found by a breadth-first walk of the complete
+   * automaton; a pattern absent from `texts` can match no such text. `everything` lists
+   * the patterns matching the empty text. For `policy check`; never used on the request path.
+   */
+  examples(pick: (cls: number) => string | undefined): {
+    texts: Map<number, string>;
+    everything: number[];
+  } {
+    const texts = new Map<number, string>();
+    const chars: (string | undefined)[] = [];
+    for (let c = 0; c < this.k; c++) chars.push(pick(c));
+    const next = (s: number, c: number): number => {
+      const t = this.trans[s * this.k + c]!;
+      return t >= 0 ? t : this.step(s, c);
+    };
+    const everything = [...this.endAccepts(this.initial)];
+    const path = new Map<number, string>([[this.initial, '']]);
+    const queue = [this.initial];
+    const note = (patterns: readonly number[], text: string): void => {
+      for (const p of patterns) if (!texts.has(p)) texts.set(p, text);
+    };
+    for (let head = 0; head < queue.length; head++) {
+      const s = queue[head]!;
+      const text = path.get(s)!;
+      note(this.endAccepts(s), text);
+      for (let c = 0; c < this.k; c++) {
+        const ch = chars[c];
+        if (ch === undefined) continue;
+        const t = next(s, c);
+        note(this.accepts[t]!, text + ch);
+        if (!path.has(t)) {
+          path.set(t, text + ch);
+          queue.push(t);
+        }
+      }
+    }
+    return { texts, everything };
+  }
+
   private reset(): void {
     this.count = 0;
     this.index = new Map();

@@ -1,3 +1,4 @@
+import type { CharClasses } from './classes.js';
 import { LazyDfa, type ScanBudget } from './dfa.js';
 import { buildNfa } from './nfa.js';
 import { RegexSyntaxError, type RegexNode, parseRegex } from './parse.js';
@@ -24,6 +25,14 @@ export interface PatternSet {
   scan(text: string, found: Uint8Array, budget: ScanBudget): boolean;
   /** Numbers of the patterns that match somewhere in `text`, ascending (no budget). */
   matches(text: string): number[];
+  /**
+   * Per pattern: a shortest text over the characters `pick` gives for each class of a
+   * group's automaton (undefined: none matches) and whether it matches the empty text. For `policy check`'s explanations.
+   */
+  examples(pick: (classes: CharClasses, cls: number) => string | undefined): {
+    texts: (string | undefined)[];
+    everything: boolean[];
+  };
 }
 
 /**
@@ -111,6 +120,16 @@ function compileUncached(sources: readonly string[]): CompiledPatterns {
         const out: number[] = [];
         for (let i = 0; i < size; i++) if (found[i] === 1) out.push(i);
         return out;
+      },
+      examples(pick) {
+        const texts: (string | undefined)[] = new Array<string | undefined>(size).fill(undefined);
+        const everything: boolean[] = new Array<boolean>(size).fill(false);
+        for (const g of groups) {
+          const r = g.examples((cls) => pick(g.classes, cls));
+          for (const [p, text] of r.texts) texts[p] = text;
+          for (const p of r.everything) everything[p] = true;
+        }
+        return { texts, everything };
       },
     },
   };
