@@ -18,7 +18,7 @@ const body = Buffer.from(job.body, 'utf8');
 const bodySha256 = createHash('sha256').update(body).digest('hex');
 const baseHeaders = { 'content-type': 'application/json' };
 
-/** Fresh codex-sig/v1 headers for one request (PROTOCOL §2). */
+/** Fresh codex-sig/v1 headers for one request (docs/protocol.md §2). */
 function signedHeaders() {
   const timestamp = String(Math.floor(Date.now() / 1000));
   const nonce = randomBytes(16).toString('hex');

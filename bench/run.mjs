@@ -55,7 +55,7 @@ const { generateCredentials } = await import(
   pathToFileURL(path.join(dist, 'config/dev-client.js')).href
 );
 
-/** A valid event (PROTOCOL §3) of exactly `size` bytes, padded inside metadata. */
+/** A valid event (docs/protocol.md §3) of exactly `size` bytes, padded inside metadata. */
 function eventOfSize(size) {
   const base = {
     action: 'build',

@@ -49,7 +49,7 @@ node -e '
   console.log("repro: no devDependency installed (" + Object.keys(pkg.devDependencies || {}).length + " checked)");
 ' "$app"
 
-# A clients file in the PROTOCOL §1 format, since production mode refuses dev clients.
+# A clients file in the docs/protocol.md §1 format, since production mode refuses dev clients.
 node -e '
   const c = require("crypto");
   const key = c.randomBytes(24).toString("hex");

@@ -40,7 +40,7 @@ export interface AppDeps {
   readonly logger: Logger;
   readonly admission: AdmissionStore;
   readonly policy: PolicyProvider;
-  /** The candidate policy in the shadow (PROTOCOL §13); absent: none configured. */
+  /** The candidate policy in the shadow (docs/protocol.md §13); absent: none configured. */
   readonly candidate?: ShadowCandidate;
   readonly deploys: PendingDeployStore;
   readonly audit: AuditAppender;
@@ -60,7 +60,7 @@ export interface AppDeps {
   /** Where attestations are kept once built; absent: in this process. */
   readonly attestations?: AttestationStore;
   /**
-   * Deliveries (PROTOCOL §11): the targets, the durable outbox and the dispatcher's wake-up.
+   * Deliveries (docs/protocol.md §11): the targets, the durable outbox and the dispatcher's wake-up.
    * Absent: nothing is owed and the `/v1/deliveries` routes are not served.
    */
   readonly deliveries?: {
@@ -85,7 +85,7 @@ export function createApp(deps: AppDeps): Hono<GatewayEnv> {
   const nowMs = (): number => deps.clock.nowMs();
   const { metrics, render } = deps.metrics ?? NO_METRICS;
   const watch = deps.deployWatch ?? new MemoryDeployWatch();
-  // Every stored change of a deploy wakes the requests held on it (PROTOCOL §10).
+  // Every stored change of a deploy wakes the requests held on it (docs/protocol.md §10).
   const deploys = new NotifyingDeployStore(deps.deploys, watch);
   const attestation: AttestationPorts | undefined =
     deps.releaseSigner === undefined || deps.auditReader === undefined

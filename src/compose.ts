@@ -54,7 +54,7 @@ export interface Gateway {
 
 /** Test knobs that the environment does not offer (the contract fixes these figures). */
 export interface GatewayOverrides {
-  /** Delivery retry schedule; default the contract's (PROTOCOL §11). */
+  /** Delivery retry schedule; default the contract's (docs/protocol.md §11). */
   readonly deliverySchedule?: RetrySchedule;
   /** How often the dispatcher looks for due deliveries, ms (default 500). */
   readonly deliveryPollMs?: number;
@@ -78,7 +78,7 @@ export async function buildGateway(
 ): Promise<Gateway> {
   const clock = systemClock;
   const clients = await loadClients(config, print);
-  // Same rules as the clients file (PROTOCOL §11): mode, strict contents, one line.
+  // Same rules as the clients file (docs/protocol.md §11): mode, strict contents, one line.
   const targets =
     config.targetsFile === undefined ? undefined : loadTargetsFile(config.targetsFile);
   const stores = await openStores(config, clock, logger);
@@ -89,7 +89,7 @@ export async function buildGateway(
   // is bound once the registry is built, below.
   let observeBatch: ((o: AuditBatchObservation) => void) | undefined;
   const auditLog = await openAudit(config, logger, (o) => observeBatch?.(o));
-  // No replay after a restart or crash (PROTOCOL §16): the nonces of the current window are
+  // No replay after a restart or crash (docs/protocol.md §16): the nonces of the current window are
   // read back from the durable log before the first request is admitted.
   const recovered = await recoverNonces(auditLog.service, stores.nonceSink, {
     nowMs: clock.nowMs(),
@@ -181,7 +181,7 @@ export async function buildGateway(
       { name: 'policy', check: () => policy.current() !== undefined },
       { name: 'admission', check: () => admission.ready() },
       { name: 'deploys', check: () => deploys.ready() },
-      // PostgreSQL mode: the log's database can take a batch now (PROTOCOL §14).
+      // PostgreSQL mode: the log's database can take a batch now (docs/protocol.md §14).
       { name: 'audit', check: () => auditLog.ready?.() ?? true },
       ...(delivery === undefined
         ? []
@@ -192,7 +192,7 @@ export async function buildGateway(
     metrics: metricsEndpoint,
     deployWatch,
     attestations,
-    // Release attestations are signed with the audit log's own key (PROTOCOL §10).
+    // Release attestations are signed with the audit log's own key (docs/protocol.md §10).
     releaseSigner: createReleaseSigner(auditLog.logKey.verifier, auditLog.logKey.secretKey),
     ...(delivery !== undefined && {
       deliveries: {
@@ -249,7 +249,7 @@ async function openAudit(
 }
 
 /**
- * The candidate policy's reloader (PROTOCOL §13), when GATEWAY_POLICY_CANDIDATE_FILE is
+ * The candidate policy's reloader (docs/protocol.md §13), when GATEWAY_POLICY_CANDIDATE_FILE is
  * set: hot reloaded like the active policy, with its own record (a bad candidate file keeps
  * the last good candidate and never touches the active policy or readiness). A candidate
  * decides nothing, so its revisions are logged, not audited.
@@ -287,7 +287,7 @@ interface Stores {
   readonly redis?: Redis;
 }
 
-/** The delivery side (PROTOCOL §11), when a targets file is configured. */
+/** The delivery side (docs/protocol.md §11), when a targets file is configured. */
 interface Deliveries {
   readonly targets: TargetRegistry;
   readonly outbox: Outbox;

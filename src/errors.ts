@@ -1,5 +1,5 @@
 /**
- * The one error type the domain raises. Each carries a stable `code` from PROTOCOL §7;
+ * The one error type the domain raises. Each carries a stable `code` from docs/protocol.md §7;
  * only `http/problem.ts` knows which HTTP status a code maps to.
  */
 export type ErrorCode =

@@ -79,7 +79,7 @@ export async function serve(env: NodeJS.ProcessEnv = process.env): Promise<void>
   const address = http.address();
   const port = typeof address === 'object' && address !== null ? address.port : config.port;
   logger.info({ host: config.host, port, mode: gateway.mode }, 'listening');
-  // Deliveries owed before a crash or restart are sent from here on (PROTOCOL §11).
+  // Deliveries owed before a crash or restart are sent from here on (docs/protocol.md §11).
   gateway.start();
 
   let stopping = false;

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * Micro benchmark: codex-sig/v1 verification cost (PROTOCOL §2 check 4 as the gateway runs
+ * Micro benchmark: codex-sig/v1 verification cost (docs/protocol.md §2 check 4 as the gateway runs
  * it: SHA-256 of the raw body, HMAC-SHA256 of the signed string, constant-time compare),
  * node:crypto against @noble/hashes, at 1 KiB and 64 KiB bodies. Rounds alternate between
  * the two so machine drift hits both sides; the ratio is the figure to read.

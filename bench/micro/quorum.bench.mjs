@@ -10,7 +10,7 @@
  * read the ratio. Not a test: it asserts nothing about speed.
  *
  * Also measures, through the same `checkApproval`, approvals carrying an `sshSignature`
- * (PROTOCOL §12): SSHSIG made with an `ssh-ed25519` key (armor parsing, the blob's fields,
+ * (docs/protocol.md §12): SSHSIG made with an `ssh-ed25519` key (armor parsing, the blob's fields,
  * the signed-data rebuild with SHA-512, one strict verification) and with an
  * `sk-ssh-ed25519@openssh.com` key (plus the FIDO wrapping), built to the exact formats.
  *

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * Micro benchmark: what receipts (PROTOCOL §9) cost the file-backed audit log.
+ * Micro benchmark: what receipts (docs/protocol.md §9) cost the file-backed audit log.
  *
  * Durable appends/s of the file log opened WITH a head signer (one Ed25519 checkpoint per
  * group-commit batch, written to head.bin and fdatasynced with the batch; every append

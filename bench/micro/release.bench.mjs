@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * Micro benchmark: release attestations verified per second, offline (PROTOCOL §10).
+ * Micro benchmark: release attestations verified per second, offline (docs/protocol.md §10).
  *
  * Builds one real attestation the way the gateway does (a file-backed audit log in a temp
  * dir with 1,000 earlier entries, the `allow` leaf, a signed checkpoint and inclusion proof,

@@ -4,7 +4,7 @@
  * because resolution means the entry is durable on disk.
  */
 
-/** What every audit entry carries (PROTOCOL §6); more fields depend on `type`. */
+/** What every audit entry carries (docs/protocol.md §6); more fields depend on `type`. */
 export interface AuditEntryBase {
   readonly v: 1;
   readonly type: 'decision' | 'approval' | 'policy' | 'delivery';
@@ -17,7 +17,7 @@ export interface AuditEntryBase {
 export type AuditEntry = AuditEntryBase & Readonly<Record<string, unknown>>;
 
 /**
- * Where an appended entry sits in the tree, and the proof of it (PROTOCOL §9): the signed
+ * Where an appended entry sits in the tree, and the proof of it (docs/protocol.md §9): the signed
  * checkpoint that covers it (durable before the append resolved) and the inclusion proof
  * of `leafHash` at `index` in that checkpoint's tree.
  */

@@ -7,7 +7,7 @@ import { assertAuditEntry } from './entry.js';
 import { canonicalBytes } from './jcs.js';
 import type { MerkleLogStore } from './log-store.js';
 
-/** `GET /v1/audit/key` (PROTOCOL §6). */
+/** `GET /v1/audit/key` (docs/protocol.md §6). */
 export interface AuditKeyView {
   readonly origin: string;
   readonly publicKey: string;

@@ -1,7 +1,7 @@
 import { sha256, signEd25519, verifyEd25519, ED25519_KEY_BYTES } from '../crypto/index.js';
 
 /**
- * C2SP signed notes and tlog-checkpoints (PROTOCOL §6), Ed25519 only:
+ * C2SP signed notes and tlog-checkpoints (docs/protocol.md §6), Ed25519 only:
  * - checkpoint text: `<origin>\n<size>\n<base64 root>\n` (+ optional extension lines);
  * - note: `<text>\n— <name> <base64(4-byte key id ‖ 64-byte signature)>\n`, the signature
  *   taken over the text bytes (which end with `\n`);

@@ -1,7 +1,7 @@
 import type { AuditEntry } from './audit-log.js';
 
 /**
- * Builders for the kinds of audit entry (PROTOCOL §6, §11). Each takes only typed,
+ * Builders for the kinds of audit entry (docs/protocol.md §6, §11). Each takes only typed,
  * named fields and copies exactly those, so a raw request body, a header or a secret can
  * never ride along into the permanent, public log. Inputs are checked here as well because
  * an entry, once appended, can never be corrected.
@@ -53,7 +53,7 @@ export interface DecisionEntryInput {
   readonly message?: string;
 }
 
-/** A `decision` entry (PROTOCOL §6 lists its mandatory fields). */
+/** A `decision` entry (docs/protocol.md §6 lists its mandatory fields). */
 export function decisionEntry(input: DecisionEntryInput): AuditEntry {
   const entry: Record<string, unknown> = {
     v: 1,
@@ -93,7 +93,7 @@ export interface ApprovalEntryInput {
   readonly approver: string;
   /**
    * Exactly one: the approver's 128-hex Ed25519 signature over the approval message, or the
-   * armored SSH signature (PROTOCOL §12). Both are public, not secret: anyone may re-verify.
+   * armored SSH signature (docs/protocol.md §12). Both are public, not secret: anyone may re-verify.
    */
   readonly signature?: string;
   readonly sshSignature?: string;
@@ -170,7 +170,7 @@ export interface DeliveryEntryInput {
   readonly status: number | null;
 }
 
-/** A `delivery` entry: the final outcome of one delivery (PROTOCOL §11). */
+/** A `delivery` entry: the final outcome of one delivery (docs/protocol.md §11). */
 export function deliveryEntry(input: DeliveryEntryInput): AuditEntry {
   if (
     input.status !== null &&
@@ -191,7 +191,7 @@ export function deliveryEntry(input: DeliveryEntryInput): AuditEntry {
 }
 
 /**
- * Checks the fields every entry must carry (PROTOCOL §6) before it is appended; entries
+ * Checks the fields every entry must carry (docs/protocol.md §6) before it is appended; entries
  * not made by the builders above (or made wrong) are refused with a TypeError.
  */
 export function assertAuditEntry(entry: AuditEntry): void {

@@ -15,7 +15,7 @@ export interface SignedHead {
 }
 
 /**
- * How a driver signs the heads it stores (PROTOCOL §9): one checkpoint per committed batch.
+ * How a driver signs the heads it stores (docs/protocol.md §9): one checkpoint per committed batch.
  * `verify` checks a stored note with the log's key and returns the head it commits to
  * (throws on a bad signature, origin or shape).
  */
@@ -81,7 +81,7 @@ export interface FileLogStoreOptions {
   readonly verifyInWorkerFromLeaves?: number;
   /**
    * Signs one checkpoint per committed batch, kept in `head.bin` and handed out with every
-   * append (PROTOCOL §9 receipts). At open the stored head must verify with it and the
+   * append (docs/protocol.md §9 receipts). At open the stored head must verify with it and the
    * files must still hold the tree it signed.
    */
   readonly signer?: HeadSigner;

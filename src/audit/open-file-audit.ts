@@ -31,7 +31,7 @@ export interface OpenedAudit {
   readonly origin: string;
   /**
    * The log's note verifier and Ed25519 key, for the composition root to build the
-   * release-attestation signer (PROTOCOL §10: attestations are signed with the log key).
+   * release-attestation signer (docs/protocol.md §10: attestations are signed with the log key).
    */
   readonly logKey: { readonly verifier: NoteVerifier; readonly secretKey: Uint8Array };
   /** Whether the log can append now (for /readyz); absent: whenever the process runs. */
@@ -69,7 +69,7 @@ export async function openFileAudit(config: FileAuditConfig): Promise<FileAudit>
   const key = await loadOrCreateLogKey(keyFile);
   const verifier = noteVerifier(origin, key.publicKey);
   const auditDir = path.join(config.dataDir, 'audit');
-  // A log written before receipts (PROTOCOL §9) has no head.bin, only the last signed tree
+  // A log written before receipts (docs/protocol.md §9) has no head.bin, only the last signed tree
   // head in audit-checkpoint.json: it is adopted once, after proving the files still extend
   // that head; from then on head.bin alone carries the guarantee (and a missing head.bin
   // under a non-empty log is refused).

@@ -18,7 +18,7 @@ const DEPLOY_ID = /^[0-9a-f]{32,128}$/;
 const approverName = z.string().regex(APPROVER_NAME_PATTERN);
 
 /**
- * What GET /v1/deploys/:id answers (PROTOCOL §5); anything else is refused. Every string is
+ * What GET /v1/deploys/:id answers (docs/protocol.md §5); anything else is refused. Every string is
  * held to its grammar, so no server text reaches the terminal unchecked.
  */
 const viewSchema = z.object({

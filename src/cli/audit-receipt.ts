@@ -9,7 +9,7 @@ import { shown } from './render.js';
 /** A saved receipt is a small JSON file; anything bigger is not one. */
 const MAX_RECEIPT_BYTES = 256 * 1024;
 
-/** A receipt (PROTOCOL §9) whose fields have the right shapes (nothing verified yet). */
+/** A receipt (docs/protocol.md §9) whose fields have the right shapes (nothing verified yet). */
 export interface Receipt {
   readonly index: number;
   readonly leafHash: Uint8Array;

@@ -10,7 +10,7 @@ const DEPLOY_ID = /^[0-9a-f]{32,128}$/;
 export const WAIT_EXIT = { approved: 0, expired: 1, closed: 1, timeout: 3, usage: 2 } as const;
 
 /**
- * `codex-gateway deploy wait`: loops over `GET /v1/deploys/<id>?wait=` (PROTOCOL §10) until
+ * `codex-gateway deploy wait`: loops over `GET /v1/deploys/<id>?wait=` (docs/protocol.md §10) until
  * the deploy is decided or the timeout passes. Network trouble and 429/503 are retried
  * until the timeout; a refusal such as 401 ends the wait with exit 1.
  */

@@ -19,7 +19,7 @@ import { APPROVER_NAME_PATTERN } from '../policy/schema.js';
 import { runCommand, usageError, type CliCommand } from './command.js';
 import type { CliIo } from './io.js';
 
-/** Approver names as the policy accepts them (PROTOCOL §4 schema). */
+/** Approver names as the policy accepts them (docs/protocol.md §4 schema). */
 const APPROVER_NAME = APPROVER_NAME_PATTERN;
 
 /** The approver key file: JSON, so the name and public key travel with the secret. */

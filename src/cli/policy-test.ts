@@ -14,11 +14,11 @@ import type { CliCommand } from './command.js';
 import type { CliIo } from './io.js';
 import { shown } from './render.js';
 
-/** The policy tested when `--policy` is not given (the server's default, PROTOCOL §8). */
+/** The policy tested when `--policy` is not given (the server's default, docs/protocol.md §8). */
 export const DEFAULT_POLICY_FILE = 'policy/policy.json';
 
 /**
- * `codex-gateway policy test [--policy FILE] [FIXTURE...]` (PROTOCOL §13): runs fixture
+ * `codex-gateway policy test [--policy FILE] [FIXTURE...]` (docs/protocol.md §13): runs fixture
  * files against a policy compiled exactly as the server compiles it, and answers exactly
  * as `POST /v1/events` would decide (allow, deny with reasons, pending for a quorum).
  * Without fixture arguments it runs `tests/*.json` beside the policy file (so

@@ -61,7 +61,7 @@ export async function releaseVerifyCommand(args: readonly string[], io: CliIo): 
 }
 
 /**
- * `codex-gateway release verify`: the five checks of PROTOCOL §10, offline. Prints one
+ * `codex-gateway release verify`: the five checks of docs/protocol.md §10, offline. Prints one
  * line: `verified: …` on stdout (exit 0), or the first failed check on stderr (exit 1).
  * Usage mistakes and unreadable trusted inputs (vkey, policy) exit 2. Nothing in the
  * attestation can make it print a stack trace: every refusal is a plain line.

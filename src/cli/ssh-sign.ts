@@ -5,7 +5,7 @@ import { type ApproverKey, parseApproverKey } from '../policy/approver-key.js';
 import { SSH_APPROVAL_NAMESPACE } from '../quorum/ssh-approval.js';
 
 /**
- * Signing an approval with the approver's own SSH key or security key (PROTOCOL §12):
+ * Signing an approval with the approver's own SSH key or security key (docs/protocol.md §12):
  * the CLI runs `ssh-keygen -Y sign -n codex-approval -f <key>` exactly as a person would,
  * so ssh-agent, passphrases and the security key's touch prompt all work unchanged.
  */

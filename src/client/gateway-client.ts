@@ -2,7 +2,7 @@ import { signRequest } from '../signing/sign-request.js';
 import { HttpClientError, request } from './http.js';
 
 /**
- * A small client for CI jobs and deploy steps: signs requests (PROTOCOL §2), sends events,
+ * A small client for CI jobs and deploy steps: signs requests (docs/protocol.md §2), sends events,
  * waits for a deploy (§10 `?wait=`), and fetches its attestation. The CLI uses exactly
  * this, so a Node step needs no hand-written signing.
  */
@@ -26,7 +26,7 @@ export interface GatewayAnswer {
   readonly retryAfter: number | undefined;
 }
 
-/** The deploy view of PROTOCOL §5/§10 as the client reads it. */
+/** The deploy view of docs/protocol.md §5/§10 as the client reads it. */
 export interface DeployState {
   readonly id: string;
   readonly state: 'pending' | 'approved' | 'expired';
@@ -54,7 +54,7 @@ export class GatewayRequestError extends Error {
 /** Largest answer read; a deploy view or an attestation is a few KiB. */
 const MAX_ANSWER_BYTES = 1024 * 1024;
 const DEPLOY_ID = /^[0-9a-f]{32,128}$/;
-/** Longest single hold the protocol allows (PROTOCOL §10). */
+/** Longest single hold the protocol allows (docs/protocol.md §10). */
 export const MAX_WAIT_SECONDS = 60;
 
 export class GatewayClient {
@@ -95,7 +95,7 @@ export class GatewayClient {
     });
   }
 
-  /** `POST /v1/events` (PROTOCOL §3): 200 allow, 202 pending (with `deploy`), 403 deny. */
+  /** `POST /v1/events` (docs/protocol.md §3): 200 allow, 202 pending (with `deploy`), 403 deny. */
   sendEvent(event: Uint8Array | string | object): Promise<GatewayAnswer> {
     return this.signedPost('/v1/events', event);
   }
@@ -150,7 +150,7 @@ export class GatewayClient {
     }
   }
 
-  /** The exact attestation text of an approved deploy (PROTOCOL §10). */
+  /** The exact attestation text of an approved deploy (docs/protocol.md §10). */
   async attestation(id: string): Promise<string> {
     checkDeployId(id);
     const answer = await this.#request(`/v1/deploys/${id}/attestation`, { method: 'GET' });
@@ -158,7 +158,7 @@ export class GatewayClient {
     return answer.text;
   }
 
-  /** `GET /v1/deliveries?state=&limit=` (PROTOCOL §11, scope `audit:read`). */
+  /** `GET /v1/deliveries?state=&limit=` (docs/protocol.md §11, scope `audit:read`). */
   async listDeliveries(
     state: 'pending' | 'delivered' | 'dead',
     limit = 100,
@@ -173,7 +173,7 @@ export class GatewayClient {
     return list;
   }
 
-  /** `POST /v1/deliveries/<id>/retry` (PROTOCOL §11, scope `deliveries:write`). */
+  /** `POST /v1/deliveries/<id>/retry` (docs/protocol.md §11, scope `deliveries:write`). */
   async retryDelivery(id: string): Promise<void> {
     if (!/^msg_[0-9a-f]{32}$/.test(id)) throw new RangeError('not a delivery id');
     const answer = await this.#request(`/v1/deliveries/${id}/retry`, { method: 'POST' });
@@ -225,7 +225,7 @@ export class GatewayClient {
   }
 }
 
-/** One delivery as `GET /v1/deliveries` lists it (PROTOCOL §11). */
+/** One delivery as `GET /v1/deliveries` lists it (docs/protocol.md §11). */
 export interface DeliveryRow {
   readonly id: string;
   readonly target: string;

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { sha256Hex } from '../crypto/index.js';
 
 /**
- * Scopes a client may hold (PROTOCOL §1, §15); `metrics:read` guards `GET /metrics`
+ * Scopes a client may hold (docs/protocol.md §1, §15); `metrics:read` guards `GET /metrics`
  * (docs/operations.md), `deliveries:write` the delivery routes, `policy:test` the
  * side-effect-free `POST /v1/policy/evaluate`.
  */
@@ -23,7 +23,7 @@ export interface Client {
   readonly scopes: ReadonlySet<Scope>;
 }
 
-/** Schema of the clients file (PROTOCOL §1). Strict: unknown fields are load errors. */
+/** Schema of the clients file (docs/protocol.md §1). Strict: unknown fields are load errors. */
 export const clientsFileSchema = z.strictObject({
   clients: z
     .array(

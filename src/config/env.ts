@@ -54,10 +54,10 @@ export interface GatewayConfig {
   readonly port: number;
   readonly production: boolean;
   readonly clientsFile: string | undefined;
-  /** PROTOCOL §11: where deliveries go; undefined: no deliveries. */
+  /** docs/protocol.md §11: where deliveries go; undefined: no deliveries. */
   readonly targetsFile: string | undefined;
   readonly policyFile: string;
-  /** A second policy evaluated in the shadow of every event (PROTOCOL §13); never decides. */
+  /** A second policy evaluated in the shadow of every event (docs/protocol.md §13); never decides. */
   readonly policyCandidateFile: string | undefined;
   readonly dataDir: string;
   readonly logOrigin: string | undefined;
@@ -69,13 +69,13 @@ export interface GatewayConfig {
   readonly pendingDeploysPerClient: number;
   readonly redisUrl: string | undefined;
   readonly redisPrefix: string;
-  /** PROTOCOL §14: the audit log lives in this PostgreSQL database (one log for all instances). */
+  /** docs/protocol.md §14: the audit log lives in this PostgreSQL database (one log for all instances). */
   readonly databaseUrl: string | undefined;
   readonly logLevel: string;
 }
 
 /**
- * Parses the environment (PROTOCOL §8). Throws ConfigError naming the first bad variable;
+ * Parses the environment (docs/protocol.md §8). Throws ConfigError naming the first bad variable;
  * the value itself is never echoed since REDIS_URL or DATABASE_URL may hold a password.
  */
 export function loadConfig(env: Readonly<Record<string, string | undefined>>): GatewayConfig {
@@ -90,7 +90,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): G
     throw new ConfigError(`invalid configuration: ${name} ${issue?.message ?? 'is invalid'}`);
   }
   const e = parsed.data;
-  // PROTOCOL §14: every instance of a shared log must present the same origin and key, so
+  // docs/protocol.md §14: every instance of a shared log must present the same origin and key, so
   // neither may be derived per host.
   if (e.DATABASE_URL !== undefined && e.GATEWAY_LOG_ORIGIN === undefined)
     throw new ConfigError(

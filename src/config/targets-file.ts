@@ -3,7 +3,7 @@ import { buildTargetRegistry, type TargetRegistry } from '../delivery/targets.js
 import { ConfigError } from './env.js';
 
 /**
- * Reads the targets file (adapter), with the clients file's rules (PROTOCOL §1, §11): mode
+ * Reads the targets file (adapter), with the clients file's rules (docs/protocol.md §1, §11): mode
  * exactly 0600 or 0400, valid JSON, strict contents. Each refusal is one line naming the
  * file and the rule, never a secret.
  */

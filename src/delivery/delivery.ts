@@ -1,5 +1,5 @@
 /**
- * Types of the delivery outbox (PROTOCOL §11): what the gateway owes the systems behind
+ * Types of the delivery outbox (docs/protocol.md §11): what the gateway owes the systems behind
  * it. A delivery is one signed POST of one body to one target, retried until a 2xx answer
  * (`delivered`) or until the retry schedule gives up (`dead`).
  */
@@ -55,7 +55,7 @@ export type Settlement =
     }
   | { readonly state: 'dead'; readonly attempts: number; readonly status: number | null };
 
-/** The JSON shape of one delivery in `GET /v1/deliveries` (PROTOCOL §11). */
+/** The JSON shape of one delivery in `GET /v1/deliveries` (docs/protocol.md §11). */
 export interface DeliveryView {
   readonly id: string;
   readonly target: string;

@@ -32,7 +32,7 @@ export interface DispatcherOptions {
   readonly outbox: Outbox;
   readonly targets: TargetRegistry;
   readonly clock: Clock;
-  /** Appends the `delivery` audit entry of a final outcome (PROTOCOL §11); rejects if it could not. */
+  /** Appends the `delivery` audit entry of a final outcome (docs/protocol.md §11); rejects if it could not. */
   readonly audit: (outcome: FinalOutcome) => Promise<unknown>;
   /** Default: the contract's (5 s first retry bound, 10 min cap, 30 tries, 24 h). */
   readonly schedule?: RetrySchedule;

@@ -3,7 +3,7 @@ import type { DeliveryType, NewDelivery } from './delivery.js';
 import type { TargetRegistry } from './targets.js';
 
 /**
- * Builds the owed deliveries of one happening (PROTOCOL §11), pure. The body is
+ * Builds the owed deliveries of one happening (docs/protocol.md §11), pure. The body is
  * serialised here once and stored, so every retry sends byte-identical content.
  */
 

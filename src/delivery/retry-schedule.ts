@@ -1,5 +1,5 @@
 /**
- * The retry schedule of PROTOCOL §11 (pure). Exponential backoff with FULL jitter: the
+ * The retry schedule of docs/protocol.md §11 (pure). Exponential backoff with FULL jitter: the
  * delay before retry n (n ≥ 1) is uniform in [0, min(cap, base · 2^(n−1))], so the first
  * retry comes within `base` (5 s) and no two tries are more than `cap` (10 min) apart,
  * while many deliveries failing together spread out instead of retrying in lockstep.

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { DELIVERY_TYPES, type DeliveryType } from './delivery.js';
 
 /**
- * The targets file (PROTOCOL §11): which systems behind the gateway hear of which
+ * The targets file (docs/protocol.md §11): which systems behind the gateway hear of which
  * happenings. Only the operator's file names URLs; nothing from a request ever does, so
  * events cannot point the gateway at other hosts (no SSRF from events).
  */

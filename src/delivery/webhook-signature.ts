@@ -1,7 +1,7 @@
 import { hmacSha256 } from '../crypto/index.js';
 
 /**
- * Standard Webhooks v1 symmetric signatures (PROTOCOL §11): HMAC-SHA256 keyed with the
+ * Standard Webhooks v1 symmetric signatures (docs/protocol.md §11): HMAC-SHA256 keyed with the
  * base64-decoded secret (after `whsec_`), over `<webhook-id>.<webhook-timestamp>.<body>`,
  * sent as `v1,<standard base64>`; one entry per secret, space-separated, so a receiver in
  * the middle of a secret rotation accepts either.

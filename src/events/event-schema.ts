@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-/** Maximum nesting depth of `metadata` (PROTOCOL §3). */
+/** Maximum nesting depth of `metadata` (docs/protocol.md §3). */
 export const METADATA_MAX_DEPTH = 8;
 
 const DIGEST_LABEL = /^sha256:[0-9a-f]{64}$/;
@@ -40,7 +40,7 @@ const metadataSchema = z.record(z.string(), z.unknown()).superRefine((value, ctx
     ctx.addIssue({ code: 'custom', message: 'forbidden key (__proto__, constructor, prototype)' });
 });
 
-/** `POST /v1/events` body (PROTOCOL §3). Strict: unknown fields are refused except in `metadata`. */
+/** `POST /v1/events` body (docs/protocol.md §3). Strict: unknown fields are refused except in `metadata`. */
 export const eventSchema = z
   .strictObject({
     action: z.string().regex(/^[a-z][a-z0-9_.-]{0,63}$/),

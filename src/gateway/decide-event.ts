@@ -12,7 +12,7 @@ import type { GatewayPorts } from './ports.js';
 /** Reason given when no valid policy has ever been loaded: everything is denied. */
 export const NO_POLICY_REASON = 'no_active_policy';
 
-/** An authenticated, parsed event to decide (PROTOCOL §2 checks 1–7 passed). */
+/** An authenticated, parsed event to decide (docs/protocol.md §2 checks 1–7 passed). */
 export interface EventToDecide {
   readonly clientId: string;
   readonly event: GatewayEvent;
@@ -48,7 +48,7 @@ export type EventDecision =
     };
 
 /**
- * Decides an event under ONE policy snapshot (PROTOCOL §3–§5): deny, allow, or hold it as
+ * Decides an event under ONE policy snapshot (docs/protocol.md §3–§5): deny, allow, or hold it as
  * a pending deploy when its action needs a quorum; appends the decision to the audit log
  * and resolves only once that entry is durable. A store or log failure rejects with 503
  * `unavailable` (fail closed: nothing is answered that the log cannot prove).
@@ -82,7 +82,7 @@ export async function decideEvent(
   const verdict = timeSync(ports.metrics ?? noopMetrics, 'policy', () =>
     policy.evaluate(input.clientId, input.event),
   );
-  // The candidate policy in the shadow (PROTOCOL §13) answers each event once its decision
+  // The candidate policy in the shadow (docs/protocol.md §13) answers each event once its decision
   // is audited; it never changes the answer and never throws (shadow-candidate.ts).
   const shadow = (decision: 'allow' | 'deny' | 'pending'): void =>
     ports.candidate?.observe(base.id, input.clientId, input.event, {
@@ -105,7 +105,7 @@ export async function decideEvent(
   if (rule === undefined) {
     const audit = await append(allowEntry(base, policy.revision));
     shadow('allow');
-    // PROTOCOL §11: the deliveries this allow owes are durable before the 200 is sent. If
+    // docs/protocol.md §11: the deliveries this allow owes are durable before the 200 is sent. If
     // they cannot be stored the answer is 503 (the entry stays in the log; nothing is sent).
     await oweDeliveries(
       ports.deliveries,
@@ -132,7 +132,7 @@ export async function decideEvent(
     rule,
     nowMs,
   });
-  // The deploy.approved body carries the event (PROTOCOL §11): kept with the deploy only
+  // The deploy.approved body carries the event (docs/protocol.md §11): kept with the deploy only
   // when some target will receive it.
   const deploy = owesOn(ports.deliveries, 'deploy.approved', input.event.action)
     ? { ...opened, event: input.event }

@@ -6,7 +6,7 @@ import type { ApprovalSignatureFormat } from '../quorum/ssh-approval.js';
 import { unixSecondsToRfc3339 } from '../quorum/deploy-state.js';
 
 /**
- * Every audit entry the request path writes, built in ONE place (PROTOCOL §6) from the
+ * Every audit entry the request path writes, built in ONE place (docs/protocol.md §6) from the
  * validating builders of audit/entry.ts. They carry digests and public values only: the
  * approval signature is public (anyone may re-verify it against the message and the
  * policy's key); no request body, header or secret ever enters an entry.
@@ -63,7 +63,7 @@ export function pendingEntry(base: EventDecisionBase, deploy: PendingDeploy): Au
  * One accepted approval. `id` is fresh; `decision` links to the event's decision id;
  * `client` is the API client that submitted the approval (the approver is the key holder).
  * It records the signature as submitted (raw hex or SSH armor), its format and the
- * fingerprint of the policy key that verified it (PROTOCOL §12).
+ * fingerprint of the policy key that verified it (docs/protocol.md §12).
  */
 export function approvalAuditEntry(input: {
   id: string;

@@ -6,7 +6,7 @@ export const DEFAULT_RECHECK_MS = 10_000;
 export interface HoldOptions<T> {
   readonly watch: DeployWatch;
   readonly id: string;
-  /** How long to hold at most, in real milliseconds (PROTOCOL §10: `wait` seconds). */
+  /** How long to hold at most, in real milliseconds (docs/protocol.md §10: `wait` seconds). */
   readonly waitMs: number;
   /** Reads the deploy (the store is the truth; notifications only say "read again"). */
   read(): Promise<T>;

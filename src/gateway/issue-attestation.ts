@@ -23,7 +23,7 @@ export interface AttestationPorts {
 }
 
 /**
- * `GET /v1/deploys/:id/attestation` (PROTOCOL §10). Serves the stored envelope when there
+ * `GET /v1/deploys/:id/attestation` (docs/protocol.md §10). Serves the stored envelope when there
  * is one (so it stays byte-identical, and outlives the deploy record); otherwise builds it
  * once for an approved deploy from the deploy record, its counted votes, its `allow`
  * entry's exact leaf, the current signed checkpoint and the inclusion proof at that
@@ -49,7 +49,7 @@ export async function issueAttestation(
  * Builds, signs and stores (first one stored wins) the attestation of a deploy whose
  * `allow` entry is durable (`deploy.decision` and `deploy.approvals` set), and returns the
  * stored text. Also used before the release is marked, for the `deploy.approved` delivery
- * body (PROTOCOL §11), so the delivered envelope is byte for byte the one later served.
+ * body (docs/protocol.md §11), so the delivered envelope is byte for byte the one later served.
  */
 export async function attestRelease(
   release: AttestationPorts,

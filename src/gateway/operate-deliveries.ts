@@ -12,7 +12,7 @@ import type { DeliveryPorts } from './owe-deliveries.js';
 export const MAX_DELIVERIES_LISTED = 1000;
 
 /**
- * `GET /v1/deliveries?state=` (PROTOCOL §11): the deliveries in `state` (pending oldest
+ * `GET /v1/deliveries?state=` (docs/protocol.md §11): the deliveries in `state` (pending oldest
  * first, delivered and dead newest first), at most `limit`, as their public view (never
  * the body). A store failure is 503.
  */
@@ -26,7 +26,7 @@ export async function listDeliveries(
 }
 
 /**
- * `POST /v1/deliveries/<id>/retry` (PROTOCOL §11): puts a `dead` delivery back to
+ * `POST /v1/deliveries/<id>/retry` (docs/protocol.md §11): puts a `dead` delivery back to
  * `pending`, due now, with a fresh retry window, and wakes the dispatcher. Throws 404
  * `unknown_delivery` (also for an id that cannot exist), 409 `delivery_not_dead`, 503.
  */

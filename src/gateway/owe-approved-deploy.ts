@@ -7,7 +7,7 @@ import type { GatewayPorts } from './ports.js';
 
 /**
  * Records the `deploy.approved` deliveries of a deploy whose `allow` entry is durable
- * (PROTOCOL §11), before its release is marked. The body carries the deploy's §10 view,
+ * (docs/protocol.md §11), before its release is marked. The body carries the deploy's §10 view,
  * the release attestation (built and stored here, so the envelope delivered is the one
  * `GET /v1/deploys/<id>/attestation` serves afterwards) and the allow entry's receipt.
  * Does nothing when no target receives `deploy.approved` for the deploy's action.

@@ -6,7 +6,7 @@ import { guardStore } from './guard-store.js';
 import type { AttestationPorts } from './issue-attestation.js';
 
 /**
- * What recording and operating deliveries needs (PROTOCOL §11), handed in by app.ts from
+ * What recording and operating deliveries needs (docs/protocol.md §11), handed in by app.ts from
  * what compose.ts built (a file outbox in the data directory, or the Redis outbox).
  */
 export interface DeliveryPorts {

@@ -18,7 +18,7 @@ export interface GatewayPorts {
   newId(): string;
   /** Stage timings (policy); optional. */
   readonly metrics?: Metrics;
-  /** The delivery outbox and targets (PROTOCOL §11); absent: nothing is ever owed. */
+  /** The delivery outbox and targets (docs/protocol.md §11); absent: nothing is ever owed. */
   readonly deliveries?: DeliveryPorts;
   /** The candidate policy in the shadow: shown each decided event; optional. */
   readonly candidate?: CandidateObserver;

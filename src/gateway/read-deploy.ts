@@ -12,7 +12,7 @@ export interface DeployReading {
 }
 
 /**
- * `GET /v1/deploys/:id` (PROTOCOL §5, §10). Reads the deploy; if its quorum was reached
+ * `GET /v1/deploys/:id` (docs/protocol.md §5, §10). Reads the deploy; if its quorum was reached
  * but the release failed earlier (the log was down), completes that release under the
  * store's claim (release-deploy.ts: still exactly one `allow`). Throws 404
  * `unknown_deploy`, or 503 when a store or the log fails.

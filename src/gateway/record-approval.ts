@@ -27,7 +27,7 @@ export interface RecordedApproval {
 
 /**
  * `POST /v1/deploys/:id/approvals` after the edge authenticated the client and parsed the
- * body (PROTOCOL §5, §12). In order: a quorum reached while the log was failing is
+ * body (docs/protocol.md §5, §12). In order: a quorum reached while the log was failing is
  * released first; the approval is checked against the CURRENT policy (checkApproval);
  * the vote, bound to the key that verified it, is recorded atomically; the approval is
  * audited; if the vote completed the quorum, this request holds the release claim and

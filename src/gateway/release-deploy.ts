@@ -16,7 +16,7 @@ import { oweApprovedDeploy } from './owe-approved-deploy.js';
 import { RELEASE_CLAIM_MS, type GatewayPorts } from './ports.js';
 
 /**
- * Releasing an approved deploy (PROTOCOL §5, §16: exactly ONE `allow` entry per deploy,
+ * Releasing an approved deploy (docs/protocol.md §5, §16: exactly ONE `allow` entry per deploy,
  * however many requests race). The right to append that entry is a claim the store hands
  * to one caller at a time, atomically (one event-loop turn in memory, one Lua script in
  * Redis):
@@ -77,7 +77,7 @@ export async function releaseClaimed(
     approvals,
   };
   const released = freezeDeploy({ ...deploy, released: true, ...release });
-  // PROTOCOL §11: the deploy.approved deliveries are durable before the release is marked
+  // docs/protocol.md §11: the deploy.approved deliveries are durable before the release is marked
   // (and so before any approval or read is answered with `approved`). Recording them is
   // idempotent, so it is retried like the marking; if it still fails the answer is 503 and
   // the claim lapses (as when marking fails), so a later caller records and marks it.

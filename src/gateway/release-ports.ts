@@ -3,7 +3,7 @@ import type { AttestationPorts } from './issue-attestation.js';
 import type { WaitSlots } from './wait-slots.js';
 
 /**
- * What waiting for deploys and issuing release attestations need (PROTOCOL §10), built by
+ * What waiting for deploys and issuing release attestations need (docs/protocol.md §10), built by
  * app.ts from AppDeps (compose.ts chooses the memory or Redis adapters).
  */
 export interface ReleasePorts {

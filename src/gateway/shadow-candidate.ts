@@ -2,7 +2,7 @@ import type { GatewayEvent } from '../events/event-schema.js';
 import type { ActivePolicy, PolicyProvider, PolicyStatus } from '../policy/active-policy.js';
 import { answerOf, answersDiffer, type PolicyAnswer } from '../policy/verdict.js';
 
-/** `GET /v1/policy`'s `candidate` object (PROTOCOL §13): the reloader's record plus counts. */
+/** `GET /v1/policy`'s `candidate` object (docs/protocol.md §13): the reloader's record plus counts. */
 export interface CandidateStatus extends PolicyStatus {
   /** Events on which the current candidate revision answered differently, since it loaded. */
   readonly disagreements: number;
@@ -26,7 +26,7 @@ export interface CandidateObserver {
 }
 
 /**
- * A candidate policy in the shadow of live traffic (PROTOCOL §13): after the active policy
+ * A candidate policy in the shadow of live traffic (docs/protocol.md §13): after the active policy
  * decided an event, the candidate answers the same event; a different decision or
  * different reasons is a disagreement, counted and reported to `onDisagreement` (compose.ts
  * logs it and the metric reads the total). It never changes an answer: every failure here

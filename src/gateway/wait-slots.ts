@@ -1,5 +1,5 @@
 /**
- * Bounds on held `GET /v1/deploys/<id>?wait=` requests (PROTOCOL §10): each held request
+ * Bounds on held `GET /v1/deploys/<id>?wait=` requests (docs/protocol.md §10): each held request
  * keeps a socket, a timer and a watcher alive for up to 60 s, so one client — or all of
  * them together — must not be able to pile up unbounded numbers of them.
  */

@@ -3,7 +3,7 @@ import type { ActivePolicy } from '../policy/active-policy.js';
 import { answerOf, type PolicyAnswer } from '../policy/verdict.js';
 import { NO_POLICY_REASON } from './decide-event.js';
 
-/** `POST /v1/policy/evaluate`'s answer (PROTOCOL §13). */
+/** `POST /v1/policy/evaluate`'s answer (docs/protocol.md §13). */
 export interface WhatIfAnswer {
   readonly decision: PolicyAnswer['decision'];
   readonly reasons: readonly string[];

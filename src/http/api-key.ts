@@ -2,7 +2,7 @@ import type { Client, ClientRegistry, Scope } from '../config/clients.js';
 import { GatewayError } from '../errors.js';
 
 /**
- * PROTOCOL §2 check 1: the API key is known and its client holds one of `scopes`.
+ * docs/protocol.md §2 check 1: the API key is known and its client holds one of `scopes`.
  * Throws 401 `invalid_api_key` or 403 `insufficient_scope`. The lookup hashes the key and
  * compares digests (config/clients.ts), so its time does not depend on the key's content.
  */

@@ -29,7 +29,7 @@ export function keyAuth(
   options: { readonly bearer?: boolean } = {},
 ): MiddlewareHandler<GatewayEnv> {
   return async (c, next) => {
-    // PROTOCOL §16: a key on two lines is refused, never joined or first-wins.
+    // docs/protocol.md §16: a key on two lines is refused, never joined or first-wins.
     if (
       headerRepeated(c, 'x-api-key') ||
       (options.bearer === true && headerRepeated(c, 'authorization'))
@@ -54,7 +54,7 @@ export interface SignedAuthDeps {
 }
 
 /**
- * Signed routes (PROTOCOL §2): reads the body within `bodyLimitBytes` first (413 while
+ * Signed routes (docs/protocol.md §2): reads the body within `bodyLimitBytes` first (413 while
  * reading, before any other work), takes ONE policy snapshot for the whole request, then
  * runs checks 1–6 in order (timed as stage `verify`). Sets `c.var.client` and
  * `c.var.signed` for the handler, which runs check 7 (the body's shape).

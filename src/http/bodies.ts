@@ -17,7 +17,7 @@ const approverField = z
   .regex(/^[A-Za-z0-9._@-]+$/);
 
 /**
- * `POST /v1/deploys/:id/approvals` body (PROTOCOL §5, §12). Strict: unknown fields are
+ * `POST /v1/deploys/:id/approvals` body (docs/protocol.md §5, §12). Strict: unknown fields are
  * refused, and exactly one of `signature` (exactly 64 bytes as lowercase hex, so
  * verification only ever sees well-shaped bytes) or `sshSignature` (the armored text
  * `ssh-keygen -Y sign` prints). The armor is only typed here, not shaped: a truncated,
@@ -33,7 +33,7 @@ export const approvalRequestSchema = z.union([
 export type ApprovalRequest = z.infer<typeof approvalRequestSchema>;
 
 /**
- * `POST /v1/policy/evaluate` body (PROTOCOL §13): a client id (the clients-file grammar)
+ * `POST /v1/policy/evaluate` body (docs/protocol.md §13): a client id (the clients-file grammar)
  * and an event exactly as `POST /v1/events` takes it. Strict.
  */
 export const policyEvaluateRequestSchema = z.strictObject({

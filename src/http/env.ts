@@ -3,7 +3,7 @@ import type { Client } from '../config/clients.js';
 import type { ActivePolicy } from '../policy/active-policy.js';
 import type { RawRequest } from './raw-request.js';
 
-/** What the signed-request middleware hands the route after PROTOCOL §2 checks 1–6. */
+/** What the signed-request middleware hands the route after docs/protocol.md §2 checks 1–6. */
 export interface SignedRequest {
   readonly raw: RawRequest;
   /** Lowercase hex SHA-256 of the raw body. */

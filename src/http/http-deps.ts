@@ -28,12 +28,12 @@ export interface HttpDeps {
   readonly clients: ClientRegistry;
   readonly admission: AdmissionStore;
   readonly policy: PolicyProvider;
-  /** The candidate policy in the shadow (PROTOCOL §13), when one is configured. */
+  /** The candidate policy in the shadow (docs/protocol.md §13), when one is configured. */
   readonly candidate?: CandidateView;
   readonly logger: Logger;
   /** Ports of the use cases in src/gateway/. */
   readonly ports: GatewayPorts;
-  /** Waiting for deploys and release attestations (PROTOCOL §10). */
+  /** Waiting for deploys and release attestations (docs/protocol.md §10). */
   readonly releases: ReleasePorts;
   readonly auditReader: AuditReader | undefined;
   readonly readiness: readonly ReadinessCheck[];

@@ -18,7 +18,7 @@ export function isJsonContentType(value: string | undefined): boolean {
 }
 
 /**
- * PROTOCOL §2 check 7: the body is strict UTF-8 JSON of `schema`'s shape, nested at most
+ * docs/protocol.md §2 check 7: the body is strict UTF-8 JSON of `schema`'s shape, nested at most
  * `MAX_BODY_DEPTH` deep, with no object key twice in one object (§16). Throws 415
  * `unsupported_media_type` or 400 `invalid_body` with a short detail (a JSON path and the
  * rule, never the offending value).

@@ -1,6 +1,6 @@
 import type { ErrorCode, GatewayError } from '../errors.js';
 
-/** HTTP status and title for every code of PROTOCOL §7; the only such table. */
+/** HTTP status and title for every code of docs/protocol.md §7; the only such table. */
 const PROBLEMS: Record<ErrorCode, readonly [number, string]> = {
   invalid_api_key: [401, 'Invalid API key'],
   insufficient_scope: [403, 'Insufficient scope'],

@@ -12,7 +12,7 @@ export interface RawRequest {
   /** A header value, or undefined. Repeated headers arrive joined with ", ". */
   header(name: string): string | undefined;
   /**
-   * True when header `name` (lower case) came on more than one header line (PROTOCOL §16).
+   * True when header `name` (lower case) came on more than one header line (docs/protocol.md §16).
    * Only a request read from the Node socket can tell; under `app.request()` the WHATWG
    * Headers have already merged the lines, so it answers false there.
    */

@@ -24,7 +24,7 @@ import { policyEvaluateRoute } from './routes/policy-evaluate-route.js';
 import { policyRoute } from './routes/policy-route.js';
 
 /**
- * How a route authenticates (PROTOCOL §2, §5, §6): `none`; `api-key` (X-Api-Key only, with
+ * How a route authenticates (docs/protocol.md §2, §5, §6): `none`; `api-key` (X-Api-Key only, with
  * `bearer` also `Authorization: Bearer`); `signed` (codex-sig/v1, body read first).
  */
 export type RouteAuth = 'none' | 'api-key' | 'signed';
@@ -123,7 +123,7 @@ export const ROUTES: readonly RouteSpec[] = [
   {
     method: 'post',
     path: '/v1/events',
-    summary: 'Submit a signed CI event for a policy decision (PROTOCOL §2, §3)',
+    summary: 'Submit a signed CI event for a policy decision (docs/protocol.md §2, §3)',
     auth: 'signed',
     scopes: ['events:write'],
     body: eventSchema,
@@ -146,7 +146,8 @@ export const ROUTES: readonly RouteSpec[] = [
   {
     method: 'get',
     path: '/v1/deploys/:id',
-    summary: 'A pending deploy and its approvals; ?wait= holds the answer (PROTOCOL §5, §10)',
+    summary:
+      'A pending deploy and its approvals; ?wait= holds the answer (docs/protocol.md §5, §10)',
     auth: 'api-key',
     scopes: ['events:write', 'approvals:write', 'audit:read'],
     query: {
@@ -171,7 +172,8 @@ export const ROUTES: readonly RouteSpec[] = [
   {
     method: 'get',
     path: '/v1/deploys/:id/attestation',
-    summary: 'The release attestation of an approved deploy: in-toto in DSSE (PROTOCOL §10)',
+    summary:
+      'The release attestation of an approved deploy: in-toto in DSSE (docs/protocol.md §10)',
     auth: 'api-key',
     scopes: ['events:write', 'approvals:write', 'audit:read'],
     responses: {
@@ -186,7 +188,8 @@ export const ROUTES: readonly RouteSpec[] = [
   {
     method: 'post',
     path: '/v1/deploys/:id/approvals',
-    summary: 'Approve a pending deploy with an Ed25519 signature of its message (PROTOCOL §5)',
+    summary:
+      'Approve a pending deploy with an Ed25519 signature of its message (docs/protocol.md §5)',
     auth: 'api-key',
     scopes: ['approvals:write'],
     body: approvalRequestSchema,
@@ -207,7 +210,8 @@ export const ROUTES: readonly RouteSpec[] = [
   {
     method: 'get',
     path: '/v1/policy',
-    summary: 'Active policy revision, the last reload attempt, the candidate (PROTOCOL §4, §13)',
+    summary:
+      'Active policy revision, the last reload attempt, the candidate (docs/protocol.md §4, §13)',
     auth: 'api-key',
     scopes: ['audit:read'],
     responses: { 200: json('policy status', r.policyStatusSchema), ...authProblems },
@@ -217,7 +221,7 @@ export const ROUTES: readonly RouteSpec[] = [
     method: 'post',
     path: '/v1/policy/evaluate',
     summary:
-      'What-if: the active (and candidate) policy verdict for a client and event; no side effect (PROTOCOL §13)',
+      'What-if: the active (and candidate) policy verdict for a client and event; no side effect (docs/protocol.md §13)',
     auth: 'api-key',
     scopes: ['policy:test'],
     body: policyEvaluateRequestSchema,
@@ -233,7 +237,7 @@ export const ROUTES: readonly RouteSpec[] = [
   {
     method: 'get',
     path: '/v1/audit/checkpoint',
-    summary: 'C2SP tlog-checkpoint signed note of the current tree (PROTOCOL §6)',
+    summary: 'C2SP tlog-checkpoint signed note of the current tree (docs/protocol.md §6)',
     auth: 'api-key',
     scopes: ['audit:read'],
     responses: {
@@ -309,7 +313,7 @@ export const ROUTES: readonly RouteSpec[] = [
   {
     method: 'get',
     path: '/v1/deliveries',
-    summary: 'Deliveries to the targets behind the gateway, by state (PROTOCOL §11)',
+    summary: 'Deliveries to the targets behind the gateway, by state (docs/protocol.md §11)',
     auth: 'api-key',
     scopes: ['audit:read'],
     query: {
@@ -336,7 +340,7 @@ export const ROUTES: readonly RouteSpec[] = [
   {
     method: 'post',
     path: '/v1/deliveries/:id/retry',
-    summary: 'Put a dead delivery back to pending, due now (PROTOCOL §11)',
+    summary: 'Put a dead delivery back to pending, due now (docs/protocol.md §11)',
     auth: 'api-key',
     scopes: ['deliveries:write'],
     responses: {

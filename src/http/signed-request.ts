@@ -15,7 +15,7 @@ import type { RawRequest } from './raw-request.js';
 /** The §2 headers besides X-Api-Key; each must come on exactly one line. */
 const SIGNATURE_HEADERS = ['x-codex-timestamp', 'x-codex-nonce', 'x-codex-sig'] as const;
 
-/** A request that passed PROTOCOL §2 checks 1–6. */
+/** A request that passed docs/protocol.md §2 checks 1–6. */
 export interface AuthenticatedRequest {
   readonly client: Client;
   /** Lowercase hex SHA-256 of the raw body. */
@@ -32,7 +32,7 @@ export interface SignedRequestDeps {
 }
 
 /**
- * Runs checks 1–6 of PROTOCOL §2 in order, each failing closed with its code. The rate
+ * Runs checks 1–6 of docs/protocol.md §2 in order, each failing closed with its code. The rate
  * limit comes from the caller's policy snapshot (`rateFor`), so check 5 uses the same
  * revision as the decision. A store that cannot answer gives 503 `unavailable`.
  */
@@ -42,7 +42,7 @@ export async function authenticateSignedRequest(
   scope: Scope,
   rateFor: (clientId: string) => number | undefined,
 ): Promise<AuthenticatedRequest> {
-  // PROTOCOL §16: a §2 header on two lines is refused, never joined (two X-Codex-Sig lines
+  // docs/protocol.md §16: a §2 header on two lines is refused, never joined (two X-Codex-Sig lines
   // would otherwise read as one list of signatures).
   if (req.repeated('x-api-key'))
     throw new GatewayError('invalid_api_key', { detail: 'X-Api-Key sent more than once' });
@@ -69,7 +69,7 @@ export async function authenticateSignedRequest(
 
   const bodySha256 = sha256Hex(req.body);
   const parts = {
-    // The header text, never the parsed number (PROTOCOL §16): `00<ts>` must not verify
+    // The header text, never the parsed number (docs/protocol.md §16): `00<ts>` must not verify
     // with a signature over `<ts>`, and a sender that signs the text it sends must pass.
     timestamp: sig.timestampText,
     nonce: sig.nonce,

@@ -1,7 +1,7 @@
 import { visit } from 'jsonc-parser';
 
 /**
- * PROTOCOL §16 (§3 amendment): a body with a duplicate object key at any depth is refused.
+ * docs/protocol.md §16 (§3 amendment): a body with a duplicate object key at any depth is refused.
  * `JSON.parse` keeps the last of two equal keys while other parsers keep the first, so
  * `{"action":"deploy","action":"build"}` could be judged as one event and audited or read
  * back as another. Keys are compared after decoding (`"a"` and `"\u0061"` are the same key).

@@ -6,7 +6,7 @@ import type { OutboxStats } from '../delivery/outbox.js';
 const ATTEMPT_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
 /**
- * The delivery metrics (PROTOCOL §11, issue 15) on the gateway's registry: final outcomes
+ * The delivery metrics (docs/protocol.md §11, issue 15) on the gateway's registry: final outcomes
  * and attempts are counted as they happen (off the request path, in the dispatcher); the
  * queue depth and the oldest pending delivery's age are read from the outbox only when
  * `/metrics` is scraped. Returns the observer the dispatcher reports to.

@@ -12,7 +12,7 @@ export interface NonceStoreState {
   /** Configured bound, when the store has one (memory mode). */
   readonly capacity?: number;
   /**
-   * Unix seconds of the newest entry dropped for capacity (PROTOCOL §2 check 6): requests
+   * Unix seconds of the newest entry dropped for capacity (docs/protocol.md §2 check 6): requests
    * at or before it are refused. -1 while nothing was dropped.
    */
   readonly highWaterTimestamp?: number;
@@ -41,7 +41,7 @@ export interface GaugeSources {
   readonly nonceStore?: Source<NonceStoreState>;
   readonly auditLog?: Source<AuditLogState>;
   readonly policy?: Source<PolicyState>;
-  /** Candidate-policy disagreements since start (PROTOCOL §13); only with a candidate file. */
+  /** Candidate-policy disagreements since start (docs/protocol.md §13); only with a candidate file. */
   readonly candidateDisagreements?: Source<number>;
   /** Whether Redis answers; only given in Redis mode. */
   readonly redisUp?: Source<boolean>;

@@ -4,10 +4,10 @@
  * HTTP code stay free of it and tests can pass `noopMetrics`.
  */
 
-/** Timed stages of a signed request (PROTOCOL §2 checks 1–6, policy evaluation, audit append). */
+/** Timed stages of a signed request (docs/protocol.md §2 checks 1–6, policy evaluation, audit append). */
 export type Stage = 'verify' | 'policy' | 'audit_append';
 
-/** Outcome of a decision as audited (PROTOCOL §3, §5). */
+/** Outcome of a decision as audited (docs/protocol.md §3, §5). */
 export type DecisionOutcome = 'allow' | 'deny' | 'pending';
 
 export interface Metrics {
@@ -16,7 +16,7 @@ export interface Metrics {
    * `unmatched`, never the raw path, so hostile paths cannot grow the label set.
    */
   request(route: string, method: string, status: number, seconds: number): void;
-  /** One problem+json answer, by its stable code (PROTOCOL §7). */
+  /** One problem+json answer, by its stable code (docs/protocol.md §7). */
   refusal(code: string): void;
   /** One audited decision; an empty `reasons` list is recorded as reason `none`. */
   decision(outcome: DecisionOutcome, reasons: readonly string[]): void;

@@ -48,7 +48,7 @@ export function createPrometheusMetrics(
   });
   const refusals = new Counter({
     name: 'gateway_refusals_total',
-    help: 'Problem+json answers by stable error code (PROTOCOL section 7).',
+    help: 'Problem+json answers by stable error code (docs/protocol.md §7).',
     labelNames: ['code'] as const,
     registers,
   });

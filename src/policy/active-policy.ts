@@ -7,7 +7,7 @@ import type { ApproverKey } from './approver-key.js';
  * the middle of a request can never mix two revisions.
  */
 
-/** A quorum rule with approver keys resolved (PROTOCOL §4, §5). */
+/** A quorum rule with approver keys resolved (docs/protocol.md §4, §5). */
 export interface QuorumRule {
   readonly threshold: number;
   /** Approver names in policy order. */
@@ -38,13 +38,13 @@ export interface ActivePolicy {
    * defined with a plain Ed25519 key (hex or `ssh-ed25519`); undefined for security keys.
    */
   approverKey(name: string): Uint8Array | undefined;
-  /** An approver's key as the policy lists it (any format, PROTOCOL §12), if defined. */
+  /** An approver's key as the policy lists it (any format, docs/protocol.md §12), if defined. */
   approver(name: string): ApproverKey | undefined;
   /** The approver names the policy defines, in file order. */
   readonly approverNames: readonly string[];
 }
 
-/** Status for `GET /v1/policy` (PROTOCOL §4). */
+/** Status for `GET /v1/policy` (docs/protocol.md §4). */
 export interface PolicyStatus {
   readonly revision?: string;
   readonly activatedAt?: string;

@@ -12,7 +12,7 @@ import {
 } from '../crypto/index.js';
 
 /**
- * An approver's key as the policy lists it (PROTOCOL §4, §12): 64 lowercase hex (a raw
+ * An approver's key as the policy lists it (docs/protocol.md §4, §12): 64 lowercase hex (a raw
  * Ed25519 key) or an OpenSSH public key line, `ssh-ed25519 …` or
  * `sk-ssh-ed25519@openssh.com …` (a FIDO security key). A raw key and an `ssh-ed25519`
  * line with the same 32 bytes are the SAME key (duplicates, and either spelling verifies
@@ -23,7 +23,7 @@ export interface ApproverKey {
   /**
    * The key's identity, independent of spelling and comment: 64 lowercase hex for a plain
    * Ed25519 key (hex or `ssh-ed25519`), `sk-ssh-ed25519@openssh.com <base64 blob>` for a
-   * security key. A vote is bound to this (PROTOCOL §12): it counts while the policy maps
+   * security key. A vote is bound to this (docs/protocol.md §12): it counts while the policy maps
    * the approver to a key with the same id.
    */
   readonly id: string;

@@ -1,5 +1,5 @@
 /**
- * Whole-sequence emoji matching (PROTOCOL §4). A denied entry such as 💣 must also be
+ * Whole-sequence emoji matching (docs/protocol.md §4). A denied entry such as 💣 must also be
  * caught as 💣︎/💣️ (variation selectors), with a skin tone (🖕🏽), with marks stacked on it,
  * and inside a ZWJ sequence (💣‍🔥), while unrelated emoji (💚) pass. An entry is reduced to
  * its components (skin tones and marks removed — variation selectors are marks — then split

@@ -9,7 +9,7 @@ export function policyJsonSchemaText(): string {
   const schema = {
     ...z.toJSONSchema(policySchema, { io: 'input', target: 'draft-2020-12' }),
     $id: 'https://codex-gateway.invalid/policy.schema.json',
-    title: 'codex-gateway policy (PROTOCOL §4)',
+    title: 'codex-gateway policy (docs/protocol.md §4)',
     description:
       'Validated exactly by `codex-gateway policy check FILE`; regex safety, approver keys and quorum references are checked there, not by this schema.',
   };

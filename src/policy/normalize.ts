@@ -1,5 +1,5 @@
 /**
- * Text folding applied to every string of an event before deny patterns run (PROTOCOL §4,
+ * Text folding applied to every string of an event before deny patterns run (docs/protocol.md §4,
  * §16). Attackers control these strings and will try spellings that a shell or database
  * still reads as the forbidden command while a naive regex does not: `ＲＭ －ＲＦ ／`
  * (fullwidth), `𝐫𝐦` (mathematical letters), `r\u200Bm` (zero-width space), `r\u0301m`

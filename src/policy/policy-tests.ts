@@ -6,7 +6,7 @@ import { jsonPath } from './json-path.js';
 import { answerOf, type PolicyAnswer } from './verdict.js';
 
 /**
- * Policy fixtures (PROTOCOL §13): `{ "tests": [{ "name", "client", "event", "expect":
+ * Policy fixtures (docs/protocol.md §13): `{ "tests": [{ "name", "client", "event", "expect":
  * { "decision", "reasons"? } }] }`. Pure: parsing and running take text and a compiled
  * policy; `codex-gateway policy test` (src/cli/policy-test.ts) reads the files.
  */

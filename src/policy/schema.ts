@@ -3,13 +3,13 @@ import { MAX_SSH_KEY_LINE_LENGTH } from '../crypto/index.js';
 import { APPROVER_KEY_PATTERN } from './approver-key.js';
 
 /**
- * The policy file format (PROTOCOL §4), strict: an unknown field anywhere is a load error,
+ * The policy file format (docs/protocol.md §4), strict: an unknown field anywhere is a load error,
  * so a typo such as `"maxstep": 3` can never silently leave a rule unset. Absent optional
  * sections are filled with their defaults. `policy/policy.schema.json` is generated from
  * this schema (`npm run policy:schema`) so editors validate the file while it is written.
  */
 
-/** Same grammar as the event `action` (PROTOCOL §3). */
+/** Same grammar as the event `action` (docs/protocol.md §3). */
 const actionName = z
   .string()
   .regex(/^[a-z][a-z0-9_.-]{0,63}$/, 'must match ^[a-z][a-z0-9_.-]{0,63}$');
@@ -56,7 +56,7 @@ export const policySchema = z.strictObject({
   approvers: z
     .record(
       approverName,
-      // PROTOCOL §12: 64 hex, or an OpenSSH `ssh-ed25519` / `sk-ssh-ed25519@openssh.com`
+      // docs/protocol.md §12: 64 hex, or an OpenSSH `ssh-ed25519` / `sk-ssh-ed25519@openssh.com`
       // public key line; the key itself is checked in semantic-checks.ts.
       z
         .string()

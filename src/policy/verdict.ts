@@ -1,7 +1,7 @@
 import type { GatewayEvent } from '../events/event-schema.js';
 import type { ActivePolicy } from './active-policy.js';
 
-/** What a policy answers for one event, as `POST /v1/events` would decide it (PROTOCOL §3, §13). */
+/** What a policy answers for one event, as `POST /v1/events` would decide it (docs/protocol.md §3, §13). */
 export interface PolicyAnswer {
   readonly decision: 'allow' | 'deny' | 'pending';
   /** Stable rule ids in evaluation order; empty unless the decision is `deny`. */

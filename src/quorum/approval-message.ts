@@ -1,5 +1,5 @@
 /**
- * The approval message of PROTOCOL §5: the exact UTF-8 text an approver signs. The server
+ * The approval message of docs/protocol.md §5: the exact UTF-8 text an approver signs. The server
  * builds it once, from its own record of the pending deploy; the CLI parses and rebuilds it
  * to prove the server's text says nothing more and nothing other than its fields.
  */
@@ -30,7 +30,7 @@ const DIGEST_LABEL = /^sha256:[0-9a-f]{64}$/;
 /**
  * Each field's allowed text. None admits a space, newline or other control character, so a
  * value can never smuggle an extra line or field into the signed text. Patterns mirror the
- * event schema (PROTOCOL §3).
+ * event schema (docs/protocol.md §3).
  */
 const FIELD_PATTERNS: Readonly<Record<Exclude<keyof ApprovalFields, 'expires'>, RegExp>> = {
   deploy: /^[0-9a-f]{32,128}$/,
@@ -53,7 +53,7 @@ const LINE_ORDER = [
   'expires',
 ] as const satisfies readonly (keyof ApprovalFields)[];
 
-/** Largest accepted `expires` (12 decimal digits, PROTOCOL §0). */
+/** Largest accepted `expires` (12 decimal digits, docs/protocol.md §0). */
 const MAX_UNIX_SECONDS = 999_999_999_999;
 
 /** Why `fields` cannot be put in a message, or undefined when every field is well formed. */

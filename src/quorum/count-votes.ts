@@ -1,7 +1,7 @@
 import type { ApprovalQuorum, Vote } from './pending-deploy.js';
 
 /**
- * The votes that count (PROTOCOL §5, §12): for each name of `quorum.approvers`, its first
+ * The votes that count (docs/protocol.md §5, §12): for each name of `quorum.approvers`, its first
  * vote made with the key the current policy maps that name to; names outside the list
  * (e.g. removed by a policy reload), repeats and votes under a rotated-out key are ignored.
  * Result in order of acceptance. Work is bounded by the two list lengths (both small and

@@ -6,7 +6,7 @@ import type { ApprovalQuorum, PendingDeploy, Vote } from './pending-deploy.js';
 import { type ApprovalSignatureFormat, checkSshApproval } from './ssh-approval.js';
 
 /**
- * What an approver submits (PROTOCOL §5, §12), already shape-checked at the edge: a raw
+ * What an approver submits (docs/protocol.md §5, §12), already shape-checked at the edge: a raw
  * Ed25519 `signature` (128 lowercase hex) or an armored SSHSIG `sshSignature`.
  */
 export type ApprovalInput =
@@ -51,7 +51,7 @@ export function currentQuorum(
 }
 
 /**
- * Decides whether an approval may be recorded (PROTOCOL §5), in this order:
+ * Decides whether an approval may be recorded (docs/protocol.md §5), in this order:
  * unknown deploy → 404; approved → `deploy_closed`; past `expiresAt` → `deploy_expired`;
  * approver not in the CURRENT policy's quorum for the deploy's action, or without a key →
  * `unknown_approver`; signature not valid over the STORED message → `invalid_approval`.

@@ -1,5 +1,5 @@
 /**
- * Port: change notifications for deploys, so a held `GET /v1/deploys/<id>?wait=` (PROTOCOL
+ * Port: change notifications for deploys, so a held `GET /v1/deploys/<id>?wait=` (docs/protocol.md
  * §10) answers as soon as the deploy changes, on whichever instance the change happened.
  * Adapters: {@link MemoryDeployWatch} (one process) and `redis/redis-deploy-watch.ts`
  * (Redis pub/sub across instances).

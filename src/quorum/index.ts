@@ -1,4 +1,4 @@
-/** Deploy quorum (PROTOCOL §5, §12): pure message, counting and decisions; the store port. */
+/** Deploy quorum (docs/protocol.md §5, §12): pure message, counting and decisions; the store port. */
 export * from './pending-deploy.js';
 export * from './approval-message.js';
 export * from './open-deploy.js';

@@ -12,7 +12,7 @@ import type {
 
 /**
  * Decorates a PendingDeployStore so every stored change of a deploy — a recorded vote, a
- * completed release — is announced on `watch` (PROTOCOL §10: a held GET answers as soon as
+ * completed release — is announced on `watch` (docs/protocol.md §10: a held GET answers as soon as
  * the state changes). The announcement follows the store write, so a woken reader sees
  * the change; every path that changes a deploy goes through the store, so none is missed.
  */

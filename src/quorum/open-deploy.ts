@@ -19,7 +19,7 @@ export interface OpenPendingDeployInput {
 }
 
 /**
- * Turns an allowed quorum event into a new pending deploy (PROTOCOL §5). Pure apart from
+ * Turns an allowed quorum event into a new pending deploy (docs/protocol.md §5). Pure apart from
  * the random id: the id is 128 CSPRNG bits, so it cannot be guessed; `expiresAt` is
  * `floor(now / 1000) + ttlSeconds`; the message is built from the server's own record.
  * A quorum action without a `deploy` block signs `-` for environment and artifact.

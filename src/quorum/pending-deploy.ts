@@ -1,14 +1,14 @@
 import { GatewayError } from '../errors.js';
 
 /**
- * Port and types for pending deploys (PROTOCOL §5, §10, §12). Adapters: in-memory and
+ * Port and types for pending deploys (docs/protocol.md §5, §10, §12). Adapters: in-memory and
  * Redis (chosen in compose.ts). Every field an approver signs is fixed here when the deploy
  * is created, from the server's own record of the event, never from later client input.
  */
 export type DeployState = 'pending' | 'approved' | 'expired';
 
 /**
- * One accepted vote, bound to the key that verified it (PROTOCOL §12, last point): it
+ * One accepted vote, bound to the key that verified it (docs/protocol.md §12, last point): it
  * counts only while the CURRENT policy maps `approver` to this same `publicKey`.
  */
 export interface SignatureVote {
@@ -20,7 +20,7 @@ export interface SignatureVote {
 }
 
 /**
- * The SSHSIG variant (PROTOCOL §12): the same binding, with the armored signature instead
+ * The SSHSIG variant (docs/protocol.md §12): the same binding, with the armored signature instead
  * of raw hex. Declared here so stores keep it verbatim; the verifier lands with issue 17.
  */
 export interface SshSignatureVote {
@@ -77,7 +77,7 @@ export interface PendingDeploy {
   readonly approvals?: readonly Vote[];
   /**
    * The event as the client sent it, kept only when a delivery target receives this
-   * deploy's `deploy.approved` (PROTOCOL §11 body); never shown in a deploy view.
+   * deploy's `deploy.approved` (docs/protocol.md §11 body); never shown in a deploy view.
    */
   readonly event?: unknown;
 }
@@ -100,7 +100,7 @@ export interface Release {
 }
 
 /**
- * The right to append a deploy's `allow` decision (PROTOCOL §16: exactly one per deploy).
+ * The right to append a deploy's `allow` decision (docs/protocol.md §16: exactly one per deploy).
  * A store hands it to at most one caller at a time; it lapses at `untilMs` so a holder that
  * crashed cannot block the release forever.
  */

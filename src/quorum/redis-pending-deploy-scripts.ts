@@ -6,7 +6,7 @@
  *   votes       JSON array of { approver, publicKey, signature | sshSignature }, in order of
  *               acceptance (changed only by APPROVE_DEPLOY_LUA)
  *   state       'pending' | 'approved'
- *   claim, claimUntil   the live release claim: token and its end, unix ms (PROTOCOL §16:
+ *   claim, claimUntil   the live release claim: token and its end, unix ms (docs/protocol.md §16:
  *               one `allow` per deploy); set with the approving vote or by CLAIM_RELEASE_LUA
  *   released    '1' once the approved deploy's `allow` decision is durable
  *   decision    JSON { index, leafHash } of that `allow` entry

@@ -2,7 +2,7 @@ import { type SshsigHash, verifySshSignature } from '../crypto/index.js';
 import { type ApproverKey, parseApproverKey } from '../policy/approver-key.js';
 
 /**
- * Approvals made with `ssh-keygen -Y sign` (PROTOCOL §12): an SSHSIG in the namespace
+ * Approvals made with `ssh-keygen -Y sign` (docs/protocol.md §12): an SSHSIG in the namespace
  * `codex-approval` over the exact §5 message, by the approver's policy key.
  */
 

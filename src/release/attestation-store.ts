@@ -1,6 +1,6 @@
 /**
  * Port: where each deploy's release attestation is kept once built, so it is served byte
- * for byte the same on every later request (PROTOCOL §10), from any instance. The first
+ * for byte the same on every later request (docs/protocol.md §10), from any instance. The first
  * envelope stored for a deploy wins; a concurrent second builder gets the first one back.
  * Adapters: {@link MemoryAttestationStore} and `redis-attestation-store.ts` (beside this port).
  */

@@ -4,7 +4,7 @@ import { canonicalBytes } from '../audit/jcs.js';
 import { IN_TOTO_PAYLOAD_TYPE, signEnvelope, type DsseEnvelope } from '../supply/dsse.js';
 import type { ReleaseStatement } from './release-statement.js';
 
-/** Signs release statements with the audit log's key (PROTOCOL §10). */
+/** Signs release statements with the audit log's key (docs/protocol.md §10). */
 export interface ReleaseSigner {
   /** 8 hex: the key id of the log's vkey, used as the DSSE `keyid`. */
   readonly keyid: string;

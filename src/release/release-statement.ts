@@ -1,5 +1,5 @@
 /**
- * The release statement of PROTOCOL §10: an in-toto Statement v1 whose subject is the
+ * The release statement of docs/protocol.md §10: an in-toto Statement v1 whose subject is the
  * artifact and whose predicate carries everything an offline verifier needs — the deploy
  * record, the quorum, the counted votes and the audit log's proof of the `allow` decision.
  */
@@ -28,7 +28,7 @@ export interface ReleaseDeploy {
 /**
  * One counted vote. `publicKey` is the key the gateway checked it under (informational:
  * a verifier uses its own policy's key). Exactly one of `signature` (128 hex Ed25519) and
- * `sshSignature` (an armored SSHSIG, PROTOCOL §12) is present.
+ * `sshSignature` (an armored SSHSIG, docs/protocol.md §12) is present.
  */
 export interface ReleaseVote {
   readonly approver: string;

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { IN_TOTO_STATEMENT_V1, RELEASE_PREDICATE_TYPE } from './release-statement.js';
 
 /**
- * Shape of a release statement as a verifier reads it (PROTOCOL §10). The statement comes
+ * Shape of a release statement as a verifier reads it (docs/protocol.md §10). The statement comes
  * from a file a deploy target was handed, so every string and list is bounded before any
  * check runs; content rules (message text, signatures, proofs) are checked later, each by
  * the numbered check it belongs to.

@@ -9,12 +9,12 @@ import { releaseStatementSchema, type ParsedReleaseStatement } from './statement
 import { voteProblem, type TrustedPolicy } from './vote-check.js';
 
 /**
- * Offline verification of a release attestation (PROTOCOL §10): the five checks, in order,
+ * Offline verification of a release attestation (docs/protocol.md §10): the five checks, in order,
  * over nothing but the envelope, the artifact digest, the log's vkey and the verifier's own
  * trusted policy. No network, no gateway state; keys inside the attestation are never used.
  */
 
-/** The five checks, numbered as in PROTOCOL §10. */
+/** The five checks, numbered as in docs/protocol.md §10. */
 export const RELEASE_CHECKS = ['envelope', 'subject', 'message', 'quorum', 'log'] as const;
 export type ReleaseCheckName = (typeof RELEASE_CHECKS)[number];
 
@@ -66,7 +66,7 @@ export function describeReleaseFailure(f: FailedRelease): string {
 }
 
 /**
- * Runs the five checks of PROTOCOL §10 and returns the first failure, or what was
+ * Runs the five checks of docs/protocol.md §10 and returns the first failure, or what was
  * verified. Never throws for anything in the attestation; throws TypeError only when the
  * caller's own `artifact` is not a digest label.
  */

@@ -4,7 +4,7 @@ import { verifySshApproval } from '../quorum/ssh-approval.js';
 
 /**
  * How one vote of a release statement is checked against the verifier's OWN policy key
- * (PROTOCOL §10 check 4, §12). The key inside the statement is never consulted.
+ * (docs/protocol.md §10 check 4, §12). The key inside the statement is never consulted.
  */
 
 /** What a verifier needs from its trusted policy (an `ActivePolicy` satisfies it). */

@@ -1,5 +1,5 @@
 /**
- * Port: checks 5 and 6 of PROTOCOL §2 in one step, so a shared store (Redis) answers both
+ * Port: checks 5 and 6 of docs/protocol.md §2 in one step, so a shared store (Redis) answers both
  * in a single round trip. Adapters: `memory-admission.ts` (embedded default) and the Redis
  * one. Implementations fail closed: if the store cannot answer, `admit` rejects and the
  * caller answers 503 `unavailable`, never an accept.
@@ -28,7 +28,7 @@ export interface AdmissionStore {
   /**
    * Marks a nonce as used without a request: the start-up recovery feeds back the nonces of
    * recent decisions from the audit log, so a request captured before a restart or crash
-   * is still refused as a replay afterwards (PROTOCOL §16). `nonceSha256` is the lowercase
+   * is still refused as a replay afterwards (docs/protocol.md §16). `nonceSha256` is the lowercase
    * hex SHA-256 of `client\nnonce`; `timestamp` the request's unix seconds.
    */
   remember(nonceSha256: string, timestamp: number, nowMs: number): Promise<void>;

@@ -13,7 +13,7 @@ export interface RateLimiter {
 
 /**
  * The embedded (single-process) AdmissionStore: rate limit first, then nonce claim, in
- * PROTOCOL §2 order. Synchronous inside, so the pair is atomic in this process.
+ * docs/protocol.md §2 order. Synchronous inside, so the pair is atomic in this process.
  */
 export class MemoryAdmissionStore implements AdmissionStore {
   readonly nonces: MemoryNonceStore;

@@ -5,7 +5,7 @@ import { MinHeap } from './min-heap.js';
 export type NonceClaim = 'claimed' | 'replayed' | 'too_old';
 
 /**
- * Bounded in-memory nonce memory (PROTOCOL §2 check 6) for the single-process default.
+ * Bounded in-memory nonce memory (docs/protocol.md §2 check 6) for the single-process default.
  *
  * Nonces are kept only as SHA-256 of `client\nnonce`, ordered by their request timestamp.
  * An entry is dropped when its timestamp leaves the acceptance window (a replay would then

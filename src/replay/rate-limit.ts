@@ -1,5 +1,5 @@
 /**
- * The per-client rate algorithm (PROTOCOL §4 `ratePerMinute`, §2 check 5), pure.
+ * The per-client rate algorithm (docs/protocol.md §4 `ratePerMinute`, §2 check 5), pure.
  *
  * Algorithm: a sliding window of 60 one-second buckets, counted conservatively. A request
  * at time `t` (ms) falls in bucket `floor(t / 1000)`. The admitted count is the sum of the

@@ -1,5 +1,5 @@
 /**
- * Start-up recovery of the nonces of the current window (PROTOCOL §16: no replay may ever
+ * Start-up recovery of the nonces of the current window (docs/protocol.md §16: no replay may ever
  * succeed, also not after a restart or a crash).
  *
  * Every request that passed checks 1–6 and became a decision is in the audit log with

@@ -1,5 +1,5 @@
 /**
- * PROTOCOL §2 checks 5 (rate) and 6 (nonce) in ONE Lua script, so one Redis round trip per
+ * docs/protocol.md §2 checks 5 (rate) and 6 (nonce) in ONE Lua script, so one Redis round trip per
  * request and no interleaving between gateway instances. The rate part is the sliding
  * window of `rate-limit.ts` step for step (a test runs both on the same inputs).
  *

@@ -4,7 +4,7 @@ export const SIGNATURE_SCHEME = 'codex-sig/v1';
 /** The parts of a request that the signature covers. */
 export interface SignedParts {
   /**
-   * The `X-Codex-Timestamp` header text exactly as sent or received (PROTOCOL §16); a
+   * The `X-Codex-Timestamp` header text exactly as sent or received (docs/protocol.md §16); a
    * number is written in plain decimal, which is what a sender puts in the header.
    */
   readonly timestamp: number | string;
@@ -17,7 +17,7 @@ export interface SignedParts {
   readonly bodySha256: string;
 }
 
-/** The exact string that is HMAC'd (PROTOCOL §2); no trailing newline. */
+/** The exact string that is HMAC'd (docs/protocol.md §2); no trailing newline. */
 export function canonicalString(p: SignedParts): string {
   return [
     SIGNATURE_SCHEME,

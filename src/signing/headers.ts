@@ -1,5 +1,5 @@
 /**
- * Strict parsing of the codex-sig/v1 headers (PROTOCOL §2). Every value here is
+ * Strict parsing of the codex-sig/v1 headers (docs/protocol.md §2). Every value here is
  * attacker-controlled, so the grammar is anchored and length-bounded and anything else is
  * malformed: no number coercion (`1e9`, `Infinity`, `+1`, ` 1` are all refused).
  */
@@ -15,7 +15,7 @@ export interface SignatureHeaders {
   /** The timestamp as a number, for the window check and the replay store. */
   readonly timestamp: number;
   /**
-   * The timestamp header TEXT exactly as received (PROTOCOL §16): this, not `timestamp`,
+   * The timestamp header TEXT exactly as received (docs/protocol.md §16): this, not `timestamp`,
    * goes into the signed string, so `00<ts>` is a different message from `<ts>`.
    */
   readonly timestampText: string;

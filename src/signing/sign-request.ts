@@ -11,14 +11,14 @@ export interface SignRequestInput {
   readonly body: Uint8Array | string;
   /**
    * Unix seconds; defaults to now. A string is sent and signed exactly as given (the
-   * header text is what the signature covers, PROTOCOL §16).
+   * header text is what the signature covers, docs/protocol.md §16).
    */
   readonly timestamp?: number | string;
   /** Defaults to 32 random hex characters. */
   readonly nonce?: string;
 }
 
-/** The four codex-sig/v1 headers for a request (PROTOCOL §2). */
+/** The four codex-sig/v1 headers for a request (docs/protocol.md §2). */
 export function signRequest(input: SignRequestInput): Record<string, string> {
   const timestamp = String(input.timestamp ?? Math.floor(Date.now() / 1000));
   const nonce = input.nonce ?? toHex(randomBytes(16));

@@ -41,7 +41,7 @@ export function keyIdOf(publicKey: Uint8Array): string {
 /**
  * Signs `payload` as a DSSE envelope with one Ed25519 signature over its PAE. `keyid`
  * labels the signature (default: {@link keyIdOf} the public key); the release attestation
- * uses the audit log's note key id instead (PROTOCOL §10).
+ * uses the audit log's note key id instead (docs/protocol.md §10).
  */
 export function signEnvelope(
   payloadType: string,

@@ -1,5 +1,5 @@
 /**
- * `codex-gateway/verify`: offline verification of a release attestation (PROTOCOL §10) for
+ * `codex-gateway/verify`: offline verification of a release attestation (docs/protocol.md §10) for
  * deploy targets written for Node. No network and no gateway state: only the envelope, the
  * artifact digest, the audit log's vkey and the verifier's own trusted policy file.
  *
@@ -41,7 +41,7 @@ export interface VerifyReleaseAttestationOptions {
 }
 
 /**
- * Parses a policy file (PROTOCOL §4) with the same validation the gateway applies.
+ * Parses a policy file (docs/protocol.md §4) with the same validation the gateway applies.
  * @throws TypeError listing the first problems when the file is not a valid policy.
  */
 export function loadTrustedPolicy(file: Uint8Array | string): TrustedPolicy {
@@ -64,7 +64,7 @@ export function loadVkey(vkey: string): NoteVerifier {
 }
 
 /**
- * Runs the five checks of PROTOCOL §10 in order. Returns `{ ok: true, … }` or the first
+ * Runs the five checks of docs/protocol.md §10 in order. Returns `{ ok: true, … }` or the first
  * failed check (`check`, `name`, `reason`); never throws for anything inside the
  * attestation. Throws TypeError when the caller's own inputs are unusable: an artifact
  * that is not a digest label, a malformed vkey, an invalid policy file.

@@ -29,7 +29,7 @@ export async function openStack(
 ): Promise<AuditStack> {
   const stateFile = path.join(dir, 'audit-checkpoint.json');
   const verifier = noteVerifier(ORIGIN, key.publicKey);
-  // Signing store (PROTOCOL §9): one head per batch in head.bin, receipts on every append.
+  // Signing store (docs/protocol.md §9): one head per batch in head.bin, receipts on every append.
   const store = await openFileLogStore(path.join(dir, 'audit'), {
     signer: checkpointHeadSigner(verifier, key.secretKey),
   });

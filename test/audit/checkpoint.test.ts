@@ -97,7 +97,7 @@ describe('signCheckpoint / verifyCheckpoint', () => {
       `gw.example/audit+${toHex(verifier.keyId)}+${Buffer.from([1, ...verifier.publicKey]).toString('base64')}`,
     );
   });
-  it('produces the exact PROTOCOL §6 layout and verifies round trip', () => {
+  it('produces the exact docs/protocol.md §6 layout and verifies round trip', () => {
     const { secretKey, verifier } = freshKey();
     const root = sha256('r');
     const note = signCheckpoint({ origin: 'gw.example/audit', size: 7, root }, secretKey, verifier);

@@ -22,7 +22,7 @@ const base = {
 };
 
 describe('decisionEntry', () => {
-  it('carries exactly the PROTOCOL §6 decision fields, time in RFC 3339 with milliseconds', () => {
+  it('carries exactly the docs/protocol.md §6 decision fields, time in RFC 3339 with milliseconds', () => {
     expect(canonicalize(decisionEntry(base))).toBe(
       '{"action":"build","client":"ci-main","decision":"deny","id":"d1",' +
         `"policy":"${digest('a')}","reasons":["max_steps"],"request":"${digest('b')}",` +

@@ -18,7 +18,7 @@ import { generateEd25519KeyPair, sha256, toHex } from '../../src/crypto/index.js
 import { sampleLeaf, tempDir } from './fixtures/temp-log.js';
 
 /**
- * PROTOCOL §9 in the file driver: every append resolves with a signed checkpoint (one per
+ * docs/protocol.md §9 in the file driver: every append resolves with a signed checkpoint (one per
  * group-commit batch, durable in head.bin with the batch) and the inclusion proof in it,
  * and acknowledged entries cut from the files are refused at the next open.
  */

@@ -6,7 +6,7 @@ import { runCliProcess } from '../helpers/cli-process.js';
 import { startGateway, type GatewayProcess } from '../helpers/gateway-process.js';
 
 /**
- * `codex-gateway audit verify --receipt FILE` (PROTOCOL §9) through the real CLI process
+ * `codex-gateway audit verify --receipt FILE` (docs/protocol.md §9) through the real CLI process
  * against a real gateway process: a saved answer verifies offline and live; a tampered
  * receipt, a wrong key and a log that no longer holds the receipt's tree all fail with one
  * FAILED line and exit 1.

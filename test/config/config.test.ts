@@ -7,7 +7,7 @@ import { ConfigError, loadConfig } from '../../src/config/env.js';
 import { tempDir, testClient, writeClientsFile } from '../helpers/credentials.js';
 
 describe('loadConfig', () => {
-  it('fills the PROTOCOL §8 defaults', () => {
+  it('fills the docs/protocol.md §8 defaults', () => {
     const c = loadConfig({});
     expect(c).toMatchObject({
       host: '127.0.0.1',
@@ -42,7 +42,7 @@ describe('loadConfig', () => {
       expect((err as Error).message).not.toContain('hunter2');
     }
   });
-  it('DATABASE_URL (PROTOCOL §14): postgres URLs only, never echoed; origin and key file required', () => {
+  it('DATABASE_URL (docs/protocol.md §14): postgres URLs only, never echoed; origin and key file required', () => {
     const url = 'postgres://codex:hunter2-secret@db:5432/audit';
     expect(() => loadConfig({ DATABASE_URL: 'mysql://:hunter2-secret@db' })).toThrow(
       /^invalid configuration: DATABASE_URL must start with postgres:\/\/ or postgresql:\/\/$/,
@@ -77,11 +77,14 @@ describe('loadClientsFile', () => {
       /readable by group or others/,
     );
   });
-  it.each([0o700, 0o500, 0o200])('refuses mode %o: only 0600 or 0400 (PROTOCOL §1)', (mode) => {
-    const file = writeClientsFile(tempDir(), [testClient()]);
-    chmodSync(file, mode);
-    expect(() => loadClientsFile(file, { production: false })).toThrow(/0600 or 0400/);
-  });
+  it.each([0o700, 0o500, 0o200])(
+    'refuses mode %o: only 0600 or 0400 (docs/protocol.md §1)',
+    (mode) => {
+      const file = writeClientsFile(tempDir(), [testClient()]);
+      chmodSync(file, mode);
+      expect(() => loadClientsFile(file, { production: false })).toThrow(/0600 or 0400/);
+    },
+  );
   it('accepts mode 0400', () => {
     const file = writeClientsFile(tempDir(), [testClient()]);
     chmodSync(file, 0o400);

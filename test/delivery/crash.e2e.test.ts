@@ -7,7 +7,7 @@ import { verifyWithLibrary, writeTargetsFile } from './e2e-support.js';
 import { newSecret, startReceiver, type Received, type Receiver } from './receiver.js';
 
 /**
- * At least once across kill -9 (PROTOCOL §11, issue 15): events are answered 200 while the
+ * At least once across kill -9 (docs/protocol.md §11, issue 15): events are answered 200 while the
  * target is unreachable (nothing listens on its port, so nothing can have been sent), the
  * gateway is killed with SIGKILL right after the last 200, the receiver comes up on that
  * port, the gateway restarts on the same data directory (or the same Redis), and every

@@ -6,7 +6,7 @@ import { verifyWithLibrary, writeTargetsFile, type DeliveryBody } from './e2e-su
 import { newSecret, startReceiver } from './receiver.js';
 
 /**
- * Deliveries through a real gateway process (PROTOCOL §11): targets file, durable outbox,
+ * Deliveries through a real gateway process (docs/protocol.md §11): targets file, durable outbox,
  * dispatcher, signed POSTs to real receivers verified with the published standardwebhooks
  * package, and the `delivery` audit entry of each final outcome.
  */
@@ -97,7 +97,7 @@ describe('deliveries from a gateway process', () => {
     });
     expect(body!.data.request).toMatch(/^sha256:[0-9a-f]{64}$/);
 
-    // The final outcome is audited as a `delivery` entry (PROTOCOL §11).
+    // The final outcome is audited as a `delivery` entry (docs/protocol.md §11).
     await expect
       .poll(async () => (await auditEntries(g)).filter((e) => e.type === 'delivery'), {
         timeout: 10_000,

@@ -9,7 +9,7 @@ import { verifyWithLibrary, writeTargetsFile } from './e2e-support.js';
 import { newSecret, startReceiver } from './receiver.js';
 
 /**
- * deploy.approved through a real gateway process (PROTOCOL §11, §10): the approval that
+ * deploy.approved through a real gateway process (docs/protocol.md §11, §10): the approval that
  * reaches the quorum is answered only once the delivery is recorded, and the delivered
  * body carries the release attestation, byte for byte the one the gateway serves, which
  * the project's offline verifier accepts.

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { Webhook } from 'standardwebhooks';
 import type { Received } from './receiver.js';
 
-/** One target of a targets file (PROTOCOL §11). */
+/** One target of a targets file (docs/protocol.md §11). */
 export interface TargetEntry {
   readonly id: string;
   readonly url: string;
@@ -24,7 +24,7 @@ export function writeTargetsFile(
   return file;
 }
 
-/** The delivery body of PROTOCOL §11 as a receiver reads it. */
+/** The delivery body of docs/protocol.md §11 as a receiver reads it. */
 export interface DeliveryBody {
   readonly type: 'event.allowed' | 'deploy.approved';
   readonly timestamp: string;

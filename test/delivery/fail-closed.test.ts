@@ -7,7 +7,7 @@ import { tempOutboxDir } from './harness.js';
 import { newSecret } from './receiver.js';
 
 /**
- * PROTOCOL §11: an allowed event is answered 200 only once its deliveries are durable. If
+ * docs/protocol.md §11: an allowed event is answered 200 only once its deliveries are durable. If
  * the outbox cannot take them the answer is 503 `unavailable` (fail closed), through the
  * real app with a real file outbox that can no longer write.
  */

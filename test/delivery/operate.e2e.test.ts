@@ -8,7 +8,7 @@ import { startInProcessGateway, type InProcessGateway } from './in-process-gatew
 import { newSecret, startReceiver, type Receiver } from './receiver.js';
 
 /**
- * The operator's side of deliveries (PROTOCOL §11, §15) on the real app over TCP, with a
+ * The operator's side of deliveries (docs/protocol.md §11, §15) on the real app over TCP, with a
  * fast retry schedule (3 tries, first retry within 50 ms, at most 2 s apart): dead
  * letters, retry by route and by the CLI, Retry-After, redirects, metrics, audit.
  */
@@ -113,7 +113,7 @@ describe('dead letters and their retry', () => {
     const attemptsBefore = flaky.received.filter((r) => r.id === dead.id).length;
     expect(attemptsBefore).toBe(3);
 
-    // Scopes (PROTOCOL §11, §15): audit:read lists, only deliveries:write retries.
+    // Scopes (docs/protocol.md §11, §15): audit:read lists, only deliveries:write retries.
     const denied = await fetch(`${g.url}/v1/deliveries/${dead.id}/retry`, {
       method: 'POST',
       headers: { 'x-api-key': reader.apiKey },

@@ -6,7 +6,7 @@ import { writeTargetsFile } from './e2e-support.js';
 import { newSecret, startReceiver, type Receiver } from './receiver.js';
 
 /**
- * A slow or dead target never slows the request path (PROTOCOL §11, issue 15): three
+ * A slow or dead target never slows the request path (docs/protocol.md §11, issue 15): three
  * gateway processes side by side (memory mode, file outbox), one without targets, one
  * whose target hangs every request until the 10 s attempt deadline, one whose target
  * answers 200 at once. Events are sent one at a time, rotating between the three so the

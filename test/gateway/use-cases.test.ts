@@ -135,7 +135,7 @@ describe('recordApproval and the release', () => {
     await expect(t.approve(deploy, 'carol')).rejects.toMatchObject({ code: 'deploy_closed' });
   });
 
-  it('writes one allow however many reads and approvals race (PROTOCOL §16)', async () => {
+  it('writes one allow however many reads and approvals race (docs/protocol.md §16)', async () => {
     const deploy = await t.open();
     await t.approve(deploy, 'alice');
     const results = await Promise.allSettled([
@@ -164,7 +164,7 @@ describe('recordApproval and the release', () => {
     expect((await t.deploys.get(deploy.id))?.decision).toBeDefined();
   });
 
-  it('stops counting a vote whose approver key was rotated out (PROTOCOL §12)', async () => {
+  it('stops counting a vote whose approver key was rotated out (docs/protocol.md §12)', async () => {
     const deploy = await t.open();
     await t.approve(deploy, 'alice');
     const rotated = new Map(t.keys);

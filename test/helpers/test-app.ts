@@ -43,7 +43,7 @@ export interface TestAppOptions {
   readonly auditReader?: AuditReader;
   readonly nonceCapacity?: number;
   readonly bodyLimitBytes?: number;
-  /** Delivery targets and outbox (PROTOCOL §11); absent: nothing is owed. */
+  /** Delivery targets and outbox (docs/protocol.md §11); absent: nothing is owed. */
   readonly deliveries?: AppDeps['deliveries'];
 }
 

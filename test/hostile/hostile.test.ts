@@ -25,7 +25,7 @@ const CONCURRENCY = 16;
 /** Generous: other test files share these 2 cores, and a busy machine can stall a few seconds. */
 const ANSWER_DEADLINE_MS = 15_000;
 const MiB = 1024 * 1024;
-/** Problem codes that are only given after PROTOCOL §2 check 6 claimed the nonce. */
+/** Problem codes that are only given after docs/protocol.md §2 check 6 claimed the nonce. */
 const AFTER_CHECK_6 = new Set([
   'invalid_body',
   'unsupported_media_type',

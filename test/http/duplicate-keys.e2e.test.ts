@@ -5,7 +5,7 @@ import { openPolicy, testClient } from '../helpers/credentials.js';
 import { startGateway, type GatewayProcess } from '../helpers/gateway-process.js';
 
 /**
- * PROTOCOL §16 (§3): a duplicate object key at any depth, metadata included, is 400
+ * docs/protocol.md §16 (§3): a duplicate object key at any depth, metadata included, is 400
  * invalid_body — through the real server socket of a real gateway process. Before the fix
  * `{"action":"deploy","action":"build"}` was judged as the last key (JSON.parse) while a
  * first-key-wins reader of the audit log saw a deploy.

@@ -39,7 +39,7 @@ describe('POST /v1/events', () => {
         index: 0,
         leafHash: expect.stringMatching(/^[0-9a-f]{64}$/),
       });
-      // PROTOCOL §9: the receipt verifies on its own with the log key.
+      // docs/protocol.md §9: the receipt verifies on its own with the log key.
       const receipt = body.audit as {
         index: number;
         leafHash: string;

@@ -4,7 +4,7 @@ import { buildEvent, startGateway, type GatewayProcess } from '../helpers/gatewa
 import { rawExchange, type RawOutcome } from '../hostile/raw-http.js';
 
 /**
- * Issue 13 item 10 (server part), PROTOCOL §16, through the real server's socket (an HTTP
+ * Issue 13 item 10 (server part), docs/protocol.md §16, through the real server's socket (an HTTP
  * client would merge repeated lines before they reach the wire):
  * - each §2 header on two lines is 401 `malformed_signature`, or `invalid_api_key` for
  *   X-Api-Key, even when every line is validly signed (the old code joined two X-Codex-Sig

@@ -109,7 +109,7 @@ describe('OpenAPI document', () => {
     };
     expect(bodyOf('/v1/events')).toEqual(expected(eventSchema));
     expect(bodyOf('/v1/deploys/{id}/approvals')).toEqual(expected(approvalRequestSchema));
-    // Spot-check that the conversion kept the protocol's constraints (PROTOCOL §3).
+    // Spot-check that the conversion kept the protocol's constraints (docs/protocol.md §3).
     expect(JSON.stringify(bodyOf('/v1/events'))).toContain('^[a-z][a-z0-9_.-]{0,63}$');
     expect(bodyOf('/v1/events')).toMatchObject({ additionalProperties: false });
   });

@@ -10,7 +10,7 @@ import { shippedPolicyJson } from './fixtures.js';
  * Issue 13 points 2 and 3 through a real gateway process running the shipped policy:
  * evaluation cost is linear with a small constant for any content (the lazy DFA used to
  * build a transition per distinct code point: ~600 ms for 237 KB cycling through CJK), and
- * no control character inside a word makes a deny rule miss (PROTOCOL §16, §4).
+ * no control character inside a word makes a deny rule miss (docs/protocol.md §16, §4).
  */
 
 const KiB = 1024;

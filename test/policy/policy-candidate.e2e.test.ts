@@ -5,7 +5,7 @@ import { tempDir, writePolicyFile } from '../helpers/credentials.js';
 import { buildEvent, startGateway, type GatewayProcess } from '../helpers/gateway-process.js';
 
 /**
- * A candidate policy in the shadow (GATEWAY_POLICY_CANDIDATE_FILE, PROTOCOL §13), on a real
+ * A candidate policy in the shadow (GATEWAY_POLICY_CANDIDATE_FILE, docs/protocol.md §13), on a real
  * server: it answers every event after the active policy and never changes an answer;
  * disagreements are counted (GET /v1/policy, /metrics) and logged with both verdicts and
  * the decision id; a broken or too costly candidate keeps the last good candidate and

@@ -6,7 +6,7 @@ import { buildEvent, startGateway, type GatewayProcess } from '../helpers/gatewa
 import { createTestApp, fixedPolicy } from '../helpers/test-app.js';
 
 /**
- * `POST /v1/policy/evaluate` (PROTOCOL §13): the verdict events would get, with no side
+ * `POST /v1/policy/evaluate` (docs/protocol.md §13): the verdict events would get, with no side
  * effect at all — proved on a real server by the audit log size, the nonce store and the
  * rate window before and after many what-if calls.
  */

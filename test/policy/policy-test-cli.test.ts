@@ -7,7 +7,7 @@ import { tempDir, writePolicyFile } from '../helpers/credentials.js';
 import { repoRoot } from '../helpers/paths.js';
 
 /**
- * `codex-gateway policy test` (PROTOCOL §13) through the real CLI: the shipped fixture
+ * `codex-gateway policy test` (docs/protocol.md §13) through the real CLI: the shipped fixture
  * suite in policy/tests/ passes and covers every shipped rule (so `npm test` runs it), and
  * the command's contract: one line per failing test, `N passed, N failed` last, exit 0/1/2.
  */

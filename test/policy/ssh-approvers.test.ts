@@ -19,7 +19,7 @@ function withApprovers(approvers: Record<string, string>): unknown {
   };
 }
 
-describe('policy approvers as OpenSSH public key lines (PROTOCOL §12)', () => {
+describe('policy approvers as OpenSSH public key lines (docs/protocol.md §12)', () => {
   it('accepts ssh-ed25519 and sk-ssh-ed25519@openssh.com lines beside hex keys', () => {
     const sk = makeSkKey();
     const raw = makeSshKey();

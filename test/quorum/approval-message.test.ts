@@ -18,7 +18,7 @@ const fields: ApprovalFields = {
 };
 
 describe('buildApprovalMessage', () => {
-  it('produces the nine lines of PROTOCOL §5, each ending in a newline', () => {
+  it('produces the nine lines of docs/protocol.md §5, each ending in a newline', () => {
     expect(buildApprovalMessage(fields)).toBe(
       'codex-approval/v1\n' +
         'deploy 0123456789abcdef0123456789abcdef\n' +

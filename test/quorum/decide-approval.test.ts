@@ -42,7 +42,7 @@ describe('checkApproval', () => {
         ),
       },
       policyRevision: policy.revision,
-      // The vote is bound to the key that verified it (PROTOCOL §12).
+      // The vote is bound to the key that verified it (docs/protocol.md §12).
       vote: {
         approver: 'bob',
         publicKey: toHex(keys.get('bob')!.publicKey),

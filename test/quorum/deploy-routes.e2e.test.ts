@@ -62,7 +62,7 @@ describe('deploy quorum through the real app', () => {
   });
 
   describe('POST /v1/events for a quorum action', () => {
-    it('answers 202 pending with the exact message of PROTOCOL §5', async () => {
+    it('answers 202 pending with the exact message of docs/protocol.md §5', async () => {
       const body = await openDeploy(gw);
       const expires = Math.floor(gw.nowMs() / 1000) + 900;
       expect(body.decision).toBe('pending');

@@ -193,7 +193,7 @@ describe('MemoryPendingDeployStore', () => {
     expect(await store.claimRelease(deploy.id, testClaim(now()), now())).toBe('released');
   });
 
-  it('stops counting a vote whose key the current policy rotated out (PROTOCOL §12)', async () => {
+  it('stops counting a vote whose key the current policy rotated out (docs/protocol.md §12)', async () => {
     const { store, make, now } = setup();
     const deploy = make();
     await store.create(deploy);

@@ -7,7 +7,7 @@ import { describeWithRedis, sharedRedis } from '../helpers/redis.js';
 import { deployEvent } from './quorum-app.js';
 
 /**
- * PROTOCOL §16 (§5 amendment): a deploy gets exactly ONE `allow` decision entry however
+ * docs/protocol.md §16 (§5 amendment): a deploy gets exactly ONE `allow` decision entry however
  * many requests race to release it. Through real gateway processes: approvals completing
  * the quorum race with dozens of concurrent reads (the race that used to append 3–6
  * `allow` entries per deploy), in memory mode and with two instances sharing Redis.

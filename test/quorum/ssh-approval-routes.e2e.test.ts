@@ -13,7 +13,7 @@ import {
 import { deployEvent, quorumApp } from './quorum-app.js';
 
 /**
- * POST /v1/deploys/:id/approvals with `sshSignature` (PROTOCOL §12) through the real app:
+ * POST /v1/deploys/:id/approvals with `sshSignature` (docs/protocol.md §12) through the real app:
  * ssh-keygen-made signatures for an `ssh-ed25519` approver, format-exact FIDO signatures for
  * an `sk-ssh-ed25519@openssh.com` approver, raw signatures beside them (mixed quorums), and
  * every refusal of issue 17 answered 401 `invalid_approval` with no vote recorded.

@@ -91,7 +91,7 @@ describeWithRedis(env, 'RedisAdmissionStore (shared Redis)', () => {
     }
   });
 
-  it('checks the rate before the nonce (PROTOCOL §2 order 5 then 6)', async () => {
+  it('checks the rate before the nonce (docs/protocol.md §2 order 5 then 6)', async () => {
     const clientId = `order-${randomId()}`;
     const first = request({ clientId, ratePerMinute: 1 });
     expect(await a.admit(first)).toEqual({ ok: true });

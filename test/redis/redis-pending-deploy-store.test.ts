@@ -86,7 +86,7 @@ describeWithRedis(env, 'RedisPendingDeployStore (shared Redis)', () => {
     expect(await env.client().exists(a.deployKey('e'.repeat(32)))).toBe(0);
   });
 
-  it('hands the release claim to exactly one caller across instances (PROTOCOL §16)', async () => {
+  it('hands the release claim to exactly one caller across instances (docs/protocol.md §16)', async () => {
     const deploy = make();
     await a.create(deploy);
     await a.recordApproval(deploy.id, testVote('alice'), now, quorum, testClaim(now));
@@ -121,7 +121,7 @@ describeWithRedis(env, 'RedisPendingDeployStore (shared Redis)', () => {
     expect(await b.claimRelease('e'.repeat(32), testClaim(now), now)).toBe('not_approved');
   });
 
-  it('stops counting a vote whose key the current policy rotated out (PROTOCOL §12)', async () => {
+  it('stops counting a vote whose key the current policy rotated out (docs/protocol.md §12)', async () => {
     const deploy = make();
     await a.create(deploy);
     await a.recordApproval(deploy.id, testVote('alice'), now, quorum, testClaim(now));

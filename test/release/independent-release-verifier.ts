@@ -1,5 +1,5 @@
 /**
- * An independent check of a release attestation, written only against PROTOCOL §10 (and
+ * An independent check of a release attestation, written only against docs/protocol.md §10 (and
  * §5, §6 for the message, leaf hash, checkpoint and proof formats) with node:crypto.
  * It deliberately imports nothing from the project, so a shared misreading of the
  * contract in src/ cannot make both sides agree.

@@ -9,7 +9,7 @@ beforeAll(async () => {
 });
 afterAll(() => fx.close());
 
-describe('release verification with SSH approvals (PROTOCOL §12)', () => {
+describe('release verification with SSH approvals (docs/protocol.md §12)', () => {
   const carol = makeSkKey();
   const policyWithSkCarol = () => {
     const doc = releasePolicyDoc(fx.keys) as { approvers: Record<string, string> };

@@ -107,7 +107,7 @@ describe('MemoryAdmissionStore with the default limiter', () => {
       ratePerMinute: 2,
     });
 
-  it('enforces ratePerMinute before the nonce check (PROTOCOL §2 order)', async () => {
+  it('enforces ratePerMinute before the nonce check (docs/protocol.md §2 order)', async () => {
     const store = new MemoryAdmissionStore({ capacity: 100, toleranceSeconds: 300 });
     expect(await admit(store, 'nonce-0000000000000001', T0)).toEqual({ ok: true });
     expect(await admit(store, 'nonce-0000000000000001', T0)).toEqual({

@@ -5,7 +5,7 @@ import { openPolicy, tempDir, testClient } from '../helpers/credentials.js';
 import { buildEvent, startGateway, type GatewayProcess } from '../helpers/gateway-process.js';
 
 /**
- * PROTOCOL §16 (§2 check 6): no replay may ever succeed, also not after a restart or a
+ * docs/protocol.md §16 (§2 check 6): no replay may ever succeed, also not after a restart or a
  * crash. Before the fix the in-memory nonce store started empty, so a request captured in
  * the last `tolerance` seconds was accepted again after a restart and a second `allow`
  * entered the audit log. The gateway now reads the nonces of the current window back from

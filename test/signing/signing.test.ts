@@ -43,7 +43,7 @@ describe('parseSignatureHeaders', () => {
     expect(p?.timestamp).toBe(1614265330);
     expect(p?.signatures).toHaveLength(3);
   });
-  it('keeps the timestamp header text exactly, leading zeros included (PROTOCOL §16)', () => {
+  it('keeps the timestamp header text exactly, leading zeros included (docs/protocol.md §16)', () => {
     const p = parseSignatureHeaders('001614265330', 'abcdefghijklmnop', sig);
     expect(p?.timestamp).toBe(1614265330);
     expect(p?.timestampText).toBe('001614265330');

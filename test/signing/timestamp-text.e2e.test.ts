@@ -3,7 +3,7 @@ import { signRequest } from '../../src/signing/index.js';
 import { buildEvent, startGateway, type GatewayProcess } from '../helpers/gateway-process.js';
 
 /**
- * Issue 13 item 9, PROTOCOL §16: the signed string carries the `X-Codex-Timestamp` header
+ * Issue 13 item 9, docs/protocol.md §16: the signed string carries the `X-Codex-Timestamp` header
  * TEXT exactly as sent, never a re-formatted number. Through the real server: a header
  * `00<ts>` must not verify with a signature over `<ts>` (the old code signed
  * `String(Number(text))` and accepted it), and a sender that signs the text it sends must

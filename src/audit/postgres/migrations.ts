@@ -4,7 +4,7 @@ import { type PgPool, withTransaction } from './pg-pool.js';
  * The audit log's schema, as numbered migrations the gateway applies itself at start.
  *
  * - `audit_identity`: one row, written when the log is created: the origin and Ed25519
- *   public key every instance must present (PROTOCOL §14).
+ *   public key every instance must present (docs/protocol.md §14).
  * - `audit_head`: one row, the sequence row every batch locks `FOR UPDATE`: tree size,
  *   root, compact range (frontier, ≤ 64 hashes packed) and the signed checkpoint note of
  *   that tree — the log's latest signed head, written in the same transaction as the

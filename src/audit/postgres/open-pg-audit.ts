@@ -5,7 +5,7 @@ import type { OpenedAudit } from '../open-file-audit.js';
 import { openPgLogStore } from './pg-log-store.js';
 import type { BatchObservation } from './pg-sequencer.js';
 
-/** What the composition root needs to open the PostgreSQL audit log (PROTOCOL §14). */
+/** What the composition root needs to open the PostgreSQL audit log (docs/protocol.md §14). */
 export interface PgAuditConfig {
   /** DATABASE_URL (never logged: it may hold a password). */
   readonly databaseUrl: string;

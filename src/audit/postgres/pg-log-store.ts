@@ -1,6 +1,6 @@
 /**
  * PostgreSQL-backed MerkleLogStore: one log shared by every instance of a deployment
- * (PROTOCOL §14). Schema in migrations.ts; sequencing (group commit, one transaction per
+ * (docs/protocol.md §14). Schema in migrations.ts; sequencing (group commit, one transaction per
  * batch under the sequence row lock, signed head stored with the batch) in pg-sequencer.ts;
  * start-up checks in pg-tree-check.ts.
  *

@@ -29,7 +29,7 @@ interface Pending {
  * After any I/O error the committer fails closed: every later append rejects until the
  * log is reopened (which re-verifies the files and cuts whatever was half written).
  *
- * With `heads` (PROTOCOL §9 receipts) each batch is signed ONCE: the checkpoint of the tree
+ * With `heads` (docs/protocol.md §9 receipts) each batch is signed ONCE: the checkpoint of the tree
  * after the batch is written to head.bin after the batch's records and fdatasynced with
  * them, and every append of the batch resolves with that checkpoint and its inclusion
  * proof in it (computed from memory by integrateBatch, no read).

@@ -21,7 +21,7 @@ type SlotRead =
   | { readonly kind: 'note'; readonly note: string };
 
 /**
- * `head.bin`: the latest signed checkpoint of the file log (PROTOCOL §9), in two slots
+ * `head.bin`: the latest signed checkpoint of the file log (docs/protocol.md §9), in two slots
  * written alternately. A batch writes its new head into the slot that does NOT hold the
  * current one, in the same durable step as the batch's leaves (the group committer
  * fdatasyncs it with the other files before any append of the batch resolves), so:

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { ROUTES, type ResponseDoc, type RouteSpec } from '../route-table.js';
 
-/** Signed-request headers (PROTOCOL §2), documented as header parameters of signed routes. */
+/** Signed-request headers (docs/protocol.md §2), documented as header parameters of signed routes. */
 const SIGNED_HEADERS = [
   ['X-Codex-Timestamp', 'unix seconds, digits only', z.string().regex(/^[0-9]{1,12}$/)],
   ['X-Codex-Nonce', 'fresh for every request', z.string().regex(/^[A-Za-z0-9_-]{16,64}$/)],
@@ -101,7 +101,7 @@ export function buildOpenApiDocument(
       title: 'codex-gateway',
       version,
       description:
-        'Signed-webhook policy gateway. Wire contract: PROTOCOL.md (codex-sig/v1 signatures, problem+json errors).',
+        'Signed-webhook policy gateway. Wire contract: docs/protocol.md (codex-sig/v1 signatures, problem+json errors).',
     },
     jsonSchemaDialect: 'https://json-schema.org/draft/2020-12/schema',
     components: {

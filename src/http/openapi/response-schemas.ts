@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 /**
- * Shapes of the answers (PROTOCOL §3–§7), for the OpenAPI document only. Request bodies are
+ * Shapes of the answers (docs/protocol.md §3–§7), for the OpenAPI document only. Request bodies are
  * NOT defined here: the document imports the very schemas the routes validate with.
  */
 
@@ -14,7 +14,7 @@ export const problemSchema = z
     type: z.string(),
     title: z.string(),
     status: z.number().int(),
-    code: z.string().describe('stable snake_case code (PROTOCOL §7)'),
+    code: z.string().describe('stable snake_case code (docs/protocol.md §7)'),
     detail: z.string().optional(),
   })
   .describe('RFC 9457 problem document; a 5xx never carries detail');
@@ -28,7 +28,7 @@ export const auditReceiptSchema = z
       .describe('C2SP signed checkpoint note (§6) of a tree whose size is greater than index'),
     proof: z.array(hex(32)).describe('RFC 9162 §2.1.3 inclusion proof of leafHash in it'),
   })
-  .describe('receipt (PROTOCOL §9): verifiable on its own with the log key');
+  .describe('receipt (docs/protocol.md §9): verifiable on its own with the log key');
 
 const voteSchema = z.object({
   approver: z.string(),
@@ -47,10 +47,10 @@ export const deployViewSchema = z.object({
   approvals: z
     .array(voteSchema)
     .optional()
-    .describe('approved only: the counted votes, in order of acceptance (PROTOCOL §10)'),
+    .describe('approved only: the counted votes, in order of acceptance (docs/protocol.md §10)'),
   decision: auditReceiptSchema
     .optional()
-    .describe('approved only: the audit entry of the allow decision (PROTOCOL §10)'),
+    .describe('approved only: the audit entry of the allow decision (docs/protocol.md §10)'),
 });
 
 export const allowAnswerSchema = z.object({
@@ -93,7 +93,7 @@ const reloaderStatus = {
 
 export const policyStatusSchema = z.object({
   ...reloaderStatus,
-  /** Present when GATEWAY_POLICY_CANDIDATE_FILE is set (PROTOCOL §13). */
+  /** Present when GATEWAY_POLICY_CANDIDATE_FILE is set (docs/protocol.md §13). */
   candidate: z
     .object({
       ...reloaderStatus,
@@ -108,7 +108,7 @@ const policyAnswer = {
   reasons: z.array(z.string()),
 };
 
-/** `POST /v1/policy/evaluate` (PROTOCOL §13). */
+/** `POST /v1/policy/evaluate` (docs/protocol.md §13). */
 export const policyEvaluateAnswerSchema = z.object({
   ...policyAnswer,
   policy: digestLabel.nullable(),
@@ -154,7 +154,7 @@ export const readinessSchema = z.object({
   failing: z.array(z.string()),
 });
 
-/** `GET /v1/deploys/:id/attestation` (PROTOCOL §10): a DSSE envelope. */
+/** `GET /v1/deploys/:id/attestation` (docs/protocol.md §10): a DSSE envelope. */
 export const dsseEnvelopeSchema = z.object({
   payloadType: z.literal('application/vnd.in-toto+json'),
   payload: z.string().describe('standard base64 of the in-toto Statement v1 (UTF-8 JSON)'),

@@ -7,7 +7,7 @@ import type {
   Vote,
 } from '../../quorum/pending-deploy.js';
 
-/** The JSON shape of a deploy in `GET /v1/deploys/:id` and in approval answers (PROTOCOL §5, §10). */
+/** The JSON shape of a deploy in `GET /v1/deploys/:id` and in approval answers (docs/protocol.md §5, §10). */
 export interface DeployView {
   readonly id: string;
   readonly state: DeployState;
@@ -55,7 +55,7 @@ export function deployView(
   };
 }
 
-/** The `deploy` member of the 202 answer of `POST /v1/events` (PROTOCOL §3). */
+/** The `deploy` member of the 202 answer of `POST /v1/events` (docs/protocol.md §3). */
 export function pendingDeployAnswer(
   deploy: PendingDeploy,
   nowMs: number,

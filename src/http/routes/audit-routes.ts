@@ -16,11 +16,11 @@ export const INDEX_PATTERN = /^[0-9]{1,15}$/;
 type Handler = (c: Context<GatewayEnv>) => Promise<Response> | Response;
 
 /**
- * The audit read routes (PROTOCOL §6), mounted behind key-only auth with scope
+ * The audit read routes (docs/protocol.md §6), mounted behind key-only auth with scope
  * `audit:read` from the route table. Range problems are 400 `invalid_range`; the reader
  * checks values against the current tree size.
  *
- * Beyond PROTOCOL: `GET /v1/audit/entries?start=S&count=N` returns
+ * Beyond docs/protocol.md: `GET /v1/audit/entries?start=S&count=N` returns
  * `{ "start", "entries": [ <entry view>, ... ] }` for at most {@link MAX_ENTRIES_PER_REQUEST}
  * entries, so an auditor can download the whole log in bounded batches.
  */

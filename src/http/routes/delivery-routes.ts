@@ -13,7 +13,7 @@ import type { HttpDeps } from '../http-deps.js';
 const DEFAULT_LIMIT = 100;
 
 /**
- * `GET /v1/deliveries?state=pending|delivered|dead[&limit=1..1000]` (PROTOCOL §11), behind
+ * `GET /v1/deliveries?state=pending|delivered|dead[&limit=1..1000]` (docs/protocol.md §11), behind
  * key-only auth with `audit:read`. `state` defaults to `pending`; anything outside the
  * listed values is 400 `invalid_range`. Not mounted when no targets file is configured.
  */
@@ -28,7 +28,7 @@ export function listDeliveriesRoute(deps: HttpDeps) {
 }
 
 /**
- * `POST /v1/deliveries/:id/retry` (PROTOCOL §11), key-only with `deliveries:write`: a
+ * `POST /v1/deliveries/:id/retry` (docs/protocol.md §11), key-only with `deliveries:write`: a
  * `dead` delivery back to `pending` (200 with its id and new state); 404
  * `unknown_delivery`, 409 `delivery_not_dead`. No body is read.
  */

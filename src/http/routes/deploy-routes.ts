@@ -13,7 +13,7 @@ import { readRawRequest } from '../raw-request.js';
 import { deployView } from '../responses/deploy-view.js';
 
 /**
- * `GET /v1/deploys/:id[?wait=0..60]` (PROTOCOL §5, §10), behind key-only auth: the
+ * `GET /v1/deploys/:id[?wait=0..60]` (docs/protocol.md §5, §10), behind key-only auth: the
  * readDeploy use case, then the view. A deploy is shown `approved` only once its `allow`
  * entry is durable. With `wait`, a pending deploy's answer is held until it changes state
  * (a notification from whichever instance changed it, or its expiry), the client
@@ -53,7 +53,7 @@ export function getDeployRoute(deps: HttpDeps) {
   };
 }
 
-/** Most seconds a GET may be held (PROTOCOL §10). */
+/** Most seconds a GET may be held (docs/protocol.md §10). */
 export const MAX_WAIT_SECONDS = 60;
 
 /** `wait` as ms: absent is 0; digits 0..60; anything else 400 `invalid_range`. */
@@ -67,7 +67,7 @@ function parseWait(text: string | undefined): number {
 }
 
 /**
- * `GET /v1/deploys/:id/attestation` (PROTOCOL §10): the DSSE envelope of an approved
+ * `GET /v1/deploys/:id/attestation` (docs/protocol.md §10): the DSSE envelope of an approved
  * deploy, built once and then served byte for byte. Not mounted without a log signer.
  */
 export function getAttestationRoute(deps: HttpDeps) {
@@ -85,7 +85,7 @@ export function getAttestationRoute(deps: HttpDeps) {
 }
 
 /**
- * `POST /v1/deploys/:id/approvals` (PROTOCOL §5). Checks, in order: API key and
+ * `POST /v1/deploys/:id/approvals` (docs/protocol.md §5). Checks, in order: API key and
  * `approvals:write` (401/403, by the key-only middleware, before the body is read) → body
  * read within 4 KiB (413) → JSON content type (415) → strict body: approver 1–64 chars,
  * signature exactly 128 lowercase hex (400 `invalid_body`) → then the recordApproval use

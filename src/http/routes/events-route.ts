@@ -8,7 +8,7 @@ import { parseJsonBody } from '../json-body.js';
 import { pendingDeployAnswer } from '../responses/deploy-view.js';
 
 /**
- * `POST /v1/events` (PROTOCOL §3), after the signed-request middleware ran §2 checks 1–6:
+ * `POST /v1/events` (docs/protocol.md §3), after the signed-request middleware ran §2 checks 1–6:
  * check 7 (the body's shape), then the decideEvent use case, then the answer (200 allow,
  * 202 pending, 403 policy_denied with the audited decision).
  */

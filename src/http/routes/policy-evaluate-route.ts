@@ -7,7 +7,7 @@ import { parseJsonBody } from '../json-body.js';
 import { readRawRequest } from '../raw-request.js';
 
 /**
- * `POST /v1/policy/evaluate` (PROTOCOL §13), behind key-only auth with scope `policy:test`
+ * `POST /v1/policy/evaluate` (docs/protocol.md §13), behind key-only auth with scope `policy:test`
  * (route-table.ts): what the active policy, and the candidate when one is loaded, would
  * decide for a client and an event. Bounded like `POST /v1/events` (the same body limit,
  * read before parsing; the same evaluation budget) and with no side effect at all: key-only

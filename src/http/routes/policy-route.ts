@@ -4,7 +4,7 @@ import type { GatewayEnv } from '../env.js';
 import type { CandidateView } from '../http-deps.js';
 
 /**
- * `GET /v1/policy` (PROTOCOL §4, §13): `{ revision, activatedAt, lastError?, lastAttemptAt,
+ * `GET /v1/policy` (docs/protocol.md §4, §13): `{ revision, activatedAt, lastError?, lastAttemptAt,
  * candidate? }`. Mounted behind key-only auth with scope `audit:read` (route-table.ts).
  * `revision` and `activatedAt` are absent while no good policy was ever loaded (every
  * event is denied); `lastError` says why the latest attempt was refused, with JSON paths

@@ -71,7 +71,7 @@ const FOLD_LIMIT = 1024;
 
 /**
  * Adds the lower-case form of every member, because evaluation lower-cases its input
- * (PROTOCOL §4: regexes are case-insensitive). Wide ranges are left alone: they are
+ * (docs/protocol.md §4: regexes are case-insensitive). Wide ranges are left alone: they are
  * classes such as `[^/]` that already contain both cases.
  */
 export function addLowerCase(set: CharSet): CharSet {

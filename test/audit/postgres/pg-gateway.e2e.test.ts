@@ -17,7 +17,7 @@ import { sharedRedis } from '../../helpers/redis.js';
 import { approvers, expectIncluded, logVerifier, mixedPolicy } from '../e2e-support.js';
 
 /**
- * PROTOCOL §14 through real gateway processes: two instances on ONE fresh PostgreSQL
+ * docs/protocol.md §14 through real gateway processes: two instances on ONE fresh PostgreSQL
  * database (and one Redis prefix for pending deploys) append to one log. A deploy opened on
  * A and approved on B leaves every entry in that one log; receipts from both instances
  * verify (the CLI checks one from each against the other instance); /readyz names the

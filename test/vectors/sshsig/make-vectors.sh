@@ -8,7 +8,7 @@ out="$(cd "$(dirname "$0")" && pwd)"
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
 
-# The approval message (PROTOCOL §5) that every vector signs; every line ends with \n.
+# The approval message (docs/protocol.md §5) that every vector signs; every line ends with \n.
 printf '%s\n' \
   'codex-approval/v1' \
   'deploy 8f14e45fceea167a5a36dedd4bea2543' \
