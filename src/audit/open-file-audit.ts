@@ -13,6 +13,7 @@ import { CheckpointSigner } from './checkpoint-signer.js';
 import { FileSignedTreeHeadStore, LogKeyChangedError } from './checkpoint-state-file.js';
 import { loadOrCreateLogKey } from './log-key.js';
 import { openFileLogStore } from './storage/file-log-store.js';
+import { DirLockedError } from './storage/dir-lock.js';
 import { HEAD_FILE } from './storage/head-file.js';
 
 /** What the composition root needs to know to open the audit log. */
@@ -123,6 +124,8 @@ const CORRUPT_ADVICE =
  * history), so that advice comes first.
  */
 function adviceFor(err: unknown, keyFile: string): string {
+  if (err instanceof DirLockedError)
+    return `What to do: another gateway (process ${err.pid}) is using this data directory; stop it first, or give this instance its own GATEWAY_DATA_DIR (the files are not damaged)`;
   const headRejected =
     err instanceof LogKeyChangedError ||
     (err instanceof Error && /head\.bin slot \d+ does not verify/.test(err.message));

@@ -72,6 +72,23 @@ describe('start-up refusals name the fix', () => {
     );
   }, 120_000);
 
+  it('a second gateway on a data directory in use is told to stop the other, not to restore a backup', async () => {
+    const dir = await usedDir();
+    const first = await startGateway({ client, policy, dir, startTimeoutMs: 30_000 });
+    try {
+      const line = await refusal(dir);
+      expect(line).toMatch(
+        new RegExp(
+          `^codex-gateway: audit log refused: .* is already open in process ${first.child.pid}\\. What to do: another gateway \\(process ${first.child.pid}\\) is using this data directory; stop it first, or give this instance its own GATEWAY_DATA_DIR \\(the files are not damaged\\)$`,
+        ),
+      );
+      // The running gateway was not disturbed.
+      expect((await first.post('/v1/events')).status).toBe(200);
+    } finally {
+      await first.stop();
+    }
+  }, 120_000);
+
   it('the docs section the refusals point at exists', () => {
     const doc = readFileSync(path.join(repoRoot, 'docs/audit.md'), 'utf8');
     expect(doc).toMatch(/^## When the gateway refuses to start$/m);

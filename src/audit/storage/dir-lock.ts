@@ -36,6 +36,17 @@ function ownerRunning(content: string): { pid: number; running: boolean } {
   return { pid, running: started === '-' || now === '-' || now === started };
 }
 
+/** Another running process holds the directory: not damage, so the advice differs. */
+export class DirLockedError extends Error {
+  constructor(
+    message: string,
+    readonly pid: number,
+  ) {
+    super(message);
+    this.name = 'DirLockedError';
+  }
+}
+
 /**
  * Claims the log directory for this process (one writer only: two writers would append at
  * the same offsets). The lock file holds the owner's pid and start time; a lock left by a
@@ -54,7 +65,11 @@ export function lockLogDir(dir: string, what = 'audit log'): () => void {
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       const owner = ownerRunning(readFileSync(path, 'utf8'));
-      if (owner.running) throw new Error(`${what} ${dir} is already open in process ${owner.pid}`);
+      if (owner.running)
+        throw new DirLockedError(
+          `${what} ${dir} is already open in process ${owner.pid}`,
+          owner.pid,
+        );
       unlinkSync(path); // stale: its owner died without closing (or its pid was reused)
     }
   }
