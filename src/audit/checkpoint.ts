@@ -1,4 +1,10 @@
-import { sha256, signEd25519, verifyEd25519, ED25519_KEY_BYTES } from '../crypto/index.js';
+import {
+  constantTimeEqual,
+  sha256,
+  signEd25519,
+  verifyEd25519,
+  ED25519_KEY_BYTES,
+} from '../crypto/index.js';
 
 /**
  * C2SP signed notes and tlog-checkpoints (docs/protocol.md §6), Ed25519 only:
@@ -154,7 +160,7 @@ export function openNote(note: string, v: NoteVerifier): string {
       throw new NoteError('malformed signature line');
     const raw = fromBase64(b64);
     if (raw.length < 5) throw new NoteError('signature too short');
-    if (name !== v.name || !equalBytes(raw.subarray(0, 4), v.keyId)) continue;
+    if (name !== v.name || !constantTimeEqual(raw.subarray(0, 4), v.keyId)) continue;
     if (!verifyEd25519(raw.subarray(4), message, v.publicKey))
       throw new NoteError(`signature by ${v.name} does not verify`);
     verified = true;
@@ -192,10 +198,6 @@ function concat(...parts: Uint8Array[]): Uint8Array {
     offset += p.length;
   }
   return out;
-}
-
-function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
 /** The HeadSigner (log-store.ts) of a log: signs checkpoints under its origin and key. */

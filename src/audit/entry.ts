@@ -1,4 +1,5 @@
 import type { AuditEntry } from './audit-log.js';
+import { DIGEST_LABEL, HEX_64 as HEX_SIGNATURE } from '../protocol/grammar.js';
 
 /**
  * Builders for the kinds of audit entry (docs/protocol.md §6, §11). Each takes only typed,
@@ -7,10 +8,8 @@ import type { AuditEntry } from './audit-log.js';
  * an entry, once appended, can never be corrected.
  */
 
-const DIGEST_LABEL = /^sha256:[0-9a-f]{64}$/;
 const RFC3339_MS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 const ID = /^[A-Za-z0-9._:-]{1,128}$/;
-const HEX_SIGNATURE = /^[0-9a-f]{128}$/;
 /** An armored SSH signature as the verifier accepted it (base64 lines, at most 2048 chars). */
 const SSH_SIGNATURE =
   /^-----BEGIN SSH SIGNATURE-----\n[A-Za-z0-9+/=\n]{1,1990}\n-----END SSH SIGNATURE-----\n$/;

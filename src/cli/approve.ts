@@ -11,8 +11,7 @@ import { readApproverKeyFile } from './keygen.js';
 import { readSshPublicKey, sshKeygenSign } from './ssh-sign.js';
 import { failureReason, shown } from './render.js';
 import { callServer } from './server-call.js';
-
-const DEPLOY_ID = /^[0-9a-f]{32,128}$/;
+import { DEPLOY_ID } from '../protocol/grammar.js';
 
 /** A name as a policy can define it; a server showing any other name is lying. */
 const approverName = z.string().regex(APPROVER_NAME_PATTERN);

@@ -8,6 +8,7 @@ import { JCS_MAX_DEPTH } from '../audit/jcs.js';
 import type { BoundedResponse } from '../client/http.js';
 import { failureReason } from './render.js';
 import { callServer } from './server-call.js';
+import { HEX_32 } from '../protocol/grammar.js';
 
 /** Largest answer read: a batch of 256 entries stays well below this. */
 const MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
@@ -84,7 +85,7 @@ export function intField(o: Record<string, unknown>, name: string, where: string
 /** A field that must be 64 lowercase hex characters (a SHA-256 hash). */
 export function hashField(o: Record<string, unknown>, name: string, where: string): Uint8Array {
   const v = o[name];
-  if (typeof v !== 'string' || !/^[0-9a-f]{64}$/.test(v))
+  if (typeof v !== 'string' || !HEX_32.test(v))
     throw new AuditFailure(`${where}: ${name} is not a 64-hex hash`);
   return new Uint8Array(Buffer.from(v, 'hex'));
 }

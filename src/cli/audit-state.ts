@@ -24,6 +24,7 @@ import path from 'node:path';
 import { parseBoundedJson } from '../client/bounded-json.js';
 import { escapeUntrusted } from '../client/untrusted-text.js';
 import { AuditFailure } from './audit-http.js';
+import { HEX_32 } from '../protocol/grammar.js';
 
 /** What `audit verify --state FILE` remembers between runs: the last verified tree head. */
 export interface AuditorState {
@@ -201,7 +202,7 @@ function parseState(text: string, shownName: string): AuditorState {
       Number.isSafeInteger(s.size) &&
       (s.size as number) >= 0 &&
       typeof s.root === 'string' &&
-      /^[0-9a-f]{64}$/.test(s.root) &&
+      HEX_32.test(s.root) &&
       typeof s.checkpoint === 'string'
     )
       return s as AuditorState;

@@ -2,8 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { GatewayClient, GatewayRequestError } from '../client/index.js';
 import { runCommand, usageError, type CliCommand, type CommandArgs } from './command.js';
 import type { CliIo } from './io.js';
-
-const DEPLOY_ID = /^[0-9a-f]{32,128}$/;
+import { DEPLOY_ID } from '../protocol/grammar.js';
 
 /**
  * `codex-gateway deploy attestation`: saves the attestation as the gateway served it. It

@@ -1,10 +1,10 @@
 import { GatewayClient, GatewayRequestError } from '../client/index.js';
 import { runCommand, usageError, type CliCommand, type CommandArgs } from './command.js';
 import type { CliIo } from './io.js';
+import { DEPLOY_ID } from '../protocol/grammar.js';
 
 /** Longest --timeout accepted: a day. */
 const MAX_TIMEOUT_SECONDS = 86_400;
-const DEPLOY_ID = /^[0-9a-f]{32,128}$/;
 
 /** Exit codes of `deploy wait` (also documented in docs/releases.md). */
 export const WAIT_EXIT = { approved: 0, expired: 1, closed: 1, timeout: 3, usage: 2 } as const;

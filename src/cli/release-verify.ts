@@ -11,8 +11,7 @@ import type { NoteVerifier } from '../audit/checkpoint.js';
 import { MAX_POLICY_FILE_BYTES } from '../policy/compile.js';
 import { runCommand, usageError, type CliCommand, type CommandArgs } from './command.js';
 import type { CliIo } from './io.js';
-
-const ARTIFACT = /^sha256:[0-9a-f]{64}$/;
+import { DIGEST_LABEL } from '../protocol/grammar.js';
 
 class UsageError extends Error {}
 
@@ -115,7 +114,7 @@ async function readInputs(args: CommandArgs) {
     policyPath === undefined
   )
     throw new UsageError('--attestation, --artifact, --vkey and --policy are required');
-  if (!ARTIFACT.test(artifact))
+  if (!DIGEST_LABEL.test(artifact))
     throw new UsageError('--artifact must be sha256:<64 lowercase hex>');
   const vkey = readVkey(vkeyArg);
   let policy: TrustedPolicy;

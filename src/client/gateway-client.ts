@@ -1,5 +1,6 @@
 import { signRequest } from '../signing/sign-request.js';
 import { HttpClientError, request } from './http.js';
+import { DEPLOY_ID } from '../protocol/grammar.js';
 
 /**
  * A small client for CI jobs and deploy steps: signs requests (docs/protocol.md §2), sends events,
@@ -53,7 +54,6 @@ export class GatewayRequestError extends Error {
 
 /** Largest answer read; a deploy view or an attestation is a few KiB. */
 const MAX_ANSWER_BYTES = 1024 * 1024;
-const DEPLOY_ID = /^[0-9a-f]{32,128}$/;
 /** Longest single hold the protocol allows (docs/protocol.md §10). */
 export const MAX_WAIT_SECONDS = 60;
 

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { sha256Hex } from '../crypto/index.js';
+import { HEX_32 } from '../protocol/grammar.js';
 
 /**
  * Scopes a client may hold (docs/protocol.md §1, §15); `metrics:read` guards `GET /metrics`
@@ -29,7 +30,7 @@ export const clientsFileSchema = z.strictObject({
     .array(
       z.strictObject({
         id: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/),
-        apiKeySha256: z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lowercase hex'),
+        apiKeySha256: z.string().regex(HEX_32, 'must be 64 lowercase hex'),
         signingSecrets: z
           .array(z.string().min(32, 'secret shorter than 32 characters'))
           .min(1)

@@ -1,6 +1,7 @@
 import { createPrivateKey, sign as nodeSign, type KeyObject } from 'node:crypto';
 import * as ed from '@noble/ed25519';
 import { sha512 } from '@noble/hashes/sha2.js';
+import { constantTimeEqual } from './compare.js';
 
 // noble's synchronous API needs a SHA-512; wire it once, here, where crypto is imported.
 ed.hashes.sha512 = sha512;
@@ -81,11 +82,7 @@ export function ed25519PublicKeyProblem(publicKey: Uint8Array): string | undefin
   } catch {
     return 'not a valid curve point';
   }
-  if (!equalBytes(point.toBytes(), publicKey)) return 'non-canonical encoding';
+  if (!constantTimeEqual(point.toBytes(), publicKey)) return 'non-canonical encoding';
   if (point.isSmallOrder()) return 'small-order point';
   return undefined;
-}
-
-function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && a.every((v, i) => v === b[i]);
 }

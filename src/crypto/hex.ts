@@ -1,4 +1,4 @@
-const HEX = /^(?:[0-9a-f]{2})*$/;
+import { HEX } from '../protocol/grammar.js';
 
 /** Lowercase hex of `bytes`. */
 export function toHex(bytes: Uint8Array): string {

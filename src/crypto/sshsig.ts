@@ -1,5 +1,6 @@
 import { hash } from 'node:crypto';
 import { ED25519_SIGNATURE_BYTES, verifyEd25519 } from './ed25519.js';
+import { constantTimeEqual } from './compare.js';
 import { sha256 } from './hash.js';
 import {
   SK_SSH_ED25519,
@@ -147,7 +148,7 @@ export function verifySshSignature(
   const sig = parseSshsigBlob(blob);
   if (typeof sig === 'string') return { ok: false, reason: sig };
   if (sig.namespace !== namespace) return { ok: false, reason: 'wrong namespace' };
-  if (!equalBytes(sshKeyBlob(sig.key), sshKeyBlob(expectedKey)))
+  if (!constantTimeEqual(sshKeyBlob(sig.key), sshKeyBlob(expectedKey)))
     return { ok: false, reason: 'signed by another key' };
   const data = sshsigSignedData(namespace, sig.hashAlgorithm, message);
   let signed: Uint8Array;
@@ -166,8 +167,4 @@ export function verifySshSignature(
     hashAlgorithm: sig.hashAlgorithm,
     ...(sig.sk === undefined ? {} : { sk: sig.sk }),
   };
-}
-
-function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && a.every((v, i) => v === b[i]);
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { DELIVERY_TYPES, type DeliveryType } from './delivery.js';
+import { ACTION } from '../protocol/grammar.js';
 
 /**
  * The targets file (docs/protocol.md §11): which systems behind the gateway hear of which
@@ -60,7 +61,7 @@ export const targetsFileSchema = z.strictObject({
           .max(8),
         events: z.array(z.enum(DELIVERY_TYPES)).min(1).max(DELIVERY_TYPES.length),
         actions: z
-          .array(z.string().regex(/^[a-z][a-z0-9_.-]{0,63}$/, 'must be an action name'))
+          .array(z.string().regex(ACTION, 'must be an action name'))
           .min(1)
           .max(256)
           .optional(),

@@ -1,9 +1,8 @@
 import { z } from 'zod';
+import { ACTION, DIGEST_LABEL, ENVIRONMENT, TARGET } from '../protocol/grammar.js';
 
 /** Maximum nesting depth of `metadata` (docs/protocol.md §3). */
 export const METADATA_MAX_DEPTH = 8;
-
-const DIGEST_LABEL = /^sha256:[0-9a-f]{64}$/;
 
 /** Keys that could reach an object prototype if some later code merged them naively. */
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
@@ -43,15 +42,15 @@ const metadataSchema = z.record(z.string(), z.unknown()).superRefine((value, ctx
 /** `POST /v1/events` body (docs/protocol.md §3). Strict: unknown fields are refused except in `metadata`. */
 export const eventSchema = z
   .strictObject({
-    action: z.string().regex(/^[a-z][a-z0-9_.-]{0,63}$/),
-    target: z.string().regex(/^[A-Za-z0-9._/@:-]{1,200}$/),
+    action: z.string().regex(ACTION),
+    target: z.string().regex(TARGET),
     steps: z
       .array(z.strictObject({ name: z.string().min(1).max(100), run: z.string().max(4096) }))
       .max(10_000),
     metadata: metadataSchema.optional(),
     deploy: z
       .strictObject({
-        environment: z.string().regex(/^[a-z][a-z0-9_-]{0,31}$/),
+        environment: z.string().regex(ENVIRONMENT),
         artifact: z.string().regex(DIGEST_LABEL),
       })
       .optional(),

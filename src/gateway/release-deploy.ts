@@ -14,6 +14,7 @@ import { quorumAllowEntry } from './decision-entries.js';
 import { guardStore } from './guard-store.js';
 import { oweApprovedDeploy } from './owe-approved-deploy.js';
 import { RELEASE_CLAIM_MS, type GatewayPorts } from './ports.js';
+import { DEPLOY_ID } from '../protocol/grammar.js';
 
 /**
  * Releasing an approved deploy (docs/protocol.md §5, §16: exactly ONE `allow` entry per deploy,
@@ -148,7 +149,6 @@ function recordedQuorum(deploy: PendingDeploy): ApprovalQuorum {
 }
 
 /** The deploy ids the server issues: lowercase hex; anything else cannot exist. */
-const DEPLOY_ID = /^[0-9a-f]{32,128}$/;
 
 /** True when `id` could be a deploy id (no store lookup for anything else). */
 export function isDeployId(id: string): boolean {

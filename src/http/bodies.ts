@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { eventSchema } from '../events/event-schema.js';
+import { HEX_64 } from '../protocol/grammar.js';
 
 /** Longest approver name accepted on the wire; longer names cannot be in any policy worth matching. */
 export const MAX_APPROVER_NAME_LENGTH = 64;
@@ -25,7 +26,7 @@ const approverField = z
  * verifier, and the 4 KiB body limit already bounds it.
  */
 export const approvalRequestSchema = z.union([
-  z.strictObject({ approver: approverField, signature: z.string().regex(/^[0-9a-f]{128}$/) }),
+  z.strictObject({ approver: approverField, signature: z.string().regex(HEX_64) }),
   z.strictObject({ approver: approverField, sshSignature: z.string().min(1) }),
 ]);
 

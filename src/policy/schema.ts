@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { MAX_SSH_KEY_LINE_LENGTH } from '../crypto/index.js';
 import { APPROVER_KEY_PATTERN } from './approver-key.js';
+import { ACTION } from '../protocol/grammar.js';
 
 /**
  * The policy file format (docs/protocol.md §4), strict: an unknown field anywhere is a load error,
@@ -10,9 +11,7 @@ import { APPROVER_KEY_PATTERN } from './approver-key.js';
  */
 
 /** Same grammar as the event `action` (docs/protocol.md §3). */
-const actionName = z
-  .string()
-  .regex(/^[a-z][a-z0-9_.-]{0,63}$/, 'must match ^[a-z][a-z0-9_.-]{0,63}$');
+const actionName = z.string().regex(ACTION, `must match ${ACTION.source}`);
 /** A client id as in the clients file, optionally ending in `*` (prefix wildcard, dev mode only). */
 const clientKey = z
   .string()

@@ -3,6 +3,7 @@
  * builds it once, from its own record of the pending deploy; the CLI parses and rebuilds it
  * to prove the server's text says nothing more and nothing other than its fields.
  */
+import { ACTION, DEPLOY_ID, DIGEST_LABEL, ENVIRONMENT, TARGET } from '../protocol/grammar.js';
 
 /** First line of every approval message. */
 export const APPROVAL_MESSAGE_HEADER = 'codex-approval/v1';
@@ -25,19 +26,22 @@ export interface ApprovalFields {
   readonly expires: number;
 }
 
-const DIGEST_LABEL = /^sha256:[0-9a-f]{64}$/;
-
 /**
  * Each field's allowed text. None admits a space, newline or other control character, so a
  * value can never smuggle an extra line or field into the signed text. Patterns mirror the
  * event schema (docs/protocol.md §3).
  */
+/** `pattern`, or the placeholder `-` ({@link NO_VALUE}). */
+function orDash(pattern: RegExp): RegExp {
+  return new RegExp(`^(?:-|${pattern.source.slice(1, -1)})$`);
+}
+
 const FIELD_PATTERNS: Readonly<Record<Exclude<keyof ApprovalFields, 'expires'>, RegExp>> = {
-  deploy: /^[0-9a-f]{32,128}$/,
-  action: /^[a-z][a-z0-9_.-]{0,63}$/,
-  target: /^[A-Za-z0-9._/@:-]{1,200}$/,
-  environment: /^(?:-|[a-z][a-z0-9_-]{0,31})$/,
-  artifact: /^(?:-|sha256:[0-9a-f]{64})$/,
+  deploy: DEPLOY_ID,
+  action: ACTION,
+  target: TARGET,
+  environment: orDash(ENVIRONMENT),
+  artifact: orDash(DIGEST_LABEL),
   request: DIGEST_LABEL,
   policy: DIGEST_LABEL,
 };

@@ -1,8 +1,7 @@
 import { voterNames } from './count-votes.js';
 import type { PendingDeploy, ReleaseDecision, Vote } from './pending-deploy.js';
+import { HEX_32, HEX_64 } from '../protocol/grammar.js';
 
-const HEX64 = /^[0-9a-f]{64}$/;
-const HEX128 = /^[0-9a-f]{128}$/;
 /** A security key's id (ApproverKey.id): its comment-free OpenSSH line, bounded. */
 const SK_KEY_ID = /^sk-ssh-ed25519@openssh\.com [A-Za-z0-9+/]{1,1000}={0,2}$/;
 /** Longest armored SSH signature a store accepts back (a real one is under 1 KiB). */
@@ -37,11 +36,11 @@ export function parseStoredVote(value: unknown): Vote | undefined {
   if (typeof v['approver'] !== 'string' || v['approver'].length === 0) return undefined;
   if (
     typeof v['publicKey'] !== 'string' ||
-    !(HEX64.test(v['publicKey']) || SK_KEY_ID.test(v['publicKey']))
+    !(HEX_32.test(v['publicKey']) || SK_KEY_ID.test(v['publicKey']))
   )
     return undefined;
   const base = { approver: v['approver'], publicKey: v['publicKey'] };
-  if (typeof v['signature'] === 'string' && HEX128.test(v['signature']))
+  if (typeof v['signature'] === 'string' && HEX_64.test(v['signature']))
     return { ...base, signature: v['signature'] };
   if (typeof v['sshSignature'] === 'string' && v['sshSignature'].length <= MAX_SSH_SIGNATURE)
     return { ...base, sshSignature: v['sshSignature'] };
@@ -53,6 +52,6 @@ export function parseStoredDecision(value: unknown): ReleaseDecision | undefined
   if (typeof value !== 'object' || value === null) return undefined;
   const d = value as Record<string, unknown>;
   if (!Number.isSafeInteger(d['index']) || (d['index'] as number) < 0) return undefined;
-  if (typeof d['leafHash'] !== 'string' || !HEX64.test(d['leafHash'])) return undefined;
+  if (typeof d['leafHash'] !== 'string' || !HEX_32.test(d['leafHash'])) return undefined;
   return { index: d['index'] as number, leafHash: d['leafHash'] };
 }

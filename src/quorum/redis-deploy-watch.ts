@@ -1,9 +1,9 @@
 import type { Redis } from 'ioredis';
 import { MemoryDeployWatch, type DeployWatch, type DeployWatcher } from './deploy-watch.js';
 import { closeRedisClient, waitForRedis } from '../redis/connection.js';
+import { DEPLOY_ID } from '../protocol/grammar.js';
 
 /** Deploy ids are lowercase hex; anything else on the channel is ignored. */
-const DEPLOY_ID = /^[0-9a-f]{32,128}$/;
 
 export interface RedisDeployWatchOptions {
   /** The shared command connection: PUBLISH goes through it. */

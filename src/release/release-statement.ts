@@ -1,3 +1,4 @@
+import { digestLabelHex } from '../protocol/grammar.js';
 /**
  * The release statement of docs/protocol.md §10: an in-toto Statement v1 whose subject is the
  * artifact and whose predicate carries everything an offline verifier needs — the deploy
@@ -72,7 +73,6 @@ export interface ReleaseStatementInput {
   readonly log: ReleaseLogProof;
 }
 
-const ARTIFACT = /^sha256:([0-9a-f]{64})$/;
 
 /**
  * Builds the statement, copying only the named fields (so nothing else a record may hold
@@ -82,7 +82,7 @@ const ARTIFACT = /^sha256:([0-9a-f]{64})$/;
  */
 export function buildReleaseStatement(input: ReleaseStatementInput): ReleaseStatement {
   const { deploy, quorum, log } = input;
-  const hex = ARTIFACT.exec(deploy.artifact)?.[1];
+  const hex = digestLabelHex(deploy.artifact);
   return {
     _type: IN_TOTO_STATEMENT_V1,
     subject: [{ name: deploy.target, digest: hex === undefined ? {} : { sha256: hex } }],

@@ -7,6 +7,7 @@ import { MAX_BODY_DEPTH, findDuplicateKey } from '../json/duplicate-keys.js';
 import { IN_TOTO_PAYLOAD_TYPE, verifyEnvelope } from '../supply/dsse.js';
 import { releaseStatementSchema, type ParsedReleaseStatement } from './statement-schema.js';
 import { voteProblem, type TrustedPolicy } from './vote-check.js';
+import { DIGEST_LABEL, HEX_32, digestLabelHex } from '../protocol/grammar.js';
 
 /**
  * Offline verification of a release attestation (docs/protocol.md §10): the five checks, in order,
@@ -56,7 +57,6 @@ export interface FailedRelease {
 
 export type ReleaseVerification = VerifiedRelease | FailedRelease;
 
-const ARTIFACT = /^sha256:[0-9a-f]{64}$/;
 const RFC3339_SECONDS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.000Z$/;
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
@@ -71,7 +71,7 @@ export function describeReleaseFailure(f: FailedRelease): string {
  * caller's own `artifact` is not a digest label.
  */
 export function verifyRelease(input: VerifyReleaseInput): ReleaseVerification {
-  if (!ARTIFACT.test(input.artifact))
+  if (!DIGEST_LABEL.test(input.artifact))
     throw new TypeError('verifyRelease: artifact must be sha256:<64 lowercase hex>');
   const opened = openStatement(input);
   if (!opened.ok) return opened;
@@ -150,7 +150,7 @@ function parseStrictJson(input: Uint8Array | string): object | string {
 /** Check 2: subject digest and deploy artifact, then environment and target when given. */
 function checkSubject(s: ParsedReleaseStatement, input: VerifyReleaseInput): FailedRelease | undefined {
   const { deploy } = s.predicate;
-  const wanted = input.artifact.slice('sha256:'.length);
+  const wanted = digestLabelHex(input.artifact);
   if (s.subject.length !== 1) return fail(2, `statement has ${s.subject.length} subjects, not 1`);
   const subject = s.subject[0]!;
   if (subject.digest['sha256'] !== wanted)
@@ -271,7 +271,7 @@ function checkLog(
     return fail(5, `checkpoint is not signed by the vkey (${why})`);
   }
   if (log.index >= size) return fail(5, `checkpoint of size ${size} does not cover index ${log.index}`);
-  if (!log.proof.every((h) => /^[0-9a-f]{64}$/.test(h)))
+  if (!log.proof.every((h) => HEX_32.test(h)))
     return fail(5, 'inclusion proof is not a list of 64-hex hashes');
   const proof = log.proof.map((h) => new Uint8Array(Buffer.from(h, 'hex')));
   const hash = new Uint8Array(Buffer.from(log.leafHash, 'hex'));

@@ -1,6 +1,7 @@
 import { fromHex, verifyEd25519 } from '../crypto/index.js';
 import type { ApproverKey } from '../policy/approver-key.js';
 import { verifySshApproval } from '../quorum/ssh-approval.js';
+import { HEX_64 } from '../protocol/grammar.js';
 
 /**
  * How one vote of a release statement is checked against the verifier's OWN policy key
@@ -48,7 +49,7 @@ export function voteProblem(
       ? undefined
       : 'SSH signature does not verify under the trusted policy key';
   }
-  if (vote.signature === undefined || !/^[0-9a-f]{128}$/.test(vote.signature))
+  if (vote.signature === undefined || !HEX_64.test(vote.signature))
     return 'signature is not 128 lowercase hex';
   const key = policy.approverKey(vote.approver);
   if (key === undefined) return 'the trusted policy has no Ed25519 key for this approver';

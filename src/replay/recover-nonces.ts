@@ -8,6 +8,7 @@
  * restores every nonce a replay could use. Requests that claimed a nonce but never became
  * a decision (invalid body, append failed) had no effect, so a replay of them is harmless.
  */
+import { digestLabelHex } from '../protocol/grammar.js';
 
 /** The part of the audit log's read side that recovery needs. */
 export interface RecentEntriesReader {
@@ -36,8 +37,6 @@ export interface RecoverNoncesOptions {
  * roughly, not strictly, time order (concurrent requests, a small clock step).
  */
 const ORDER_SLACK_SECONDS = 60;
-
-const NONCE_DIGEST = /^[0-9a-f]{64}$/;
 
 /**
  * Reads the log backwards from its end and feeds every decision's nonce whose timestamp is
@@ -105,7 +104,7 @@ function decisionNonce(entry: unknown): { digest: string; timestamp: number } | 
   };
   if (type !== 'decision' || typeof nonce !== 'string' || typeof timestamp !== 'number')
     return undefined;
-  const digest = nonce.startsWith('sha256:') ? nonce.slice(7) : '';
-  if (!NONCE_DIGEST.test(digest) || !Number.isSafeInteger(timestamp)) return undefined;
+  const digest = digestLabelHex(nonce);
+  if (digest === undefined || !Number.isSafeInteger(timestamp)) return undefined;
   return { digest, timestamp };
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DIGEST_LABEL } from '../../protocol/grammar.js';
 
 /**
  * Shapes of the answers (docs/protocol.md §3–§7), for the OpenAPI document only. Request bodies are
@@ -6,7 +7,7 @@ import { z } from 'zod';
  */
 
 const hex = (bytes: number) => z.string().regex(new RegExp(`^[0-9a-f]{${bytes * 2}}$`));
-const digestLabel = z.string().regex(/^sha256:[0-9a-f]{64}$/);
+const digestLabel = z.string().regex(DIGEST_LABEL);
 const rfc3339 = z.string().describe('RFC 3339 UTC with milliseconds');
 
 export const problemSchema = z
