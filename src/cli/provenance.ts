@@ -1,8 +1,8 @@
 import { readFile, stat } from 'node:fs/promises';
 import { ed25519PublicKeyProblem, fromHex, isHex } from '../crypto/index.js';
-import { hashFile, listArtifactFiles } from '../supply/artifact-files.js';
-import { IN_TOTO_PAYLOAD_TYPE, keyIdOf, verifyEnvelope } from '../supply/dsse.js';
-import { statementSubjects } from '../supply/provenance-statement.js';
+import { hashFile, listArtifactFiles } from '../provenance/artifact-files.js';
+import { IN_TOTO_PAYLOAD_TYPE, keyIdOf, verifyEnvelope } from '../provenance/dsse.js';
+import { statementSubjects } from '../provenance/in-toto-statement.js';
 import { runCommand, usageError, type CliCommand } from './command.js';
 
 /** Where the command writes: raw text for stdout and stderr (each line ends in `\n`). */

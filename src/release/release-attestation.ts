@@ -1,7 +1,7 @@
 import { toHex } from '../crypto/index.js';
 import type { NoteVerifier } from '../audit/checkpoint.js';
 import { canonicalBytes } from '../audit/jcs.js';
-import { IN_TOTO_PAYLOAD_TYPE, signEnvelope, type DsseEnvelope } from '../supply/dsse.js';
+import { IN_TOTO_PAYLOAD_TYPE, signEnvelope, type DsseEnvelope } from '../provenance/dsse.js';
 import type { ReleaseStatement } from './release-statement.js';
 
 /** Signs release statements with the audit log's key (docs/protocol.md §10). */

@@ -4,7 +4,7 @@ import { leafHash, verifyInclusion } from '../audit/merkle.js';
 import { approvalFieldsProblem, buildApprovalMessage } from '../quorum/approval-message.js';
 import { inspectJson } from '../events/event-schema.js';
 import { MAX_BODY_DEPTH, findDuplicateKey } from '../json/duplicate-keys.js';
-import { IN_TOTO_PAYLOAD_TYPE, verifyEnvelope } from '../supply/dsse.js';
+import { IN_TOTO_PAYLOAD_TYPE, verifyEnvelope } from '../provenance/dsse.js';
 import { releaseStatementSchema, type ParsedReleaseStatement } from './statement-schema.js';
 import { voteProblem, type TrustedPolicy } from './vote-check.js';
 import { DIGEST_LABEL, HEX_32, digestLabelHex } from '../protocol/grammar.js';

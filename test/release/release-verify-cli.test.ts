@@ -3,7 +3,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli/main.js';
 import { generateEd25519KeyPair, sha256Hex, toHex } from '../../src/crypto/index.js';
-import { IN_TOTO_PAYLOAD_TYPE, signEnvelope } from '../../src/supply/dsse.js';
+import { IN_TOTO_PAYLOAD_TYPE, signEnvelope } from '../../src/provenance/dsse.js';
 import { canonicalBytes } from '../../src/audit/jcs.js';
 import { releaseFixture, releasePolicyDoc, type ReleaseFixture } from './release-fixture.js';
 

@@ -4,8 +4,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseAllowList } from '../../src/supply/audit-allowlist.js';
-import { evaluateGate, readAuditOutput, type Finding } from '../../src/supply/audit-gate.js';
+import { parseAllowList } from '../../tools/supply/audit-allowlist.js';
+import { evaluateGate, readAuditOutput, type Finding } from '../../tools/supply/audit-gate.js';
 import { runScript } from './helpers.js';
 
 const TODAY = '2026-11-21';

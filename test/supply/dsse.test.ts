@@ -1,14 +1,14 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { generateEd25519KeyPair, sha256Hex, signEd25519, toHex } from '../../src/crypto/index.js';
-import { fromBase64Strict, toBase64 } from '../../src/supply/base64.js';
+import { fromBase64Strict, toBase64 } from '../../src/provenance/base64.js';
 import {
   IN_TOTO_PAYLOAD_TYPE,
   keyIdOf,
   preAuthEncoding,
   signEnvelope,
   verifyEnvelope,
-} from '../../src/supply/dsse.js';
+} from '../../src/provenance/dsse.js';
 
 const text = (b: Uint8Array): string => new TextDecoder().decode(b);
 const bytes = (s: string): Uint8Array => new TextEncoder().encode(s);

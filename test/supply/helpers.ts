@@ -14,14 +14,14 @@ export interface RunResult {
   readonly stderr: string;
 }
 
-/** Runs a TypeScript script of scripts/ through the project's tsx, like `npm run` does. */
+/** Runs a TypeScript script of tools/ through the project's tsx, like `npm run` does. */
 export function runScript(
   script: string,
   args: readonly string[],
   options: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
 ): Promise<RunResult> {
   const tsx = join(repoRoot, 'node_modules/.bin/tsx');
-  return run(tsx, [join(repoRoot, 'scripts', script), ...args], options);
+  return run(tsx, [join(repoRoot, 'tools', script), ...args], options);
 }
 
 /** Spawns a command and collects its output. */

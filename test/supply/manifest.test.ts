@@ -3,7 +3,7 @@ import { readFile, rm, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { sha256Hex } from '../../src/crypto/index.js';
-import { compareManifest, formatManifest, parseManifest } from '../../src/supply/manifest.js';
+import { compareManifest, formatManifest, parseManifest } from '../../tools/supply/manifest.js';
 import { makeArtifact, runScript } from './helpers.js';
 
 const hex = (s: string): string => sha256Hex(s);

@@ -3,13 +3,13 @@
  * the built artifact; `npm run manifest:verify` recomputes and fails on any changed,
  * missing or unlisted file.
  *
- *   tsx scripts/manifest.ts write  [--root <dir>] [--manifest <file>]
- *   tsx scripts/manifest.ts verify [--root <dir>] [--manifest <file>]
+ *   tsx tools/manifest.ts write  [--root <dir>] [--manifest <file>]
+ *   tsx tools/manifest.ts verify [--root <dir>] [--manifest <file>]
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { hashArtifact } from '../src/supply/artifact-files.js';
-import { compareManifest, formatManifest, parseManifest } from '../src/supply/manifest.js';
+import { hashArtifact } from './supply/artifact-digests.js';
+import { compareManifest, formatManifest, parseManifest } from './supply/manifest.js';
 import { parseScriptArgs } from './script-args.js';
 
 /** Default manifest location, relative to the artifact root. */
@@ -41,7 +41,7 @@ async function main(argv: string[]): Promise<number> {
     console.log(`manifest: OK, ${expected.length} files match ${manifestPath}`);
     return 0;
   }
-  console.error('usage: tsx scripts/manifest.ts write|verify [--root <dir>] [--manifest <file>]');
+  console.error('usage: tsx tools/manifest.ts write|verify [--root <dir>] [--manifest <file>]');
   return 2;
 }
 

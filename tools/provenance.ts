@@ -2,7 +2,7 @@
  * `npm run provenance`: signs an in-toto Statement v1 (SLSA Provenance v1) whose subjects
  * are the integrity manifest's entries, as a DSSE envelope with the Ed25519 release key.
  *
- *   tsx scripts/provenance.ts --key <file> [--root <dir>] [--manifest <file>] [--out <file>]
+ *   tsx tools/provenance.ts --key <file> [--root <dir>] [--manifest <file>] [--out <file>]
  *        [--require-existing-key] [--require-clean] [--source-commit <40 hex>]
  *
  * The key path may also come from CODEX_RELEASE_KEY_FILE. Locally a missing key file is
@@ -13,11 +13,11 @@ import { execFileSync } from 'node:child_process';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { randomId, sha256Hex, toHex } from '../src/crypto/index.js';
-import { hashArtifact } from '../src/supply/artifact-files.js';
-import { IN_TOTO_PAYLOAD_TYPE, keyIdOf, signEnvelope } from '../src/supply/dsse.js';
-import { compareManifest, parseManifest } from '../src/supply/manifest.js';
-import { buildProvenanceStatement } from '../src/supply/provenance-statement.js';
-import { loadReleaseKey } from '../src/supply/release-key-file.js';
+import { hashArtifact } from './supply/artifact-digests.js';
+import { IN_TOTO_PAYLOAD_TYPE, keyIdOf, signEnvelope } from '../src/provenance/dsse.js';
+import { compareManifest, parseManifest } from './supply/manifest.js';
+import { buildProvenanceStatement } from './supply/provenance-statement.js';
+import { loadReleaseKey } from './supply/release-key-file.js';
 import { parseScriptArgs } from './script-args.js';
 
 const BUILD_COMMAND = 'npm ci --ignore-scripts && npm run build';

@@ -5,7 +5,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { sbomDrift } from '../src/supply/sbom-compare.js';
+import { sbomDrift } from './supply/sbom-compare.js';
 
 const root = resolve(process.argv[2] ?? '.');
 

@@ -3,7 +3,7 @@
  * dependency has an advisory at or above the threshold (default `high`) that no active
  * allow-list entry covers.
  *
- *   tsx scripts/audit-gate.ts [--level <severity>] [--allowlist <file>] [--attempts <n>] [--offline]
+ *   tsx tools/audit-gate.ts [--level <severity>] [--allowlist <file>] [--attempts <n>] [--offline]
  *
  * When the audit cannot be run (registry unreachable or refusing the advisory endpoint),
  * the gate FAILS, unless offline mode was asked for explicitly (`--offline` or
@@ -14,13 +14,13 @@ import { spawnSync } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseAllowList } from '../src/supply/audit-allowlist.js';
+import { parseAllowList } from './supply/audit-allowlist.js';
 import {
   evaluateGate,
   parseSeverity,
   readAuditOutput,
   type AuditOutput,
-} from '../src/supply/audit-gate.js';
+} from './supply/audit-gate.js';
 import { parseScriptArgs } from './script-args.js';
 
 async function main(argv: string[]): Promise<number> {

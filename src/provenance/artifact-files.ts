@@ -1,7 +1,6 @@
 import { lstat, readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { sha256Hex } from '../crypto/index.js';
-import type { ManifestEntry } from './manifest.js';
 
 /**
  * File-system adapter for the integrity manifest: which files make up the built artifact,
@@ -12,19 +11,18 @@ import type { ManifestEntry } from './manifest.js';
 export const ARTIFACT_DIRECTORIES = ['dist', 'policy'] as const;
 export const ARTIFACT_FILES = ['package.json', 'package-lock.json'] as const;
 
-/**
- * Lists every artifact file under `root` with its digest, paths relative to `root` with
- * `/` separators. Throws when a required file or directory is missing, or on a symlink or
- * special file: a link could make the manifest vouch for content outside the artifact.
- */
-export async function hashArtifact(root: string): Promise<ManifestEntry[]> {
-  const entries: ManifestEntry[] = [];
-  for (const path of await listArtifactFiles(root))
-    entries.push({ path, sha256: await hashFile(root, path) });
-  return entries;
+/** One artifact file and the lowercase hex SHA-256 of its bytes. */
+export interface ArtifactDigest {
+  /** Relative to the artifact root, `/` separators (see artifact-path.ts). */
+  readonly path: string;
+  readonly sha256: string;
 }
 
-/** The artifact's file paths under `root` (same rules as `hashArtifact`, no hashing). */
+/**
+ * The artifact's file paths under `root`, relative to `root` with `/` separators. Throws
+ * when a required file or directory is missing, or on a symlink or special file: a link
+ * could make a manifest or a provenance subject vouch for content outside the artifact.
+ */
 export async function listArtifactFiles(root: string): Promise<string[]> {
   const paths: string[] = [...ARTIFACT_FILES];
   for (const dir of ARTIFACT_DIRECTORIES) paths.push(...(await listFiles(root, dir)));

@@ -6,7 +6,7 @@ import {
   generateEd25519KeyPair,
   isHex,
   toHex,
-} from '../crypto/index.js';
+} from '../../src/crypto/index.js';
 
 /**
  * File adapter for the Ed25519 release signing key: the 32-byte seed as 64 lowercase hex

@@ -1,15 +1,13 @@
-import { isHex } from '../crypto/index.js';
-import { artifactPathProblem } from './artifact-path.js';
+import { isHex } from '../../src/crypto/index.js';
+import { artifactPathProblem } from '../../src/provenance/artifact-path.js';
+import type { ArtifactDigest } from '../../src/provenance/artifact-files.js';
 
 /**
  * The integrity manifest: one line per file, `<64 hex sha256>  <relative path>\n`, sorted
  * by path. That is the format of coreutils `sha256sum`, so an operator without this tool
  * can still run `sha256sum -c MANIFEST.sha256` from the artifact root.
  */
-export interface ManifestEntry {
-  readonly path: string;
-  readonly sha256: string;
-}
+export type ManifestEntry = ArtifactDigest;
 
 /** Upper bound on lines read from a manifest (the artifact has a few hundred files). */
 export const MAX_MANIFEST_ENTRIES = 20_000;
