@@ -5,7 +5,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { provenanceCommand } from '../../src/cli/provenance.js';
 import { fromHex, generateEd25519KeyPair, toHex } from '../../src/crypto/index.js';
 import { fromBase64Strict, toBase64 } from '../../src/provenance/base64.js';
-import { IN_TOTO_PAYLOAD_TYPE, signEnvelope, type DsseEnvelope } from '../../src/provenance/dsse.js';
+import {
+  IN_TOTO_PAYLOAD_TYPE,
+  signEnvelope,
+  type DsseEnvelope,
+} from '../../src/provenance/dsse.js';
 import { parseManifest } from '../../tools/supply/manifest.js';
 import { statementSubjects } from '../../src/provenance/in-toto-statement.js';
 import { makeArtifact, runScript } from './helpers.js';

@@ -2,7 +2,11 @@ import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { lockProductionPackages, sbomDrift, sbomPackages } from '../../tools/supply/sbom-compare.js';
+import {
+  lockProductionPackages,
+  sbomDrift,
+  sbomPackages,
+} from '../../tools/supply/sbom-compare.js';
 import { repoRoot, runScript } from './helpers.js';
 
 const readJson = async (path: string): Promise<unknown> =>
