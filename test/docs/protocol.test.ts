@@ -37,7 +37,7 @@ function projectFiles(): string[] {
       } else if (/\.(ts|mjs|md|json|sh)$/.test(name)) out.push(rel);
     }
   };
-  for (const dir of ['src', 'test', 'docs', 'bench', 'scripts', 'policy']) walk(dir);
+  for (const dir of ['src', 'test', 'docs', 'bench', 'tools', 'policy']) walk(dir);
   return [...out, 'README.md', 'SECURITY.md', 'SECURITY_SUMMARY.md'].filter((f) =>
     existsSync(path.join(repoRoot, f)),
   );
