@@ -1,5 +1,6 @@
 import type { CharClasses } from './classes.js';
 import { LazyDfa, type ScanBudget } from './dfa.js';
+import { requiredLiterals } from './literals.js';
 import { buildNfa } from './nfa.js';
 import { RegexSyntaxError, type RegexNode, parseRegex } from './parse.js';
 import { regexSafetyProblem } from './safety.js';
@@ -95,7 +96,7 @@ function compileUncached(sources: readonly string[]): CompiledPatterns {
     }
   });
   if (problems.length > 0) return { ok: false, problems };
-  let groups: LazyDfa[];
+  let groups: Group[];
   try {
     const built = buildGroups(asts, problems);
     if (built === undefined) return { ok: false, problems };
@@ -109,14 +110,19 @@ function compileUncached(sources: readonly string[]): CompiledPatterns {
     ok: true,
     set: {
       size,
-      states: groups.reduce((n, g) => n + g.states, 0),
+      states: groups.reduce((n, g) => n + g.dfa.states, 0),
       scan(text, found, budget): boolean {
-        for (const g of groups) if (!g.scan(text, found, budget)) return false;
+        for (const g of groups) {
+          // Prefilter: no pattern of this group can match a text holding none of their literals.
+          if (g.literals !== undefined && !containsAny(text, g.literals)) continue;
+          if (!g.dfa.scan(text, found, budget)) return false;
+        }
         return true;
       },
       matches(text: string): number[] {
+        // The reference: every automaton runs, no prefilter.
         const found = new Uint8Array(size);
-        for (const g of groups) g.scan(text, found, { work: Infinity });
+        for (const g of groups) g.dfa.scan(text, found, { work: Infinity });
         const out: number[] = [];
         for (let i = 0; i < size; i++) if (found[i] === 1) out.push(i);
         return out;
@@ -124,7 +130,7 @@ function compileUncached(sources: readonly string[]): CompiledPatterns {
       examples(pick) {
         const texts: (string | undefined)[] = new Array<string | undefined>(size).fill(undefined);
         const everything: boolean[] = new Array<boolean>(size).fill(false);
-        for (const g of groups) {
+        for (const { dfa: g } of groups) {
           const r = g.examples((cls) => pick(g.classes, cls));
           for (const [p, text] of r.texts) texts[p] = text;
           for (const p of r.everything) everything[p] = true;
@@ -139,10 +145,7 @@ function compileUncached(sources: readonly string[]): CompiledPatterns {
  * Checks each pattern alone, then merges them greedily into groups (in policy order) whose
  * complete automaton fits `MAX_GROUP_STATES`. Returns undefined after recording problems.
  */
-function buildGroups(
-  asts: readonly RegexNode[],
-  problems: PatternProblem[],
-): LazyDfa[] | undefined {
+function buildGroups(asts: readonly RegexNode[], problems: PatternProblem[]): Group[] | undefined {
   let work = 0;
   const explore = (
     members: readonly number[],
@@ -165,7 +168,10 @@ function buildGroups(
     }
   });
   if (problems.length > 0) return undefined;
-  const groups: LazyDfa[] = [];
+  const groups: Group[] = [];
+  const close = (dfa: LazyDfa, of: readonly number[]): void => {
+    groups.push({ dfa, literals: groupLiterals(of.map((i) => asts[i]!)) });
+  };
   let members: number[] = [];
   let current: LazyDfa | undefined;
   for (let index = 0; index < asts.length; index++) {
@@ -178,7 +184,7 @@ function buildGroups(
       current = merged;
       continue;
     }
-    if (current !== undefined) groups.push(current);
+    if (current !== undefined) close(current, members);
     members = [index];
     current = explore(members, MAX_PATTERN_STATES, MAX_PATTERN_WORK);
     if (current === undefined || groups.length >= MAX_GROUPS) {
@@ -186,6 +192,31 @@ function buildGroups(
       return undefined;
     }
   }
-  if (current !== undefined) groups.push(current);
+  if (current !== undefined) close(current, members);
   return groups;
+}
+
+/** One merged automaton and the literals one of which any match of its patterns contains. */
+interface Group {
+  readonly dfa: LazyDfa;
+  /** Undefined: some pattern of the group requires no literal, so the automaton always runs. */
+  readonly literals: readonly string[] | undefined;
+}
+
+/** Most literals searched before a group's automaton; beyond this the automaton just runs. */
+const MAX_GROUP_LITERALS = 32;
+
+function groupLiterals(asts: readonly RegexNode[]): readonly string[] | undefined {
+  const all = new Set<string>();
+  for (const ast of asts) {
+    const literals = requiredLiterals(ast);
+    if (literals === undefined) return undefined;
+    for (const l of literals) all.add(l);
+  }
+  return all.size === 0 || all.size > MAX_GROUP_LITERALS ? undefined : [...all];
+}
+
+function containsAny(text: string, literals: readonly string[]): boolean {
+  for (let i = 0; i < literals.length; i++) if (text.includes(literals[i]!)) return true;
+  return false;
 }
