@@ -60,6 +60,14 @@ describe('what ships in dist/', () => {
     expect(bad).toEqual([]);
   });
 
+  it('never imports or names a development loader (tsx, ts-node, esbuild-register) in src/', () => {
+    const LOADER = /\b(?:tsx|ts-node|esbuild-register|@swc-node\/register)\b/;
+    const bad = sourceFiles('src').filter((f) =>
+      LOADER.test(readFileSync(path.join(repoRoot, f), 'utf8')),
+    );
+    expect(bad).toEqual([]);
+  });
+
   it('holds no release tooling in a built dist/ (checked when dist/ exists)', () => {
     const dist = path.join(repoRoot, 'dist');
     if (!existsSync(dist)) return;

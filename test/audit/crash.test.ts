@@ -4,6 +4,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { openFileLogStore } from '../../src/audit/storage/file-log-store.js';
 import { verifyConsistency, verifyInclusion } from '../../src/audit/merkle.js';
 import { fromHex, toHex } from '../../src/crypto/index.js';
+import { TYPESCRIPT_LOADER } from '../helpers/paths.js';
 import { tempDir } from './fixtures/temp-log.js';
 
 const WRITER = fileURLToPath(new URL('./fixtures/crash-writer.ts', import.meta.url));
@@ -23,7 +24,7 @@ function runAndKill(
   return new Promise((resolve, reject) => {
     const child = spawn(
       process.execPath,
-      ['--import', 'tsx', WRITER, dir, tag, '32', String(maxPad)],
+      [...TYPESCRIPT_LOADER, WRITER, dir, tag, '32', String(maxPad)],
       {
         stdio: ['ignore', 'pipe', 'pipe'],
       },

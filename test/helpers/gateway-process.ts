@@ -9,7 +9,7 @@ import {
   writeClientsFile,
   writePolicyFile,
 } from './credentials.js';
-import { repoRoot } from './paths.js';
+import { TYPESCRIPT_LOADER, repoRoot } from './paths.js';
 
 /** A real gateway process started for a test. */
 export interface GatewayProcess {
@@ -74,7 +74,7 @@ export async function startGateway(options: StartOptions = {}): Promise<GatewayP
   };
   const child = spawn(
     process.execPath,
-    [...(options.nodeArgs ?? []), '--import', 'tsx', path.join(repoRoot, 'src/main.ts')],
+    [...(options.nodeArgs ?? []), ...TYPESCRIPT_LOADER, path.join(repoRoot, 'src/main.ts')],
     {
       cwd: repoRoot,
       env,

@@ -1,4 +1,4 @@
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import path from 'node:path';
 
 /** Absolute path of the repository root. */
@@ -8,3 +8,12 @@ export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)
 export function vectorPath(name: string): string {
   return path.join(repoRoot, 'test/vectors', name);
 }
+
+/**
+ * `--import` arguments for a child process that runs the TypeScript source: tsx, also in
+ * the worker threads the code starts (see test/helpers/typescript-loader.mjs).
+ */
+export const TYPESCRIPT_LOADER: readonly string[] = [
+  '--import',
+  pathToFileURL(path.join(repoRoot, 'test/helpers/typescript-loader.mjs')).href,
+];

@@ -1,4 +1,6 @@
 import { readSync } from 'node:fs';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { sha256, sha256Hex } from '../../crypto/index.js';
 import { HASH_BYTES } from '../merkle.js';
@@ -91,20 +93,51 @@ export interface WorkerJob {
 }
 
 /**
+ * The worker's first code: plain JavaScript, run with `eval`, so it needs neither a build
+ * step nor a loader. It imports `workerData.preloads` in order, then the worker entry.
+ */
+const WORKER_BOOTSTRAP = `
+const { workerData } = require('node:worker_threads');
+(async () => {
+  for (const preload of workerData.preloads) await import(preload);
+  await import(workerData.entry);
+})();
+`;
+
+/**
+ * The process's `--import` preloads, resolved as Node resolves them (paths relative to the
+ * working directory). Node 20 runs them on the main thread only, never in a worker.
+ */
+function processPreloads(): string[] {
+  const out: string[] = [];
+  const argv = process.execArgv;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    const spec =
+      arg === '--import' ? argv[++i] : arg.startsWith('--import=') ? arg.slice(9) : undefined;
+    if (spec === undefined) continue;
+    out.push(/^\.{0,2}\//.test(spec) ? pathToFileURL(path.resolve(spec)).href : spec);
+  }
+  return out;
+}
+
+/**
  * Runs checkInteriorHashes on a worker thread (fds are shared: one process), which then
  * helps with the record blocks on `job.records`; the result settles when it is done with both.
+ *
+ * The entry is the worker module beside this one. From dist/ it is compiled JavaScript and
+ * the worker imports nothing else. When this module runs from TypeScript source (a test
+ * harness), the worker first runs the process's `--import` preloads, so the loader the
+ * harness preloaded (test/helpers/typescript-loader.mjs) can load the `.ts` entry there too.
  */
 export function checkInteriorHashesInWorker(job: WorkerJob): RunningCheck {
-  const url = new URL('./tree-check-worker.js', import.meta.url);
-  // Under tsx/vitest this module is TypeScript source; the worker then loads the .ts entry
-  // through tsx's loader (worker execArgv cannot carry --import).
   const fromSource = import.meta.url.endsWith('.ts');
-  const entry = fromSource
-    ? `import('tsx/esm/api').then((t) => t.register()).then(() => import(${JSON.stringify(
-        new URL('./tree-check-worker.ts', import.meta.url).href,
-      )}))`
-    : url;
-  const worker = new Worker(entry, { eval: fromSource, workerData: job });
+  const entry = new URL(`./tree-check-worker.${fromSource ? 'ts' : 'js'}`, import.meta.url).href;
+  const preloads = fromSource ? processPreloads() : [];
+  const worker = new Worker(WORKER_BOOTSTRAP, {
+    eval: true,
+    workerData: { ...job, entry, preloads },
+  });
   const result = new Promise<TreeCheckResult>((resolve, reject) => {
     worker.once('message', (r: TreeCheckResult) => resolve(r));
     worker.once('error', reject);
