@@ -1,4 +1,11 @@
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
+import {
+  type CounterSeries,
+  CounterFamily,
+  checkObservation,
+  type HistogramSeries,
+  HistogramFamily,
+} from './fast-metrics.js';
 import type { GaugeSources } from './gauge-sources.js';
 import type { DecisionOutcome, Metrics, MetricsEndpoint, Stage } from './metrics-port.js';
 
@@ -33,38 +40,35 @@ export function createPrometheusMetrics(
   const registers = [registry];
   if (options.processMetrics === true) collectDefaultMetrics({ register: registry });
 
-  const requests = new Counter({
-    name: 'gateway_http_requests_total',
-    help: 'HTTP requests answered, by matched route pattern, method and status.',
-    labelNames: ['route', 'method', 'status'] as const,
-    registers,
-  });
-  const requestSeconds = new Histogram({
-    name: 'gateway_http_request_duration_seconds',
-    help: 'Time from the first middleware to the answer, by matched route pattern.',
-    labelNames: ['route'] as const,
-    buckets: REQUEST_BUCKETS,
-    registers,
-  });
-  const refusals = new Counter({
-    name: 'gateway_refusals_total',
-    help: 'Problem+json answers by stable error code (docs/protocol.md §7).',
-    labelNames: ['code'] as const,
-    registers,
-  });
-  const decisions = new Counter({
-    name: 'gateway_decisions_total',
-    help: 'Audited decisions by outcome and reason (one increment per reason; "none" when empty).',
-    labelNames: ['outcome', 'reason'] as const,
-    registers,
-  });
-  const stages = new Histogram({
-    name: 'gateway_stage_duration_seconds',
-    help: 'Duration of request stages: verify (checks 1-6 incl. nonce/rate store), policy, audit_append.',
-    labelNames: ['stage'] as const,
-    buckets: STAGE_BUCKETS,
-    registers,
-  });
+  // The five request-path metrics: series found through plain Maps and updated by an add
+  // (fast-metrics.ts), rendered by the registry exactly as prom-client's own would be.
+  const requests = new CounterFamily(
+    'gateway_http_requests_total',
+    'HTTP requests answered, by matched route pattern, method and status.',
+    registry,
+  );
+  const requestSeconds = new HistogramFamily(
+    'gateway_http_request_duration_seconds',
+    'Time from the first middleware to the answer, by matched route pattern.',
+    REQUEST_BUCKETS,
+    registry,
+  );
+  const refusals = new CounterFamily(
+    'gateway_refusals_total',
+    'Problem+json answers by stable error code (docs/protocol.md §7).',
+    registry,
+  );
+  const decisions = new CounterFamily(
+    'gateway_decisions_total',
+    'Audited decisions by outcome and reason (one increment per reason; "none" when empty).',
+    registry,
+  );
+  const stages = new HistogramFamily(
+    'gateway_stage_duration_seconds',
+    'Duration of request stages: verify (checks 1-6 incl. nonce/rate store), policy, audit_append.',
+    STAGE_BUCKETS,
+    registry,
+  );
   const lastCheckpoint = new Gauge({
     name: 'gateway_audit_last_checkpoint_timestamp_seconds',
     help: 'Unix time the last audit checkpoint (signed note of the current tree) was served.',
@@ -74,21 +78,53 @@ export function createPrometheusMetrics(
 
   // Methods outside this set become OTHER: a client must not be able to mint label values.
   const knownMethods = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
+  /** Per route pattern: its duration series and its request counts by method, then status. */
+  const routes = new Map<
+    string,
+    { seconds: HistogramSeries | undefined; byMethod: Map<string, Map<number, CounterSeries>> }
+  >();
+  const refusalSeries = new Map<string, CounterSeries>();
+  const decisionSeries = new Map<string, Map<string, CounterSeries>>();
+  const stageSeries = new Map<string, HistogramSeries>();
+  const decision = (outcome: string, reason: string): void => {
+    let byReason = decisionSeries.get(outcome);
+    if (byReason === undefined) decisionSeries.set(outcome, (byReason = new Map()));
+    let s = byReason.get(reason);
+    if (s === undefined) byReason.set(reason, (s = decisions.series({ outcome, reason })));
+    s.value += 1;
+  };
   const metrics: Metrics = {
     request(route, method, status, seconds) {
       const m = knownMethods.has(method) ? method : 'OTHER';
-      requests.inc({ route, method: m, status: String(status) });
-      requestSeconds.observe({ route }, seconds);
+      let r = routes.get(route);
+      if (r === undefined) routes.set(route, (r = { seconds: undefined, byMethod: new Map() }));
+      let byStatus = r.byMethod.get(m);
+      if (byStatus === undefined) r.byMethod.set(m, (byStatus = new Map()));
+      let counter = byStatus.get(status);
+      if (counter === undefined)
+        byStatus.set(
+          status,
+          (counter = requests.series({ route, method: m, status: String(status) })),
+        );
+      counter.value += 1;
+      checkObservation(seconds);
+      r.seconds ??= requestSeconds.series({ route });
+      requestSeconds.observe(r.seconds, seconds);
     },
     refusal(code) {
-      refusals.inc({ code });
+      let s = refusalSeries.get(code);
+      if (s === undefined) refusalSeries.set(code, (s = refusals.series({ code })));
+      s.value += 1;
     },
     decision(outcome: DecisionOutcome, reasons) {
-      if (reasons.length === 0) decisions.inc({ outcome, reason: 'none' });
-      for (const reason of reasons) decisions.inc({ outcome, reason });
+      if (reasons.length === 0) decision(outcome, 'none');
+      for (const reason of reasons) decision(outcome, reason);
     },
     stage(stage: Stage, seconds) {
-      stages.observe({ stage }, seconds);
+      checkObservation(seconds);
+      let s = stageSeries.get(stage);
+      if (s === undefined) stageSeries.set(stage, (s = stages.series({ stage })));
+      stages.observe(s, seconds);
     },
     checkpoint(atMs) {
       lastCheckpoint.set(atMs / 1000);

@@ -1,0 +1,162 @@
+import type { Metric, Registry } from 'prom-client';
+
+/**
+ * Counters and histograms for the request path (issue 19). prom-client hashes the label
+ * object on every `inc`/`observe` (sort the names, join name:value pairs, look the string
+ * up); here the caller keeps one series object per label tuple (found once through its own
+ * `Map`s) and an update is an add. The families register in the same prom-client registry
+ * as custom metrics, and the registry renders them, so the exposition text is the one
+ * prom-client's `Counter`/`Histogram` gave: the same names, help, types, label order (`le`
+ * first), values, and series in the order they were first used.
+ */
+
+type Labels = Readonly<Record<string, string>>;
+
+/** One counter series: its label values and its count. */
+export interface CounterSeries {
+  readonly labels: Labels;
+  value: number;
+}
+
+/** One histogram series: per-bucket counts (not cumulative), sum and count. */
+export interface HistogramSeries {
+  readonly labels: Labels;
+  readonly counts: Float64Array;
+  sum: number;
+  count: number;
+}
+
+interface ValuePair {
+  readonly labels: Record<string, string | number>;
+  readonly value: number;
+  readonly metricName?: string;
+  readonly sharedLabels?: Labels;
+}
+
+interface MetricData {
+  readonly name: string;
+  readonly help: string;
+  readonly type: 'counter' | 'histogram';
+  readonly values: ValuePair[];
+  readonly aggregator: 'sum';
+}
+
+/**
+ * Throws for a value a histogram refuses, as prom-client's `observe` did (before it made
+ * the series): a NaN sum would poison the series for good.
+ */
+export function checkObservation(value: number): void {
+  if (!Number.isFinite(value)) throw new TypeError(`Value is not a valid number: ${value}`);
+}
+
+export class CounterFamily {
+  readonly type = 'counter';
+  readonly aggregator = 'sum';
+  private readonly list: CounterSeries[] = [];
+
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    registry: Registry,
+  ) {
+    registry.registerMetric(this as unknown as Metric);
+  }
+
+  /** A new series, shown from the next scrape on; keep it and call `inc` with it. */
+  series(labels: Labels): CounterSeries {
+    const s: CounterSeries = { labels, value: 0 };
+    this.list.push(s);
+    return s;
+  }
+
+  /** What prom-client's `Counter.get()` returns (the registry renders it). */
+  get(): Promise<MetricData> {
+    return Promise.resolve({
+      name: this.name,
+      help: this.help,
+      type: this.type,
+      values: this.list.map((s) => ({ value: s.value, labels: { ...s.labels } })),
+      aggregator: this.aggregator,
+    });
+  }
+}
+
+export class HistogramFamily {
+  readonly type = 'histogram';
+  readonly aggregator = 'sum';
+  private readonly list: HistogramSeries[] = [];
+
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    /** Upper bounds, ascending (`+Inf` is implicit). */
+    private readonly bounds: readonly number[],
+    registry: Registry,
+  ) {
+    registry.registerMetric(this as unknown as Metric);
+  }
+
+  /** A new series, shown from the next scrape on; keep it and call `observe` with it. */
+  series(labels: Labels): HistogramSeries {
+    const s: HistogramSeries = {
+      labels,
+      counts: new Float64Array(this.bounds.length),
+      sum: 0,
+      count: 0,
+    };
+    this.list.push(s);
+    return s;
+  }
+
+  /**
+   * Records `value` in `s`: the first bucket whose bound is ≥ value (none: only `+Inf`).
+   * Call `checkObservation` first, before making a series for it.
+   */
+  observe(s: HistogramSeries, value: number): void {
+    const bounds = this.bounds;
+    for (let i = 0; i < bounds.length; i++)
+      if (value <= bounds[i]!) {
+        s.counts[i]! += 1;
+        break;
+      }
+    s.sum += value;
+    s.count += 1;
+  }
+
+  /** What prom-client's `Histogram.getForPromString()` returns: the registry renders it. */
+  getForPromString(): Promise<MetricData> {
+    const values: ValuePair[] = [];
+    const bucket = `${this.name}_bucket`;
+    for (const s of this.list) {
+      let acc = 0;
+      this.bounds.forEach((le, i) => {
+        acc += s.counts[i]!;
+        values.push({ labels: { le }, value: acc, metricName: bucket, sharedLabels: s.labels });
+      });
+      values.push(
+        { labels: { le: '+Inf' }, value: s.count, metricName: bucket, sharedLabels: s.labels },
+        { labels: {}, value: s.sum, metricName: `${this.name}_sum`, sharedLabels: s.labels },
+        { labels: {}, value: s.count, metricName: `${this.name}_count`, sharedLabels: s.labels },
+      );
+    }
+    return Promise.resolve({
+      name: this.name,
+      help: this.help,
+      type: this.type,
+      values,
+      aggregator: this.aggregator,
+    });
+  }
+
+  /** What prom-client's `Histogram.get()` returns (labels merged, for JSON readers). */
+  async get(): Promise<MetricData> {
+    const data = await this.getForPromString();
+    return {
+      ...data,
+      values: data.values.map(({ labels, sharedLabels, ...rest }) => ({
+        ...rest,
+        labels: { ...labels, ...sharedLabels },
+      })),
+    };
+  }
+}
