@@ -1,4 +1,11 @@
-import { chmodSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  mkdtempSync,
+  readFileSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -44,6 +51,16 @@ describe('loadOrCreateLogKey', () => {
       expect(err.message).not.toContain(toHex(secretKey));
     },
   );
+
+  it('refuses a key file that is a symbolic link (never followed)', async () => {
+    const file = keyPath();
+    await loadOrCreateLogKey(file);
+    const link = path.join(path.dirname(file), 'link.key');
+    symlinkSync(file, link);
+    const err = (await loadOrCreateLogKey(link).catch((e: unknown) => e)) as Error;
+    expect(err).toBeInstanceOf(LogKeyError);
+    expect(err.message).toMatch(/^GATEWAY_LOG_KEY_FILE: .*symbolic link/);
+  });
 
   it('accepts a read-only 0400 key file', async () => {
     const file = keyPath();
