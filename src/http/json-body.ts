@@ -27,6 +27,12 @@ export function parseJsonBody<S extends z.ZodType>(
   schema: S,
   contentType: string | undefined,
   body: Uint8Array,
+  /**
+   * A specialised validator of the same schema that only ever accepts (e.g. `acceptEvent`):
+   * its value is returned when it has one; otherwise `schema` decides, so every refusal
+   * and its detail stay zod's.
+   */
+  accept?: (json: unknown) => z.infer<S> | undefined,
 ): z.infer<S> {
   if (!isJsonContentType(contentType)) {
     throw new GatewayError('unsupported_media_type', {
@@ -51,6 +57,8 @@ export function parseJsonBody<S extends z.ZodType>(
   const duplicate = findDuplicateKey(text);
   if (duplicate !== undefined)
     throw new GatewayError('invalid_body', { detail: `${duplicate}: duplicate object key` });
+  const fast = accept?.(json);
+  if (fast !== undefined) return fast;
   const parsed = schema.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];

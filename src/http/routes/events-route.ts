@@ -1,6 +1,7 @@
 import type { Context } from 'hono';
 import { GatewayError } from '../../errors.js';
 import { eventSchema } from '../../events/event-schema.js';
+import { acceptEvent } from '../../events/event-validator.js';
 import { decideEvent } from '../../gateway/decide-event.js';
 import type { GatewayEnv } from '../env.js';
 import type { HttpDeps } from '../http-deps.js';
@@ -15,7 +16,7 @@ import { pendingDeployAnswer } from '../responses/deploy-view.js';
 export function eventsRoute(deps: HttpDeps) {
   return async (c: Context<GatewayEnv>): Promise<Response> => {
     const { raw, bodySha256, replay, policy } = c.get('signed');
-    const event = parseJsonBody(eventSchema, raw.header('content-type'), raw.body);
+    const event = parseJsonBody(eventSchema, raw.header('content-type'), raw.body, acceptEvent);
     const decided = await decideEvent(deps.ports, {
       clientId: c.get('client').id,
       event,
