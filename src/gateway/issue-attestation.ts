@@ -78,17 +78,8 @@ export async function attestRelease(
     throw new GatewayError('unavailable', { detail: 'decision entry does not match the log' });
 
   const statement = buildReleaseStatement({
-    deploy: {
-      id: deploy.id,
-      action: deploy.action,
-      target: deploy.target,
-      environment: deploy.environment,
-      artifact: deploy.artifact,
-      request: deploy.request,
-      policy: deploy.policy,
-      expiresAt: unixSecondsToRfc3339(deploy.expiresAt),
-      message: deploy.message,
-    },
+    // buildReleaseStatement copies only the fields of the statement's deploy record.
+    deploy: { ...deploy, expiresAt: unixSecondsToRfc3339(deploy.expiresAt) },
     // Informational: a verifier applies its OWN policy's quorum (check 4).
     quorum: {
       threshold: quorum?.threshold ?? deploy.threshold,

@@ -3,14 +3,45 @@ import { artifactPathProblem } from './artifact-path.js';
 import type { ArtifactDigest } from './artifact-files.js';
 
 /**
- * The in-toto Statement v1 with a SLSA Provenance v1 predicate, as `codex-gateway
- * provenance verify` reads it: its type URIs and its subjects. The statement is built by
- * the release tooling (tools/supply/provenance-statement.ts), which imports these names.
+ * in-toto Statement v1 (https://github.com/in-toto/attestation/blob/main/spec/v1/statement.md),
+ * built in one place for both statements this project signs: the release statement of a
+ * deploy (src/release/release-statement.ts, docs/protocol.md §10) and the build provenance
+ * (tools/supply/provenance-statement.ts). The provenance subjects are read back here for
+ * `codex-gateway provenance verify`.
  */
 
-/** in-toto Statement v1 and SLSA Provenance v1 type URIs. */
-export const STATEMENT_TYPE = 'https://in-toto.io/Statement/v1';
+/** `_type` of an in-toto Statement v1. */
+export const IN_TOTO_STATEMENT_V1 = 'https://in-toto.io/Statement/v1';
+/** `predicateType` of SLSA Provenance v1. */
 export const SLSA_PROVENANCE_V1 = 'https://slsa.dev/provenance/v1';
+
+/** One subject: a name and its digests by algorithm. */
+export interface InTotoSubject {
+  readonly name: string;
+  readonly digest: Readonly<Record<string, string>>;
+}
+
+/** A statement: the subjects, what kind of predicate, and the predicate. */
+export interface InTotoStatement<S extends readonly InTotoSubject[], T extends string, P> {
+  readonly _type: typeof IN_TOTO_STATEMENT_V1;
+  readonly subject: S;
+  readonly predicateType: T;
+  readonly predicate: P;
+}
+
+/** The statement of `predicate` about `subject`, members in the order the spec lists them. */
+export function inTotoStatement<S extends readonly InTotoSubject[], T extends string, P>(
+  subject: S,
+  predicateType: T,
+  predicate: P,
+): InTotoStatement<S, T, P> {
+  return { _type: IN_TOTO_STATEMENT_V1, subject, predicateType, predicate };
+}
+
+/** A subject named by its SHA-256 (lowercase hex); with no digest at all when undefined. */
+export function sha256Subject(name: string, sha256Hex: string | undefined): InTotoSubject {
+  return { name, digest: sha256Hex === undefined ? {} : { sha256: sha256Hex } };
+}
 
 /** Upper bound on subjects accepted from a statement. */
 export const MAX_SUBJECTS = 20_000;
@@ -31,7 +62,7 @@ export function statementSubjects(payload: Uint8Array): ArtifactDigest[] {
   if (typeof statement !== 'object' || statement === null)
     throw new TypeError('statement is not an object');
   const { _type, predicateType, subject } = statement as Record<string, unknown>;
-  if (_type !== STATEMENT_TYPE) throw new TypeError(`_type must be ${STATEMENT_TYPE}`);
+  if (_type !== IN_TOTO_STATEMENT_V1) throw new TypeError(`_type must be ${IN_TOTO_STATEMENT_V1}`);
   if (predicateType !== SLSA_PROVENANCE_V1)
     throw new TypeError(`predicateType must be ${SLSA_PROVENANCE_V1}`);
   if (!Array.isArray(subject) || subject.length === 0 || subject.length > MAX_SUBJECTS)

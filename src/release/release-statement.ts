@@ -1,12 +1,17 @@
-import { digestLabelHex } from '../protocol/grammar.js';
 /**
  * The release statement of docs/protocol.md §10: an in-toto Statement v1 whose subject is the
  * artifact and whose predicate carries everything an offline verifier needs — the deploy
  * record, the quorum, the counted votes and the audit log's proof of the `allow` decision.
  */
+import { digestLabelHex } from '../protocol/grammar.js';
+import {
+  inTotoStatement,
+  sha256Subject,
+  type InTotoStatement,
+  type InTotoSubject,
+} from '../provenance/in-toto-statement.js';
 
-/** `_type` of an in-toto Statement v1. */
-export const IN_TOTO_STATEMENT_V1 = 'https://in-toto.io/Statement/v1';
+export { IN_TOTO_STATEMENT_V1 } from '../provenance/in-toto-statement.js';
 /** `predicateType` of a codex-gateway release. */
 export const RELEASE_PREDICATE_TYPE = 'urn:codex-gateway:release:v1';
 
@@ -51,20 +56,17 @@ export interface ReleaseLogProof {
   readonly proof: readonly string[];
 }
 
-/** The in-toto statement of a release. */
-export interface ReleaseStatement {
-  readonly _type: typeof IN_TOTO_STATEMENT_V1;
-  readonly subject: readonly [
-    { readonly name: string; readonly digest: Readonly<Record<string, string>> },
-  ];
-  readonly predicateType: typeof RELEASE_PREDICATE_TYPE;
-  readonly predicate: {
+/** The in-toto statement of a release: one subject, the artifact. */
+export type ReleaseStatement = InTotoStatement<
+  readonly [InTotoSubject],
+  typeof RELEASE_PREDICATE_TYPE,
+  {
     readonly deploy: ReleaseDeploy;
     readonly quorum: { readonly threshold: number; readonly approvers: readonly string[] };
     readonly approvals: readonly ReleaseVote[];
     readonly log: ReleaseLogProof;
-  };
-}
+  }
+>;
 
 export interface ReleaseStatementInput {
   readonly deploy: ReleaseDeploy;
@@ -82,38 +84,33 @@ export interface ReleaseStatementInput {
  */
 export function buildReleaseStatement(input: ReleaseStatementInput): ReleaseStatement {
   const { deploy, quorum, log } = input;
-  const hex = digestLabelHex(deploy.artifact);
-  return {
-    _type: IN_TOTO_STATEMENT_V1,
-    subject: [{ name: deploy.target, digest: hex === undefined ? {} : { sha256: hex } }],
-    predicateType: RELEASE_PREDICATE_TYPE,
-    predicate: {
-      deploy: {
-        id: deploy.id,
-        action: deploy.action,
-        target: deploy.target,
-        environment: deploy.environment,
-        artifact: deploy.artifact,
-        request: deploy.request,
-        policy: deploy.policy,
-        expiresAt: deploy.expiresAt,
-        message: deploy.message,
-      },
-      quorum: { threshold: quorum.threshold, approvers: [...quorum.approvers] },
-      approvals: input.approvals.map((v) => ({
-        approver: v.approver,
-        publicKey: v.publicKey,
-        ...(v.signature === undefined ? {} : { signature: v.signature }),
-        ...(v.sshSignature === undefined ? {} : { sshSignature: v.sshSignature }),
-      })),
-      log: {
-        origin: log.origin,
-        index: log.index,
-        leafHash: log.leafHash,
-        leaf: log.leaf,
-        checkpoint: log.checkpoint,
-        proof: [...log.proof],
-      },
+  const subject = [sha256Subject(deploy.target, digestLabelHex(deploy.artifact))] as const;
+  return inTotoStatement(subject, RELEASE_PREDICATE_TYPE, {
+    deploy: {
+      id: deploy.id,
+      action: deploy.action,
+      target: deploy.target,
+      environment: deploy.environment,
+      artifact: deploy.artifact,
+      request: deploy.request,
+      policy: deploy.policy,
+      expiresAt: deploy.expiresAt,
+      message: deploy.message,
     },
-  };
+    quorum: { threshold: quorum.threshold, approvers: [...quorum.approvers] },
+    approvals: input.approvals.map((v) => ({
+      approver: v.approver,
+      publicKey: v.publicKey,
+      ...(v.signature === undefined ? {} : { signature: v.signature }),
+      ...(v.sshSignature === undefined ? {} : { sshSignature: v.sshSignature }),
+    })),
+    log: {
+      origin: log.origin,
+      index: log.index,
+      leafHash: log.leafHash,
+      leaf: log.leaf,
+      checkpoint: log.checkpoint,
+      proof: [...log.proof],
+    },
+  });
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { IN_TOTO_STATEMENT_V1, RELEASE_PREDICATE_TYPE } from './release-statement.js';
+import { IN_TOTO_STATEMENT_V1 } from '../provenance/in-toto-statement.js';
+import { RELEASE_PREDICATE_TYPE } from './release-statement.js';
 
 /**
  * Shape of a release statement as a verifier reads it (docs/protocol.md §10). The statement comes

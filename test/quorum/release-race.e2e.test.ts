@@ -1,7 +1,8 @@
 import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateEd25519KeyPair, signEd25519, toHex } from '../../src/crypto/index.js';
+import { toHex } from '../../src/crypto/index.js';
 import { tempDir, testClient, writeClientsFile } from '../helpers/credentials.js';
+import { deployQuorum } from '../helpers/deploy-quorum.js';
 import { startGateway, type GatewayProcess } from '../helpers/gateway-process.js';
 import { describeWithRedis, sharedRedis } from '../helpers/redis.js';
 import { deployEvent } from './quorum-app.js';
@@ -16,14 +17,7 @@ const redis = await sharedRedis('release-race-e2e');
 
 const client = testClient('ci-main');
 const reader = testClient('reader', ['audit:read']);
-const keys = new Map(['alice', 'bob', 'carol'].map((n) => [n, generateEd25519KeyPair()]));
-const policy = {
-  version: 1,
-  clients: { [client.id]: { actions: ['build', 'deploy'] } },
-  approvers: Object.fromEntries([...keys].map(([n, k]) => [n, toHex(k.publicKey)])),
-  quorum: { deploy: { threshold: 2, approvers: ['alice', 'bob', 'carol'], ttlSeconds: 900 } },
-};
-const enc = new TextEncoder();
+const { keys, policy, approve } = deployQuorum(client);
 
 interface Entry {
   type: string;
@@ -45,16 +39,6 @@ async function auditLog(g: GatewayProcess): Promise<Entry[]> {
   }
   return entries;
 }
-
-const approve = (g: GatewayProcess, deploy: { id: string; message: string }, name: string) =>
-  fetch(`${g.url}/v1/deploys/${deploy.id}/approvals`, {
-    method: 'POST',
-    headers: { 'x-api-key': client.apiKey, 'content-type': 'application/json' },
-    body: JSON.stringify({
-      approver: name,
-      signature: toHex(signEd25519(enc.encode(deploy.message), keys.get(name)!.secretKey)),
-    }),
-  });
 
 const read = (g: GatewayProcess, id: string) =>
   fetch(`${g.url}/v1/deploys/${id}`, { headers: { 'x-api-key': reader.apiKey } });

@@ -1,8 +1,9 @@
 import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateEd25519KeyPair, sha256Hex, signEd25519, toHex } from '../../src/crypto/index.js';
+import { sha256Hex, toHex } from '../../src/crypto/index.js';
 import { verifyReleaseAttestation } from '../../src/verify/index.js';
 import { tempDir, testClient, writeClientsFile } from '../helpers/credentials.js';
+import { deployQuorum } from '../helpers/deploy-quorum.js';
 import { startGateway, type GatewayProcess } from '../helpers/gateway-process.js';
 import { describeWithRedis, sharedRedis } from '../helpers/redis.js';
 import { independentVerify } from './independent-release-verifier.js';
@@ -14,13 +15,7 @@ import { independentVerify } from './independent-release-verifier.js';
  * project's verifier and the independent one.
  */
 const client = testClient('ci-main');
-const keys = new Map(['alice', 'bob', 'carol'].map((n) => [n, generateEd25519KeyPair()]));
-const policy = {
-  version: 1,
-  clients: { [client.id]: { actions: ['build', 'deploy'] } },
-  approvers: Object.fromEntries([...keys].map(([n, k]) => [n, toHex(k.publicKey)])),
-  quorum: { deploy: { threshold: 2, approvers: ['alice', 'bob', 'carol'], ttlSeconds: 900 } },
-};
+const { keys, policy, approve } = deployQuorum(client);
 const policyText = JSON.stringify(policy);
 
 async function openDeploy(g: GatewayProcess) {
@@ -36,15 +31,6 @@ async function openDeploy(g: GatewayProcess) {
   return { artifact, ...body.deploy };
 }
 
-function approve(g: GatewayProcess, id: string, message: string, name: string) {
-  const signature = toHex(signEd25519(new TextEncoder().encode(message), keys.get(name)!.secretKey));
-  return fetch(`${g.url}/v1/deploys/${id}/approvals`, {
-    method: 'POST',
-    headers: { 'x-api-key': client.apiKey, 'content-type': 'application/json' },
-    body: JSON.stringify({ approver: name, signature }),
-  });
-}
-
 /** Holds a wait on `waiter`, approves twice on `approver`, measures the gap. */
 async function waitAcross(waiter: GatewayProcess, approver: GatewayProcess) {
   const deploy = await openDeploy(waiter);
@@ -55,10 +41,10 @@ async function waitAcross(waiter: GatewayProcess, approver: GatewayProcess) {
     body: (await res.json()) as Record<string, unknown>,
   }));
   await new Promise((r) => setTimeout(r, 700));
-  expect((await approve(approver, deploy.id, deploy.message, 'alice')).status).toBe(200);
+  expect((await approve(approver, deploy, 'alice')).status).toBe(200);
   // One approval is not a state change: still held.
   await new Promise((r) => setTimeout(r, 300));
-  const second = await approve(approver, deploy.id, deploy.message, 'bob');
+  const second = await approve(approver, deploy, 'bob');
   const quorumAt = Date.now();
   expect(second.status).toBe(200);
   const answer = await held;

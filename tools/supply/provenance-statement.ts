@@ -1,5 +1,9 @@
 import { isHex } from '../../src/crypto/index.js';
-import { SLSA_PROVENANCE_V1, STATEMENT_TYPE } from '../../src/provenance/in-toto-statement.js';
+import {
+  SLSA_PROVENANCE_V1,
+  inTotoStatement,
+  sha256Subject,
+} from '../../src/provenance/in-toto-statement.js';
 import type { ManifestEntry } from './manifest.js';
 
 /**
@@ -31,14 +35,13 @@ export interface BuildFacts {
 }
 
 /** Builds the in-toto Statement v1 with a SLSA Provenance v1 predicate. Throws on bad facts. */
-export function buildProvenanceStatement(facts: BuildFacts): Record<string, unknown> {
+export function buildProvenanceStatement(facts: BuildFacts): object {
   if (!isHex(facts.sourceCommit, 20)) throw new TypeError('sourceCommit must be 40 lowercase hex');
   if (facts.subjects.length === 0) throw new TypeError('subjects must not be empty');
-  return {
-    _type: STATEMENT_TYPE,
-    subject: facts.subjects.map((s) => ({ name: s.path, digest: { sha256: s.sha256 } })),
-    predicateType: SLSA_PROVENANCE_V1,
-    predicate: {
+  return inTotoStatement(
+    facts.subjects.map((s) => sha256Subject(s.path, s.sha256)),
+    SLSA_PROVENANCE_V1,
+    {
       buildDefinition: {
         buildType: BUILD_TYPE,
         externalParameters: {
@@ -63,5 +66,5 @@ export function buildProvenanceStatement(facts: BuildFacts): Record<string, unkn
         },
       },
     },
-  };
+  );
 }
