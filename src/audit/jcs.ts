@@ -88,37 +88,20 @@ export function serializeNumber(n: number): string {
   return String(n);
 }
 
-const SHORT_ESCAPES: Readonly<Record<number, string>> = {
-  0x08: '\\b',
-  0x09: '\\t',
-  0x0a: '\\n',
-  0x0c: '\\f',
-  0x0d: '\\r',
-  0x22: '\\"',
-  0x5c: '\\\\',
-};
-
-/** A JSON string literal escaped per RFC 8785 §3.2.2.2. */
+/**
+ * A JSON string literal escaped per RFC 8785 §3.2.2.2. `JSON.stringify` of a string escapes
+ * exactly that set (`"` `\\`, the short forms `\b \t \n \f \r`, other U+0000..U+001F as
+ * lowercase `\u00xx`, everything else verbatim) in native code; it would escape a lone
+ * surrogate instead of refusing it, so those are refused first (`isWellFormed`).
+ * `test/audit/jcs.test.ts` compares it with a code-unit-by-code-unit reference.
+ */
 export function serializeString(s: string): string {
-  let out = '"';
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    const short = SHORT_ESCAPES[c];
-    if (short !== undefined) {
-      out += short;
-    } else if (c < 0x20) {
-      out += '\\u' + c.toString(16).padStart(4, '0');
-    } else if (c >= 0xd800 && c <= 0xdbff) {
-      const next = s.charCodeAt(i + 1);
-      if (!(next >= 0xdc00 && next <= 0xdfff))
-        throw new TypeError('canonicalize: lone surrogate in string');
-      out += s[i]! + s[i + 1]!;
-      i++;
-    } else if (c >= 0xdc00 && c <= 0xdfff) {
-      throw new TypeError('canonicalize: lone surrogate in string');
-    } else {
-      out += s[i]!;
-    }
-  }
-  return out + '"';
+  if (!(s as unknown as WellFormed).isWellFormed())
+    throw new TypeError('canonicalize: lone surrogate in string');
+  return JSON.stringify(s);
+}
+
+/** `String.prototype.isWellFormed` (Node 20; the ES2024 lib is not in this project's tsconfig). */
+interface WellFormed {
+  isWellFormed(): boolean;
 }

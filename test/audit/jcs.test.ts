@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { canonicalize, canonicalBytes, serializeNumber } from '../../src/audit/jcs.js';
+import {
+  canonicalize,
+  canonicalBytes,
+  serializeNumber,
+  serializeString,
+} from '../../src/audit/jcs.js';
 
 /** The IEEE 754 double whose bit pattern is `hex` (RFC 8785 Appendix B uses these). */
 function fromBits(hex: string): number {
@@ -157,5 +162,74 @@ describe('canonicalize (RFC 8785)', () => {
         0x7b, 0x22, 0x65, 0x22, 0x3a, 0x22, 0xe2, 0x82, 0xac, 0x22, 0x7d,
       ]);
     });
+  });
+});
+
+/**
+ * The RFC 8785 §3.2.2.2 escaping written out code unit by code unit (the implementation
+ * before issue 19, which now uses the native `JSON.stringify` after `isWellFormed`).
+ */
+const REFERENCE_ESCAPES: Readonly<Record<number, string>> = {
+  0x08: '\\b',
+  0x09: '\\t',
+  0x0a: '\\n',
+  0x0c: '\\f',
+  0x0d: '\\r',
+  0x22: '\\"',
+  0x5c: '\\\\',
+};
+
+function referenceString(s: string): string {
+  let out = '"';
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    const short = REFERENCE_ESCAPES[c];
+    if (short !== undefined) {
+      out += short;
+    } else if (c < 0x20) {
+      out += '\\u' + c.toString(16).padStart(4, '0');
+    } else if (c >= 0xd800 && c <= 0xdbff) {
+      const next = s.charCodeAt(i + 1);
+      if (!(next >= 0xdc00 && next <= 0xdfff))
+        throw new TypeError('canonicalize: lone surrogate in string');
+      out += s[i]! + s[i + 1]!;
+      i++;
+    } else if (c >= 0xdc00 && c <= 0xdfff) {
+      throw new TypeError('canonicalize: lone surrogate in string');
+    } else {
+      out += s[i]!;
+    }
+  }
+  return out + '"';
+}
+
+describe('serializeString (native escaping)', () => {
+  it('escapes every string exactly as the code-unit-by-code-unit reference, and refuses the same ones', () => {
+    const outcome = (f: (s: string) => string, s: string): string => {
+      try {
+        return f(s);
+      } catch (err) {
+        return `refused: ${(err as Error).message}`;
+      }
+    };
+    const every = fc.oneof(
+      fc.string({ unit: 'binary', maxLength: 40 }),
+      fc.string({ unit: 'grapheme', maxLength: 20 }),
+      fc
+        .array(fc.integer({ min: 0, max: 0xffff }), { maxLength: 20 })
+        .map((units) => String.fromCharCode(...units)),
+    );
+    fc.assert(
+      fc.property(every, (s) => {
+        expect(outcome(serializeString, s)).toBe(outcome(referenceString, s));
+      }),
+      { numRuns: 20_000, seed: 19 },
+    );
+    // Every single code unit, alone and before a low surrogate.
+    for (let c = 0; c <= 0xffff; c++) {
+      const s = String.fromCharCode(c);
+      expect(outcome(serializeString, s)).toBe(outcome(referenceString, s));
+      expect(outcome(serializeString, s + '\udc00')).toBe(outcome(referenceString, s + '\udc00'));
+    }
   });
 });
