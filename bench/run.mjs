@@ -15,7 +15,10 @@
  *
  * Env: BENCH_DURATION_SEC (default 6), BENCH_CONNECTIONS (default "8,64"),
  *      BENCH_LOG_LEVEL (gateway LOG_LEVEL, default info), BENCH_SKIP_MICRO=1,
- *      BENCH_MICRO_TIMEOUT_SEC (default 300), REDIS_URL (default redis://127.0.0.1:6379).
+ *      BENCH_MICRO_TIMEOUT_SEC (default 300), REDIS_URL (default redis://127.0.0.1:6379),
+ *      BENCH_BASE_DIST (a directory holding another build's main.js, e.g. of the commit before
+ *      a change: it runs as one more memory-mode target, `memory-base`, alternated with the
+ *      others, so an optimisation is measured A/B in the same run).
  */
 import { spawn, spawnSync } from 'node:child_process';
 import {
@@ -339,6 +342,14 @@ let exitCode = 0;
 try {
   servers.push(await startServer('echo', [path.join(here, 'echo-server.mjs')], {}));
   servers.push(await startServer('memory', [path.join(dist, 'main.js')], gatewayEnv('memory')));
+  if (process.env.BENCH_BASE_DIST !== undefined)
+    servers.push(
+      await startServer(
+        'memory-base',
+        [path.join(path.resolve(process.env.BENCH_BASE_DIST), 'main.js')],
+        gatewayEnv('memory-base'),
+      ),
+    );
   if (await redisReachable()) {
     const redis = await startServer('redis', [path.join(dist, 'main.js')], {
       ...gatewayEnv('redis'),
@@ -445,6 +456,7 @@ results.settings = {
   gatewayLogLevel: process.env.BENCH_LOG_LEVEL ?? 'info',
   redisPrefix,
   pinning: PINNING ?? 'none (taskset missing or one core)',
+  ...(process.env.BENCH_BASE_DIST !== undefined && { baseDist: process.env.BENCH_BASE_DIST }),
 };
 
 const outDir = path.join(here, 'results');
