@@ -8,12 +8,18 @@ export const METADATA_MAX_DEPTH = 8;
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 
 /**
- * Depth of a parsed JSON value (a scalar is 0, `{}` is 1) and whether it contains a
- * forbidden key. Iterative, so a hostile nesting cannot overflow the stack.
+ * Depth of a parsed JSON value (a scalar is 0, `{}` is 1), whether it contains a
+ * forbidden key, and how many members its objects have in all. Iterative, so a hostile
+ * nesting cannot overflow the stack.
  */
-export function inspectJson(value: unknown): { depth: number; forbiddenKey: boolean } {
+export function inspectJson(value: unknown): {
+  depth: number;
+  forbiddenKey: boolean;
+  members: number;
+} {
   let depth = 0;
   let forbiddenKey = false;
+  let members = 0;
   const stack: Array<[unknown, number]> = [[value, 0]];
   while (stack.length > 0) {
     const [v, d] = stack.pop()!;
@@ -25,10 +31,11 @@ export function inspectJson(value: unknown): { depth: number; forbiddenKey: bool
       for (const [k, item] of Object.entries(v)) {
         if (FORBIDDEN_KEYS.has(k)) forbiddenKey = true;
         stack.push([item, d + 1]);
+        members++;
       }
     }
   }
-  return { depth, forbiddenKey };
+  return { depth, forbiddenKey, members };
 }
 
 const metadataSchema = z.record(z.string(), z.unknown()).superRefine((value, ctx) => {

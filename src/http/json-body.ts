@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import { GatewayError } from '../errors.js';
 import { inspectJson } from '../events/event-schema.js';
-import { MAX_BODY_DEPTH, findDuplicateKey } from '../json/duplicate-keys.js';
+import { MAX_BODY_DEPTH, countKeyTokens, findDuplicateKey } from '../json/duplicate-keys.js';
 
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
 
@@ -52,9 +52,12 @@ export function parseJsonBody<S extends z.ZodType>(
     throw new GatewayError('invalid_body', { detail: 'body is not valid JSON' });
   }
   // The depth bound comes first: the duplicate scan recurses once per nesting level.
-  if (inspectJson(json).depth > MAX_BODY_DEPTH)
+  const shape = inspectJson(json);
+  if (shape.depth > MAX_BODY_DEPTH)
     throw new GatewayError('invalid_body', { detail: `body nested deeper than ${MAX_BODY_DEPTH}` });
-  const duplicate = findDuplicateKey(text);
+  // As many keys in the text as members in the parsed objects: no object lost one to a
+  // duplicate, so the full scan (which names the duplicate's path) is needed only otherwise.
+  const duplicate = countKeyTokens(text) === shape.members ? undefined : findDuplicateKey(text);
   if (duplicate !== undefined)
     throw new GatewayError('invalid_body', { detail: `${duplicate}: duplicate object key` });
   const fast = accept?.(json);

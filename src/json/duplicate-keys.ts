@@ -43,3 +43,34 @@ export function findDuplicateKey(text: string): string | undefined {
   );
   return found;
 }
+
+/**
+ * How many object keys `text` spells out: string tokens followed (after JSON whitespace) by
+ * `:`. Only meaningful for text `JSON.parse` accepted. Strings are skipped with `indexOf`,
+ * so a long string value costs memory speed, not a tokenizer step per character; each
+ * backslash run is walked once (to tell `\"` from `\\"`), so the scan is linear.
+ *
+ * `JSON.parse` keeps one member per distinct key of an object, so a text whose key count
+ * equals the number of members of the parsed objects (`inspectJson(...).members`) has no
+ * duplicate key anywhere; only otherwise does `findDuplicateKey` need to run (issue 19).
+ */
+export function countKeyTokens(text: string): number {
+  let keys = 0;
+  let open = text.indexOf('"');
+  while (open !== -1) {
+    let close = open;
+    for (;;) {
+      close = text.indexOf('"', close + 1);
+      if (close === -1) return -1; // unterminated: not text JSON.parse accepted
+      let backslashes = 0;
+      while (text.charCodeAt(close - 1 - backslashes) === 0x5c) backslashes++;
+      if (backslashes % 2 === 0) break;
+    }
+    let next = close + 1;
+    let c = text.charCodeAt(next);
+    while (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) c = text.charCodeAt(++next);
+    if (c === 0x3a) keys++;
+    open = text.indexOf('"', next);
+  }
+  return keys;
+}
