@@ -16,23 +16,16 @@
  * another build; BENCH_AUDIT_LEAVES to change the 1M; BENCH_ROUND_MS, default 1500)
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
+import { appendLoop, dist, fromDist, leafBytes, median } from './audit-common.mjs';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const dist = path.resolve(process.env.BENCH_DIST ?? path.join(here, '../../dist'));
-const storeJs = path.join(dist, 'audit/storage/file-log-store.js');
-if (!existsSync(storeJs)) {
-  console.error(`audit.bench: ${storeJs} not found; run \`npm run build\` first`);
-  process.exit(1);
-}
-const storeUrl = pathToFileURL(storeJs).href;
+const { openFileLogStore } = await fromDist('audit/storage/file-log-store.js', 'audit.bench');
 
 // Child mode: open the log once, report time and RSS, exit.
 if (process.argv[2] === '--open') {
-  const { openFileLogStore } = await import(storeUrl);
   const rssBefore = process.memoryUsage().rss;
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
@@ -46,41 +39,13 @@ if (process.argv[2] === '--open') {
   process.exit(0);
 }
 
-const { openFileLogStore } = await import(storeUrl);
-const { verifyInclusion, verifyConsistency } = await import(
-  pathToFileURL(path.join(dist, 'audit/merkle.js')).href
-);
-
-const ROUND_MS = Number(process.env.BENCH_ROUND_MS ?? 1500);
+const { verifyInclusion, verifyConsistency } = await fromDist('audit/merkle.js', 'audit.bench');
 const LEAVES = Number(process.env.BENCH_AUDIT_LEAVES ?? 1_000_000);
-const enc = new TextEncoder();
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-
-/** A leaf the size of a typical JCS decision entry (~250 bytes). */
-function leafBytes(i) {
-  return enc.encode(
-    `{"action":"deploy","client":"ci-main","decision":"allow","id":"01J${String(i).padStart(23, '0')}",` +
-      `"policy":"sha256:${'ab'.repeat(32)}","reasons":[],"request":"sha256:${'cd'.repeat(32)}",` +
-      `"target":"acme/web","time":"2026-11-21T20:00:00.000Z","type":"decision","v":1}`,
-  );
-}
 
 async function appendsPerSecond(writers) {
   const dir = mkdtempSync(path.join(tmpdir(), 'audit-bench-append-'));
   const store = await openFileLogStore(dir);
-  let done = 0;
-  let stop = false;
-  const t0 = performance.now();
-  setTimeout(() => (stop = true), ROUND_MS);
-  await Promise.all(
-    Array.from({ length: writers }, async () => {
-      while (!stop) {
-        await store.append(leafBytes(done));
-        done += 1;
-      }
-    }),
-  );
-  const rate = done / ((performance.now() - t0) / 1000);
+  const { rate } = await appendLoop([store], writers);
   await store.close();
   rmSync(dir, { recursive: true, force: true });
   return rate;

@@ -125,26 +125,34 @@ export class GroupCommitter {
     let head: SignedHead | undefined;
     let proofs: Uint8Array[][] | undefined;
     let undoHead: (() => void) | undefined;
+    const syncs: Promise<void>[] = [];
     try {
       writeFully(this.files.entries, entries, this.entriesEnd);
       writeFully(this.files.offsets, offsets, first * OFFSET_BYTES);
       writeFully(this.files.hashes, Buffer.concat(b.hashes), b.firstHashPos * HASH_BYTES);
-      const syncs = [
-        datasync(this.files.entries),
-        datasync(this.files.offsets),
-        datasync(this.files.hashes),
-      ];
       if (this.heads !== undefined) {
-        // Written after the records it covers: a head on disk vouches for complete records.
+        // Signed on this thread (~40 µs with node:crypto): measured, a hand-off to the
+        // thread pool costs more than the signature on a loaded machine.
         head = { note: this.heads.signer.sign(b.size, b.root), size: b.size, root: b.root };
+        // Written after the records it covers (their writes completed above): a head on
+        // disk vouches for complete records.
         const written = this.heads.file.write(head.note);
         undoHead = written.undo;
         syncs.push(written.sync());
-        // The receipts' proofs are computed from memory while the fsyncs run off-thread.
-        proofs = leafHashes.map((_, i) => b.proof(first + i));
       }
+      // All four fdatasyncs are issued together, after every write: none waits behind the
+      // signature, and the head's can share the device flush of the records'.
+      syncs.push(
+        datasync(this.files.entries),
+        datasync(this.files.offsets),
+        datasync(this.files.hashes),
+      );
+      // The receipts' proofs are computed from memory while the fsyncs run off-thread.
+      if (head !== undefined) proofs = leafHashes.map((_, i) => b.proof(first + i));
       await Promise.all(syncs);
     } catch (err) {
+      // No fsync may still be running when the files are cut back.
+      await Promise.allSettled(syncs);
       // These appends are reported as failed, so try not to leave them for the next open()
       // to find complete and keep. Best effort: the files may be unwritable right now.
       try {
