@@ -10,6 +10,6 @@ export default defineConfig({
     // A worker thread the code under test starts from TypeScript source (the audit log's
     // tree check, src/audit/storage/tree-check.ts) runs the process's --import preloads;
     // this one lets it load TypeScript. src/ itself never names a loader.
-    execArgv: ['--import', new URL('./test/helpers/typescript-loader.mjs', import.meta.url).href],
+    execArgv: ['--import', new URL('./tools/ts-worker-loader.mjs', import.meta.url).href],
   },
 });

@@ -10,10 +10,12 @@ export function vectorPath(name: string): string {
 }
 
 /**
- * `--import` arguments for a child process that runs the TypeScript source: tsx, also in
- * the worker threads the code starts (see test/helpers/typescript-loader.mjs).
+ * `--import` arguments for a child process that runs the TypeScript source: tsx, and
+ * tools/ts-worker-loader.mjs for the worker threads the code starts.
  */
 export const TYPESCRIPT_LOADER: readonly string[] = [
   '--import',
-  pathToFileURL(path.join(repoRoot, 'test/helpers/typescript-loader.mjs')).href,
+  'tsx',
+  '--import',
+  pathToFileURL(path.join(repoRoot, 'tools/ts-worker-loader.mjs')).href,
 ];

@@ -128,7 +128,7 @@ function processPreloads(): string[] {
  * The entry is the worker module beside this one. From dist/ it is compiled JavaScript and
  * the worker imports nothing else. When this module runs from TypeScript source (a test
  * harness), the worker first runs the process's `--import` preloads, so the loader the
- * harness preloaded (test/helpers/typescript-loader.mjs) can load the `.ts` entry there too.
+ * harness preloaded (tools/ts-worker-loader.mjs) can load the `.ts` entry there too.
  */
 export function checkInteriorHashesInWorker(job: WorkerJob): RunningCheck {
   const fromSource = import.meta.url.endsWith('.ts');
