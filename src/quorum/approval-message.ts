@@ -28,8 +28,8 @@ export interface ApprovalFields {
 
 /**
  * Each field's allowed text. None admits a space, newline or other control character, so a
- * value can never smuggle an extra line or field into the signed text. Patterns mirror the
- * event schema (docs/protocol.md §3).
+ * value can never smuggle an extra line or field into the signed text. They are the event
+ * schema's own patterns (protocol/grammar.ts, docs/protocol.md §3).
  */
 /** `pattern`, or the placeholder `-` ({@link NO_VALUE}). */
 function orDash(pattern: RegExp): RegExp {
