@@ -243,8 +243,14 @@ async function openAudit(
     logOrigin: config.logOrigin!,
     logKeyFile: config.logKeyFile!,
     observe,
+    dataDir: config.dataDir,
     onSweepFailure: (err) =>
       logger.error({ err: { message: err.message } }, 'audit log re-verification failed'),
+    onSeenHeadError: (err) =>
+      logger.warn(
+        { err: { message: err.message } },
+        'audit seen-head file not written; a restore to an older state may go unnoticed at the next start',
+      ),
   });
 }
 

@@ -55,6 +55,8 @@ export interface PgLogStoreOptions {
   /** Connections per instance (default 8). */
   readonly maxConnections?: number;
   readonly observe?: (o: BatchObservation) => void;
+  /** Every newer signed head this instance commits or reads (seen-head.ts remembers it). */
+  readonly onAdvance?: (head: SignedHead) => void;
   /** Damage found by the background sweep of a big log (the store then fails closed). */
   readonly onSweepFailure?: (err: Error) => void;
 }
@@ -264,7 +266,9 @@ export class PgLogStore implements MerkleLogStore {
   }
 
   private advance(head: SignedHead): void {
-    if (head.size > this.known.size) this.known = head;
+    if (head.size <= this.known.size) return;
+    this.known = head;
+    this.opts.onAdvance?.(head);
   }
 
   /** Reads the stored hashes at `coords` in one query; a missing row is corruption. */
