@@ -20,6 +20,48 @@ function numericLeaves(value, prefix = '', out = [], limit = 30) {
   return out;
 }
 
+/**
+ * The audit log's figures of issue 16 in one place: the HTTP pipeline in PostgreSQL mode as
+ * a ratio of file mode (same run), the receipt's cost in file mode, and the PostgreSQL
+ * driver's durable appends/s, p99 latency and proof latency at size.
+ */
+function auditSummary(results) {
+  const out = [];
+  const rows = [];
+  for (const [size, t] of Object.entries(results.load ?? {})) {
+    const pgRps = t.postgres?.max?.rps;
+    const fileRps = t.memory?.max?.rps;
+    if (pgRps === undefined || fileRps === undefined) continue;
+    rows.push(
+      `| HTTP pipeline ${size}, PostgreSQL mode ÷ file mode (max req/s) | ${fmt(pgRps)} ÷ ${fmt(fileRps)} = ${fmt(pgRps / fileRps, 2)} |`,
+    );
+  }
+  if (results.postgresSkipped) rows.push('| PostgreSQL mode | skipped: server not reachable |');
+  const r = results.micro?.receipt;
+  if (r?.ratio64Writers !== undefined)
+    rows.push(
+      `| file log with receipts ÷ without, 64 writers (appends/s, medians) | ${fmt(r.withReceipts64Writers)} ÷ ${fmt(r.withoutReceipts64Writers)} = ${fmt(r.ratio64Writers, 3)} |`,
+      `| file log with receipts ÷ without, 1 writer (appends/s, medians) | ${fmt(r.withReceipts1Writers)} ÷ ${fmt(r.withoutReceipts1Writers)} = ${fmt(r.ratio1Writers, 3)} |`,
+    );
+  const p = results.micro?.['pg-audit'];
+  if (p?.appendsPerSec64Writers !== undefined) {
+    for (const [k, label] of [
+      ['1Writer', '1 writer'],
+      ['64Writers', '64 writers, one instance'],
+      ['2Instances', '2 instances (own pools), 64 writers'],
+    ])
+      rows.push(
+        `| PostgreSQL driver, ${label}: durable appends/s; p99 append latency | ${fmt(p[`appendsPerSec${k}`])}; ${fmt(p[`p99AppendMs${k}`], 1)} ms |`,
+      );
+    rows.push(
+      `| PostgreSQL proofs at ${fmt(p.leaves)} entries: inclusion / consistency, median (p99) | ${fmt(p.inclusionProofMedianUs)} (${fmt(p.inclusionProofP99Us)}) / ${fmt(p.consistencyProofMedianUs)} (${fmt(p.consistencyProofP99Us)}) µs |`,
+    );
+  } else if (p?.skipped !== undefined) rows.push(`| PostgreSQL driver | skipped: ${p.skipped} |`);
+  if (rows.length === 0) return out;
+  out.push('## Audit log (issue 16)', '', '| figure | value |', '|---|---:|', ...rows, '');
+  return out;
+}
+
 export function renderMarkdown(results) {
   const lines = [`# Bench results (${results.startedAt})`, ''];
   const m = results.machine ?? {};
@@ -56,6 +98,7 @@ export function renderMarkdown(results) {
     lines.push('Load phase did not complete (see the run output).', '');
   }
   if (results.redisSkipped) lines.push('Redis mode skipped: Redis was not reachable.', '');
+  lines.push(...auditSummary(results));
   if (results.stages !== undefined) {
     lines.push(
       'Where a gateway request spends its time, over every request of the run (`gateway_stage_duration_seconds`; p99 is the upper bound of its histogram bucket):',

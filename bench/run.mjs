@@ -4,7 +4,9 @@
  *
  * Load (autocannon, each run in its own process — bench/load-driver.mjs):
  *   targets: bare Hono echo (baseline, bench/echo-server.mjs), the gateway in memory mode,
- *   the gateway in Redis mode (REDIS_URL, private key prefix, deleted afterwards);
+ *   the gateway in Redis mode (REDIS_URL, private key prefix, deleted afterwards), the
+ *   gateway in PostgreSQL mode (DATABASE_URL: the audit log in a database this run creates
+ *   and drops, bench/pg-bench-db.mjs; BENCH_PG_URL names the server's admin database);
  *   bodies: 1 KiB and 64 KiB valid events. Phase 1 finds each target's maximum rate over a
  *   couple of connection levels; phase 2 offers 50% of that maximum (`overallRate`) and
  *   records p50/p99 there. The gateway runs from dist/ with NODE_ENV=production, its real
@@ -35,6 +37,7 @@ import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { createBenchDatabase, postgresReachable } from './pg-bench-db.mjs';
 import { renderMarkdown } from './report.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -337,6 +340,7 @@ const gatewayEnv = (name) => ({
 });
 
 const servers = [];
+let pgDatabase;
 const results = { startedAt: new Date().toISOString() };
 let exitCode = 0;
 try {
@@ -363,6 +367,21 @@ try {
   } else {
     log(`Redis not reachable at ${REDIS_URL}: Redis mode skipped`);
     results.redisSkipped = true;
+  }
+  if (await postgresReachable()) {
+    // The file-mode gateway (`memory`) with its audit log in PostgreSQL instead: the same
+    // in-memory nonce store, so the ratio postgres/memory is the cost of the shared log.
+    pgDatabase = await createBenchDatabase('gateway');
+    servers.push(
+      await startServer('postgres', [path.join(dist, 'main.js')], {
+        ...gatewayEnv('postgres'),
+        DATABASE_URL: pgDatabase.url,
+        GATEWAY_LOG_KEY_FILE: path.join(tmp, 'pg-log.key'),
+      }),
+    );
+  } else {
+    log('PostgreSQL not reachable: PostgreSQL mode skipped');
+    results.postgresSkipped = true;
   }
 
   const bodies = Object.fromEntries(Object.entries(SIZES).map(([k, n]) => [k, eventOfSize(n)]));
@@ -430,6 +449,13 @@ try {
   exitCode = 1;
 } finally {
   await Promise.all(servers.map(stopServer));
+  if (pgDatabase !== undefined) {
+    try {
+      await pgDatabase.drop();
+    } catch (err) {
+      log(`could not drop bench database ${pgDatabase.name}: ${err}`);
+    }
+  }
   if (!results.redisSkipped) {
     try {
       results.redisKeysDeleted = await deleteRedisPrefix(redisPrefix);
