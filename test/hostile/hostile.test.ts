@@ -6,7 +6,7 @@ import { openPolicy, testClient } from '../helpers/credentials.js';
 import { startGateway, type GatewayProcess } from '../helpers/gateway-process.js';
 import { hostileCase, render, type HostileCase } from './cases.js';
 import { residentBytes } from './proc.js';
-import { rawExchange, type RawOutcome } from './raw-http.js';
+import { rawExchange, type RawOutcome } from '../helpers/raw-http.js';
 
 /**
  * Hostile-input suite (issue #8): fast-check generated requests through the real server

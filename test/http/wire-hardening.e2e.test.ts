@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signRequest } from '../../src/signing/index.js';
 import { buildEvent, startGateway, type GatewayProcess } from '../helpers/gateway-process.js';
-import { rawExchange, type RawOutcome } from '../hostile/raw-http.js';
+import { rawExchange, type RawOutcome } from '../helpers/raw-http.js';
 
 /**
  * Issue 13 item 10 (server part), docs/protocol.md §16, through the real server's socket (an HTTP
