@@ -1,14 +1,10 @@
-import { GatewayClient, GatewayRequestError } from '../client/index.js';
+import { GatewayRequestError } from '../client/index.js';
 import { usageError, type CliCommand, type CommandArgs } from './command.js';
+import { connectGateway, connectionOptions } from './gateway-connection.js';
 import type { CliIo } from './io.js';
 
 const STATES = ['pending', 'delivered', 'dead'] as const;
 const DELIVERY_ID = /^msg_[0-9a-f]{32}$/;
-
-const connection = {
-  url: { type: 'string', value: 'URL', description: 'gateway base URL [$CODEX_GATEWAY_URL]' },
-  'api-key': { type: 'string', value: 'KEY', description: 'API key [$CODEX_API_KEY]' },
-} as const;
 
 /** `codex-gateway deliveries list`: what the gateway owes, delivered or gave up on. */
 export const deliveriesList: CliCommand = {
@@ -22,7 +18,7 @@ export const deliveriesList: CliCommand = {
     },
     limit: { type: 'string', value: 'N', description: 'at most N, 1-1000 (default 100)' },
     json: { type: 'boolean', description: 'print the answer as JSON' },
-    ...connection,
+    ...connectionOptions,
   },
   notes: 'needs scope audit:read; exit 0 listed, 1 refused or unreachable, 2 usage',
   run: (args, io) => list(args, io),
@@ -32,21 +28,12 @@ export const deliveriesList: CliCommand = {
 export const deliveriesRetry: CliCommand = {
   name: 'deliveries retry',
   summary: 'Put a dead delivery back to pending (same webhook-id, sent again now).',
-  options: { ...connection },
+  options: { ...connectionOptions },
   positionals: { usage: 'DELIVERY_ID', min: 1, max: 1 },
   notes:
     'needs scope deliveries:write; exit 0 pending again, 1 unknown, not dead or refused, 2 usage',
   run: (args, io) => retry(args, io),
 };
-
-function client(args: CommandArgs, io: CliIo, cmd: CliCommand): GatewayClient | number {
-  const url = args.string('url') ?? process.env.CODEX_GATEWAY_URL;
-  const apiKey = args.string('api-key') ?? process.env.CODEX_API_KEY;
-  if (url === undefined) return usageError(io, cmd, 'no URL: pass --url or set CODEX_GATEWAY_URL');
-  if (apiKey === undefined)
-    return usageError(io, cmd, 'no API key: pass --api-key or set CODEX_API_KEY');
-  return new GatewayClient({ url, apiKey });
-}
 
 async function list(args: CommandArgs, io: CliIo): Promise<number> {
   const state = args.string('state') ?? 'pending';
@@ -55,7 +42,7 @@ async function list(args: CommandArgs, io: CliIo): Promise<number> {
   const limitText = args.string('limit') ?? '100';
   if (!/^[0-9]{1,4}$/.test(limitText) || Number(limitText) < 1 || Number(limitText) > 1000)
     return usageError(io, deliveriesList, '--limit must be a whole number from 1 to 1000');
-  const gw = client(args, io, deliveriesList);
+  const gw = connectGateway(args, io, deliveriesList);
   if (typeof gw === 'number') return gw;
   let rows;
   try {
@@ -94,7 +81,7 @@ async function retry(args: CommandArgs, io: CliIo): Promise<number> {
   const id = args.positionals[0]!;
   if (!DELIVERY_ID.test(id))
     return usageError(io, deliveriesRetry, 'DELIVERY_ID must be msg_ and 32 lowercase hex');
-  const gw = client(args, io, deliveriesRetry);
+  const gw = connectGateway(args, io, deliveriesRetry);
   if (typeof gw === 'number') return gw;
   try {
     await gw.retryDelivery(id);

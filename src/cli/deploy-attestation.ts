@@ -1,6 +1,7 @@
 import { writeFileSync } from 'node:fs';
-import { GatewayClient, GatewayRequestError } from '../client/index.js';
+import { GatewayRequestError } from '../client/index.js';
 import { runCommand, usageError, type CliCommand, type CommandArgs } from './command.js';
+import { connectGateway, connectionOptions } from './gateway-connection.js';
 import type { CliIo } from './io.js';
 import { DEPLOY_ID } from '../protocol/grammar.js';
 
@@ -14,8 +15,7 @@ export const command: CliCommand = {
   summary: "Save an approved deploy's release attestation exactly as served (not verified here).",
   options: {
     out: { type: 'string', value: 'FILE', description: 'write it to FILE instead of stdout' },
-    url: { type: 'string', value: 'URL', description: 'gateway base URL [$CODEX_GATEWAY_URL]' },
-    'api-key': { type: 'string', value: 'KEY', description: 'API key [$CODEX_API_KEY]' },
+    ...connectionOptions,
   },
   positionals: { usage: 'DEPLOY_ID', min: 1, max: 1 },
   notes: 'exit 0 saved, 1 not approved, unknown or refused, 2 usage; check it with release verify',
@@ -31,18 +31,14 @@ export async function deployAttestationCommand(
 }
 
 async function deployAttestation(args: CommandArgs, io: CliIo): Promise<number> {
-  const url = args.string('url') ?? process.env.CODEX_GATEWAY_URL;
-  const apiKey = args.string('api-key') ?? process.env.CODEX_API_KEY;
   const id = args.positionals[0]!;
-  if (url === undefined)
-    return usageError(io, command, 'no URL: pass --url or set CODEX_GATEWAY_URL');
-  if (apiKey === undefined)
-    return usageError(io, command, 'no API key: pass --api-key or set CODEX_API_KEY');
+  const gateway = connectGateway(args, io, command);
+  if (typeof gateway === 'number') return gateway;
   if (!DEPLOY_ID.test(id))
     return usageError(io, command, 'DEPLOY_ID must be the lowercase hex id the gateway issued');
   let text: string;
   try {
-    text = await new GatewayClient({ url, apiKey }).attestation(id);
+    text = await gateway.attestation(id);
   } catch (err) {
     const why = err instanceof GatewayRequestError ? err.message : (err as Error).message;
     io.err(`codex-gateway deploy attestation: FAILED: ${why}\n`);

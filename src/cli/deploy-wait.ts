@@ -1,5 +1,6 @@
-import { GatewayClient, GatewayRequestError } from '../client/index.js';
+import { GatewayRequestError } from '../client/index.js';
 import { runCommand, usageError, type CliCommand, type CommandArgs } from './command.js';
+import { connectGateway, connectionOptions } from './gateway-connection.js';
 import type { CliIo } from './io.js';
 import { DEPLOY_ID } from '../protocol/grammar.js';
 
@@ -25,8 +26,7 @@ export const command: CliCommand = {
       description: 'give up after this long [900, at most 86400]',
     },
     json: { type: 'boolean', description: 'print the deploy as one line of JSON' },
-    url: { type: 'string', value: 'URL', description: 'gateway base URL [$CODEX_GATEWAY_URL]' },
-    'api-key': { type: 'string', value: 'KEY', description: 'API key [$CODEX_API_KEY]' },
+    ...connectionOptions,
   },
   positionals: { usage: 'DEPLOY_ID', min: 1, max: 1 },
   notes: 'exit 0 approved, 1 expired, gone or refused, 2 usage, 3 timed out',
@@ -39,14 +39,10 @@ export async function deployWaitCommand(args: readonly string[], io: CliIo): Pro
 }
 
 async function deployWait(args: CommandArgs, io: CliIo): Promise<number> {
-  const url = args.string('url') ?? process.env.CODEX_GATEWAY_URL;
-  const apiKey = args.string('api-key') ?? process.env.CODEX_API_KEY;
   const timeoutText = args.string('timeout') ?? '900';
   const id = args.positionals[0]!;
-  if (url === undefined)
-    return usageError(io, command, 'no URL: pass --url or set CODEX_GATEWAY_URL');
-  if (apiKey === undefined)
-    return usageError(io, command, 'no API key: pass --api-key or set CODEX_API_KEY');
+  const client = connectGateway(args, io, command);
+  if (typeof client === 'number') return client;
   if (!DEPLOY_ID.test(id))
     return usageError(io, command, 'DEPLOY_ID must be the lowercase hex id the gateway issued');
   if (!/^[0-9]{1,6}$/.test(timeoutText) || Number(timeoutText) > MAX_TIMEOUT_SECONDS)
@@ -56,13 +52,6 @@ async function deployWait(args: CommandArgs, io: CliIo): Promise<number> {
       `--timeout must be whole seconds, at most ${MAX_TIMEOUT_SECONDS}`,
     );
   const json = args.flag('json');
-  let client: GatewayClient;
-  try {
-    client = new GatewayClient({ url, apiKey });
-  } catch (err) {
-    io.err(`codex-gateway deploy wait: ${(err as Error).message}\n`);
-    return WAIT_EXIT.usage;
-  }
   let outcome;
   try {
     outcome = await client.waitForDeploy(id, { timeoutSeconds: Number(timeoutText) });
