@@ -7,7 +7,15 @@
  * category (self time, by the source file of the sampled function).
  */
 import { spawn } from 'node:child_process';
-import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -163,4 +171,6 @@ if (process.env.BENCH_PROFILE_TOP !== undefined) {
     .slice(0, Number(process.env.BENCH_PROFILE_TOP) || 25))
     if (!fn.startsWith('(idle)')) console.log(`| ${fn} | ${((100 * n) / busy).toFixed(1)}% |`);
 }
+if (process.env.BENCH_PROFILE_KEEP)
+  copyFileSync(path.join(profDir, file), process.env.BENCH_PROFILE_KEEP);
 rmSync(tmp, { recursive: true, force: true });

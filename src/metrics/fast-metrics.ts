@@ -16,6 +16,8 @@ type Labels = Readonly<Record<string, string>>;
 export interface CounterSeries {
   readonly labels: Labels;
   value: number;
+  /** Set by the family's `reset`: no longer shown; the caller must make a new series. */
+  dropped: boolean;
 }
 
 /** One histogram series: per-bucket counts (not cumulative), sum and count. */
@@ -24,6 +26,8 @@ export interface HistogramSeries {
   readonly counts: Float64Array;
   sum: number;
   count: number;
+  /** Set by the family's `reset`: no longer shown; the caller must make a new series. */
+  dropped: boolean;
 }
 
 interface ValuePair {
@@ -52,7 +56,7 @@ export function checkObservation(value: number): void {
 export class CounterFamily {
   readonly type = 'counter';
   readonly aggregator = 'sum';
-  private readonly list: CounterSeries[] = [];
+  private list: CounterSeries[] = [];
 
   constructor(
     readonly name: string,
@@ -64,9 +68,20 @@ export class CounterFamily {
 
   /** A new series, shown from the next scrape on; keep it and call `inc` with it. */
   series(labels: Labels): CounterSeries {
-    const s: CounterSeries = { labels, value: 0 };
+    const s: CounterSeries = { labels, value: 0, dropped: false };
     this.list.push(s);
     return s;
+  }
+
+  /**
+   * prom-client's `Counter.reset()` (what `registry.resetMetrics()` calls): every series is
+   * dropped, so the exposition shows none until they are counted again, in the order of
+   * that new first use. Callers keep series objects: a dropped one is marked, and they
+   * replace it through `series` (see prometheus-metrics.ts).
+   */
+  reset(): void {
+    for (const s of this.list) s.dropped = true;
+    this.list = [];
   }
 
   /** What prom-client's `Counter.get()` returns (the registry renders it). */
@@ -84,7 +99,7 @@ export class CounterFamily {
 export class HistogramFamily {
   readonly type = 'histogram';
   readonly aggregator = 'sum';
-  private readonly list: HistogramSeries[] = [];
+  private list: HistogramSeries[] = [];
 
   constructor(
     readonly name: string,
@@ -103,9 +118,16 @@ export class HistogramFamily {
       counts: new Float64Array(this.bounds.length),
       sum: 0,
       count: 0,
+      dropped: false,
     };
     this.list.push(s);
     return s;
+  }
+
+  /** prom-client's `Histogram.reset()`: as `CounterFamily.reset` (every series dropped). */
+  reset(): void {
+    for (const s of this.list) s.dropped = true;
+    this.list = [];
   }
 
   /**

@@ -41,7 +41,8 @@ export function createPrometheusMetrics(
   if (options.processMetrics === true) collectDefaultMetrics({ register: registry });
 
   // The five request-path metrics: series found through plain Maps and updated by an add
-  // (fast-metrics.ts), rendered by the registry exactly as prom-client's own would be.
+  // (fast-metrics.ts), rendered by the registry exactly as prom-client's own would be. A
+  // series dropped by the registry's resetMetrics() is replaced on its next use.
   const requests = new CounterFamily(
     'gateway_http_requests_total',
     'HTTP requests answered, by matched route pattern, method and status.',
@@ -90,7 +91,8 @@ export function createPrometheusMetrics(
     let byReason = decisionSeries.get(outcome);
     if (byReason === undefined) decisionSeries.set(outcome, (byReason = new Map()));
     let s = byReason.get(reason);
-    if (s === undefined) byReason.set(reason, (s = decisions.series({ outcome, reason })));
+    if (s === undefined || s.dropped)
+      byReason.set(reason, (s = decisions.series({ outcome, reason })));
     s.value += 1;
   };
   const metrics: Metrics = {
@@ -101,19 +103,20 @@ export function createPrometheusMetrics(
       let byStatus = r.byMethod.get(m);
       if (byStatus === undefined) r.byMethod.set(m, (byStatus = new Map()));
       let counter = byStatus.get(status);
-      if (counter === undefined)
+      if (counter === undefined || counter.dropped)
         byStatus.set(
           status,
           (counter = requests.series({ route, method: m, status: String(status) })),
         );
       counter.value += 1;
       checkObservation(seconds);
-      r.seconds ??= requestSeconds.series({ route });
+      if (r.seconds === undefined || r.seconds.dropped)
+        r.seconds = requestSeconds.series({ route });
       requestSeconds.observe(r.seconds, seconds);
     },
     refusal(code) {
       let s = refusalSeries.get(code);
-      if (s === undefined) refusalSeries.set(code, (s = refusals.series({ code })));
+      if (s === undefined || s.dropped) refusalSeries.set(code, (s = refusals.series({ code })));
       s.value += 1;
     },
     decision(outcome: DecisionOutcome, reasons) {
@@ -123,7 +126,7 @@ export function createPrometheusMetrics(
     stage(stage: Stage, seconds) {
       checkObservation(seconds);
       let s = stageSeries.get(stage);
-      if (s === undefined) stageSeries.set(stage, (s = stages.series({ stage })));
+      if (s === undefined || s.dropped) stageSeries.set(stage, (s = stages.series({ stage })));
       stages.observe(s, seconds);
     },
     checkpoint(atMs) {

@@ -10,7 +10,7 @@ import { createPrometheusMetrics } from '../../src/metrics/prometheus-metrics.js
  * below is the previous implementation, on prom-client itself; every random sequence of
  * recordings must render byte for byte the same exposition in both.
  */
-function reference(): { metrics: Metrics; text: () => Promise<string> } {
+function reference(): { metrics: Metrics; text: () => Promise<string>; registry: Registry } {
   const registry = new Registry();
   const registers = [registry];
   const requests = new Counter({
@@ -69,6 +69,7 @@ function reference(): { metrics: Metrics; text: () => Promise<string> } {
       checkpoint: (atMs) => lastCheckpoint.set(atMs / 1000),
     },
     text: () => registry.metrics(),
+    registry,
   };
 }
 
@@ -135,6 +136,39 @@ describe('the request-path metrics (own counters and histograms)', () => {
         expect((await fast.render()).body).toBe(a);
       }),
       { numRuns: 300, seed: 19 },
+    );
+  });
+
+  it('reset like prom-client: registry.resetMetrics() drops every series, later use brings them back', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(op, { maxLength: 40 }),
+        fc.array(op, { maxLength: 40 }),
+        async (before, after) => {
+          const fast = createPrometheusMetrics();
+          const ref = reference();
+          const run = (o: Op, m: Metrics): void => {
+            try {
+              o(m);
+            } catch {
+              // Same refusals on both sides (checked by the test above).
+            }
+          };
+          for (const o of before) {
+            run(o, fast.metrics);
+            run(o, ref.metrics);
+          }
+          fast.registry.resetMetrics();
+          ref.registry.resetMetrics();
+          expect((await fast.render()).body).toBe(await ref.text());
+          for (const o of after) {
+            run(o, fast.metrics);
+            run(o, ref.metrics);
+          }
+          expect((await fast.render()).body).toBe(await ref.text());
+        },
+      ),
+      { numRuns: 300, seed: 23 },
     );
   });
 });
