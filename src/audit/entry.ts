@@ -39,8 +39,8 @@ export interface DecisionEntryInput {
    * timestamp, so the nonces of the current window can be recovered after a restart
    * (replay/recover-nonces.ts). The digest hides the nonce; neither is a secret.
    */
-  readonly nonce?: string;
-  readonly timestamp?: number;
+  readonly nonce?: string | undefined;
+  readonly timestamp?: number | undefined;
   /** Deploy events needing a quorum: the deploy id (and, below, its quorum terms). */
   readonly deploy?: string;
   /** Quorum approvers: the eligible ones on `pending`, the counted ones on the closing `allow`. */

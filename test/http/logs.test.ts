@@ -52,4 +52,35 @@ describe('the access line', () => {
     for (const key of Object.keys(access[0]!)) expect(allowed).toContain(key);
     expect(access[0]).toMatchObject({ method: 'POST', path: '/v1/events', status: 200 });
   });
+
+  it('has the same fields in the same order, with the refusal code last', async () => {
+    const t = await createTestApp();
+    const body = JSON.stringify({ action: 'build', target: 'a', steps: [] });
+    await t.send(body);
+    const headers = signRequest({
+      apiKey: t.client.apiKey,
+      secret: t.client.signingSecret,
+      method: 'POST',
+      target: '/v1/events',
+      body,
+      timestamp: Math.floor(t.clock.ms / 1000),
+    });
+    headers['x-codex-sig'] = `v1=${'f'.repeat(64)}`;
+    await t.app.request('/v1/events', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body,
+    });
+    const access = t.logLines
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .filter((l) => l['msg'] === 'request');
+    const fields = ['reqId', 'method', 'path', 'status', 'ms'];
+    expect(
+      Object.keys(access[0]!).filter((k) => fields.includes(k) || k === 'client' || k === 'code'),
+    ).toEqual([...fields, 'client']);
+    expect(
+      Object.keys(access[1]!).filter((k) => fields.includes(k) || k === 'client' || k === 'code'),
+    ).toEqual([...fields, 'code']);
+    expect(access[1]).toMatchObject({ status: 401, code: 'invalid_signature' });
+  });
 });
