@@ -2,7 +2,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { canonicalize } from '../../src/audit/jcs.js';
 import { fromHex, toHex } from '../../src/crypto/index.js';
 import { GatewayError } from '../../src/errors.js';
-import { openStack, removeDir, sampleDecision, type AuditStack } from './audit-stack.js';
+import { verifyCheckpoint, noteVerifier } from '../../src/audit/checkpoint.js';
+import { ORIGIN, openStack, removeDir, sampleDecision, type AuditStack } from './audit-stack.js';
 import {
   refLeafHash,
   refRoot,
@@ -41,6 +42,25 @@ describe('AuditService.append', () => {
       Array.from({ length: 40 }, (_, i) => service.append(sampleDecision(i))),
     );
     expect(receipts.map((r) => r.index).sort((a, b) => a - b)).toEqual([...Array(40).keys()]);
+  });
+  it('gives receipts whose proofs are the store proofs, hex by hex, across batches (node hex cache)', async () => {
+    const { service, store, key } = await filled(0);
+    const verifier = noteVerifier(ORIGIN, key.publicKey);
+    let n = 0;
+    for (let wave = 0; wave < 60; wave++) {
+      const width = 1 + (wave % 9);
+      const receipts = await Promise.all(
+        Array.from({ length: width }, () => service.append(sampleDecision(n++))),
+      );
+      for (const r of receipts) {
+        const cp = verifyCheckpoint(r.checkpoint, verifier);
+        const fresh = (await store.inclusionProof(r.index, cp.size)).map(toHex);
+        expect(r.proof).toEqual(fresh);
+        expect(
+          refVerifyInclusion(r.index, cp.size, fromHex(r.leafHash), r.proof.map(fromHex), cp.root),
+        ).toBe(true);
+      }
+    }
   });
   it('refuses an entry without the common fields and appends nothing', async () => {
     const { service } = await filled(1);
