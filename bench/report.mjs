@@ -56,6 +56,10 @@ function auditSummary(results) {
     rows.push(
       `| PostgreSQL proofs at ${fmt(p.leaves)} entries: inclusion / consistency, median (p99) | ${fmt(p.inclusionProofMedianUs)} (${fmt(p.inclusionProofP99Us)}) / ${fmt(p.consistencyProofMedianUs)} (${fmt(p.consistencyProofP99Us)}) µs |`,
     );
+    if (p.openMsAtLeaves !== undefined)
+      rows.push(
+        `| a new instance starting on ${fmt(p.leaves)} PostgreSQL entries (head and tail checked; the rest swept in the background) | ${fmt(p.openMsAtLeaves)} ms |`,
+      );
   } else if (p?.skipped !== undefined) rows.push(`| PostgreSQL driver | skipped: ${p.skipped} |`);
   if (rows.length === 0) return out;
   out.push('## Audit log (issue 16)', '', '| figure | value |', '|---|---:|', ...rows, '');
