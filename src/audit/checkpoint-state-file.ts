@@ -1,7 +1,7 @@
-import { open, readFile, rename, unlink } from 'node:fs/promises';
-import path from 'node:path';
+import { readFile } from 'node:fs/promises';
 import { fromHex, isHex, toHex } from '../crypto/index.js';
 import type { SignedTreeHead, SignedTreeHeadStore } from './checkpoint-signer.js';
+import { replaceFileDurably } from './durable-file.js';
 
 /** Raised when the log key is not the key that signed the last checkpoint. */
 export class LogKeyChangedError extends Error {
@@ -68,29 +68,12 @@ export class FileSignedTreeHeadStore implements SignedTreeHeadStore {
   }
 
   async save(head: SignedTreeHead): Promise<void> {
-    const tmp = `${this.file}.tmp`;
     const body =
       JSON.stringify({
         size: head.size,
         root: toHex(head.root),
         ...(this.publicKey !== undefined && { key: toHex(this.publicKey) }),
       }) + '\n';
-    const fh = await open(tmp, 'w', 0o600);
-    try {
-      await fh.writeFile(body);
-      await fh.sync();
-    } catch (err) {
-      await fh.close();
-      await unlink(tmp).catch(() => undefined);
-      throw err;
-    }
-    await fh.close();
-    await rename(tmp, this.file);
-    const dir = await open(path.dirname(this.file), 'r');
-    try {
-      await dir.sync();
-    } finally {
-      await dir.close();
-    }
+    await replaceFileDurably(this.file, body);
   }
 }

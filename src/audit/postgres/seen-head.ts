@@ -1,6 +1,6 @@
-import { open, readFile, rename, unlink } from 'node:fs/promises';
-import path from 'node:path';
+import { readFile } from 'node:fs/promises';
 import { toHex } from '../../crypto/index.js';
+import { replaceFileDurably } from '../durable-file.js';
 import { verifyConsistency } from '../merkle.js';
 import type { HeadSigner, MerkleLogStore, SignedHead } from '../log-store.js';
 
@@ -113,33 +113,12 @@ export class SeenHeadRecorder {
       this.next = undefined;
       if (head.size <= this.savedSize) continue;
       try {
-        await saveNote(this.file, head.note);
+        await replaceFileDurably(this.file, head.note);
         this.savedSize = head.size;
       } catch (err) {
         this.onError(err instanceof Error ? err : new Error(String(err)));
       }
     }
     this.writing = undefined;
-  }
-}
-
-async function saveNote(file: string, note: string): Promise<void> {
-  const tmp = `${file}.tmp`;
-  const fh = await open(tmp, 'w', 0o600);
-  try {
-    await fh.writeFile(note);
-    await fh.sync();
-  } catch (err) {
-    await fh.close();
-    await unlink(tmp).catch(() => undefined);
-    throw err;
-  }
-  await fh.close();
-  await rename(tmp, file);
-  const dir = await open(path.dirname(file), 'r');
-  try {
-    await dir.sync();
-  } finally {
-    await dir.close();
   }
 }
