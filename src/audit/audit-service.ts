@@ -55,25 +55,6 @@ export interface AuditReader {
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
 /**
- * Hex of the tree nodes in receipts, by node object. A receipt's proof is mostly nodes every
- * answer of the batch and of later batches shares (the perfect subtrees on the left of the
- * tree: the file store hands out its frontier's own objects), so each is hex-encoded once
- * instead of once per answer (≈3 µs per answer; bench/README.md). Sound because stored
- * hashes are never modified in place (the frontier depends on that already); a store that
- * returns fresh arrays only misses.
- */
-const hexOfNode = new WeakMap<Uint8Array, string>();
-
-function nodeHex(node: Uint8Array): string {
-  let hex = hexOfNode.get(node);
-  if (hex === undefined) {
-    hex = toHex(node);
-    hexOfNode.set(node, hex);
-  }
-  return hex;
-}
-
-/**
  * The audit log as the rest of the gateway sees it: appends canonical (RFC 8785) entries
  * to the Merkle store and answers the read routes. Out-of-range requests are
  * `invalid_range`; the size used by one call is read once, so a concurrent append cannot
@@ -109,7 +90,7 @@ export class AuditService implements AuditAppender, AuditReader {
       index: stored.index,
       leafHash: toHex(stored.leafHash),
       checkpoint: stored.checkpoint.note,
-      proof: stored.proof.map(nodeHex),
+      proof: stored.proof.map(toHex),
     };
   }
 
