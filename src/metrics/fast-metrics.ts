@@ -53,10 +53,17 @@ export function checkObservation(value: number): void {
   if (!Number.isFinite(value)) throw new TypeError(`Value is not a valid number: ${value}`);
 }
 
-export class CounterFamily {
-  readonly type = 'counter';
+/**
+ * What both families share: registration in the prom-client registry as a custom metric,
+ * the series in order of first use, and prom-client's `reset()` (what
+ * `registry.resetMetrics()` calls): every series is dropped, so the exposition shows none
+ * until they are used again, in the order of that new first use. Callers keep series
+ * objects: a dropped one is marked, and they replace it through `series` (see
+ * prometheus-metrics.ts).
+ */
+abstract class SeriesFamily<S extends { dropped: boolean }> {
   readonly aggregator = 'sum';
-  private list: CounterSeries[] = [];
+  protected list: S[] = [];
 
   constructor(
     readonly name: string,
@@ -66,22 +73,23 @@ export class CounterFamily {
     registry.registerMetric(this as unknown as Metric);
   }
 
-  /** A new series, shown from the next scrape on; keep it and call `inc` with it. */
-  series(labels: Labels): CounterSeries {
-    const s: CounterSeries = { labels, value: 0, dropped: false };
-    this.list.push(s);
-    return s;
-  }
-
-  /**
-   * prom-client's `Counter.reset()` (what `registry.resetMetrics()` calls): every series is
-   * dropped, so the exposition shows none until they are counted again, in the order of
-   * that new first use. Callers keep series objects: a dropped one is marked, and they
-   * replace it through `series` (see prometheus-metrics.ts).
-   */
   reset(): void {
     for (const s of this.list) s.dropped = true;
     this.list = [];
+  }
+
+  protected add(s: S): S {
+    this.list.push(s);
+    return s;
+  }
+}
+
+export class CounterFamily extends SeriesFamily<CounterSeries> {
+  readonly type = 'counter';
+
+  /** A new series, shown from the next scrape on; keep it and call `inc` with it. */
+  series(labels: Labels): CounterSeries {
+    return this.add({ labels, value: 0, dropped: false });
   }
 
   /** What prom-client's `Counter.get()` returns (the registry renders it). */
@@ -96,38 +104,28 @@ export class CounterFamily {
   }
 }
 
-export class HistogramFamily {
+export class HistogramFamily extends SeriesFamily<HistogramSeries> {
   readonly type = 'histogram';
-  readonly aggregator = 'sum';
-  private list: HistogramSeries[] = [];
 
   constructor(
-    readonly name: string,
-    readonly help: string,
+    name: string,
+    help: string,
     /** Upper bounds, ascending (`+Inf` is implicit). */
     private readonly bounds: readonly number[],
     registry: Registry,
   ) {
-    registry.registerMetric(this as unknown as Metric);
+    super(name, help, registry);
   }
 
   /** A new series, shown from the next scrape on; keep it and call `observe` with it. */
   series(labels: Labels): HistogramSeries {
-    const s: HistogramSeries = {
+    return this.add({
       labels,
       counts: new Float64Array(this.bounds.length),
       sum: 0,
       count: 0,
       dropped: false,
-    };
-    this.list.push(s);
-    return s;
-  }
-
-  /** prom-client's `Histogram.reset()`: as `CounterFamily.reset` (every series dropped). */
-  reset(): void {
-    for (const s of this.list) s.dropped = true;
-    this.list = [];
+    });
   }
 
   /**
