@@ -33,16 +33,21 @@ function admin(): pg.Client {
   return c;
 }
 
+/** Runs `fn` on a fresh connection to the server's admin database, closed afterwards. */
+export async function withAdmin<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
+  const c = admin();
+  try {
+    await c.connect();
+    return await fn(c);
+  } finally {
+    await c.end().catch(() => undefined);
+  }
+}
+
 /** Creates a uniquely named empty database. */
 export async function freshDatabase(label: string): Promise<TestDatabase> {
   const name = `codex_test_${label.replace(/[^a-z0-9]/gi, '_').toLowerCase()}_${randomBytes(5).toString('hex')}`;
-  const a = admin();
-  try {
-    await a.connect();
-    await a.query(`CREATE DATABASE "${name}"`);
-  } finally {
-    await a.end();
-  }
+  await withAdmin((a) => a.query(`CREATE DATABASE "${name}"`));
   const url = new URL(PG_ADMIN_URL);
   url.pathname = `/${name}`;
   const clients: pg.Pool[] = [];
@@ -57,13 +62,7 @@ export async function freshDatabase(label: string): Promise<TestDatabase> {
     },
     drop: async () => {
       await Promise.allSettled(clients.map((c) => c.end()));
-      const b = admin();
-      try {
-        await b.connect();
-        await b.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-      } finally {
-        await b.end();
-      }
+      await withAdmin((b) => b.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`));
     },
   };
 }

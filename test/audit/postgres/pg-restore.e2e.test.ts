@@ -1,16 +1,15 @@
 import { existsSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import pg from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { SEEN_HEAD_FILE } from '../../../src/audit/postgres/seen-head.js';
 import { tempDir, testClient } from '../../helpers/credentials.js';
 import { startGateway, type GatewayProcess } from '../../helpers/gateway-process.js';
 import {
-  PG_ADMIN_URL,
   describeWithPostgres,
   freshDatabase,
   postgresAvailable,
   type TestDatabase,
+  withAdmin,
 } from '../../helpers/postgres.js';
 
 /**
@@ -24,22 +23,11 @@ import {
  */
 const pgUp = await postgresAvailable();
 
-async function admin<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
-  const c = new pg.Client({ connectionString: PG_ADMIN_URL, connectionTimeoutMillis: 3000 });
-  c.on('error', () => undefined);
-  await c.connect();
-  try {
-    return await fn(c);
-  } finally {
-    await c.end();
-  }
-}
-
 /** CREATE DATABASE … TEMPLATE needs the template without sessions: retry while one closes. */
 async function copyDatabase(from: string, to: string): Promise<void> {
   for (let attempt = 0; ; attempt++) {
     try {
-      await admin((c) => c.query(`CREATE DATABASE "${to}" TEMPLATE "${from}"`));
+      await withAdmin((c) => c.query(`CREATE DATABASE "${to}" TEMPLATE "${from}"`));
       return;
     } catch (err) {
       if (attempt >= 20 || !/being accessed by other users/.test(String(err))) throw err;
@@ -88,7 +76,7 @@ describeWithPostgres(pgUp, 'a database restored to an older state', () => {
     await Promise.allSettled(started.map((g) => g.stop()));
     await db?.drop();
     if (copy !== undefined)
-      await admin((c) => c.query(`DROP DATABASE IF EXISTS "${copy}" WITH (FORCE)`));
+      await withAdmin((c) => c.query(`DROP DATABASE IF EXISTS "${copy}" WITH (FORCE)`));
     for (const g of started) rmSync(g.dir, { recursive: true, force: true });
     rmSync(shared, { recursive: true, force: true });
   });
@@ -108,7 +96,7 @@ describeWithPostgres(pgUp, 'a database restored to an older state', () => {
     expect(await a.stop()).toBe(0);
 
     // The restore: the database is replaced by the older backup.
-    await admin(async (c) => {
+    await withAdmin(async (c) => {
       await c.query(`DROP DATABASE "${db.name}" WITH (FORCE)`);
       await c.query(`CREATE DATABASE "${db.name}" TEMPLATE "${copy}"`);
     });
