@@ -1,5 +1,5 @@
 import { ACTION, DIGEST_LABEL, ENVIRONMENT, TARGET } from '../protocol/grammar.js';
-import { type GatewayEvent, METADATA_MAX_DEPTH, eventSchema, inspectJson } from './event-schema.js';
+import { type GatewayEvent, METADATA_MAX_DEPTH, inspectJson } from './event-schema.js';
 
 /**
  * The event schema (`eventSchema`, docs/protocol.md §3) specialised by hand for the request
@@ -50,12 +50,6 @@ export function acceptEvent(value: unknown): GatewayEvent | undefined {
   // The schema's cross-field rule: `deploy` exactly when the action is deploy.
   if ((action === 'deploy') !== (out.deploy !== undefined)) return undefined;
   return out;
-}
-
-/** `eventSchema.safeParse`, answered by `acceptEvent` whenever it accepts. */
-export function parseEvent(value: unknown): ReturnType<typeof eventSchema.safeParse> {
-  const fast = acceptEvent(value);
-  return fast === undefined ? eventSchema.safeParse(value) : { success: true, data: fast };
 }
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {

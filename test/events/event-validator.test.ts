@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { eventSchema } from '../../src/events/event-schema.js';
-import { acceptEvent, parseEvent } from '../../src/events/event-validator.js';
+import { acceptEvent } from '../../src/events/event-validator.js';
 import { parseJsonBody } from '../../src/http/json-body.js';
 import { adversarialEvent } from '../policy/adversarial.js';
 
@@ -19,10 +19,7 @@ function same(value: unknown): void {
     expect(fast).toStrictEqual(reference.data);
     expect(JSON.stringify(fast)).toBe(JSON.stringify(reference.data));
   }
-  const combined = parseEvent(value);
-  expect(combined.success).toBe(reference.success);
-  if (combined.success) expect(combined.data).toStrictEqual(reference.data);
-  else expect(combined.error?.issues).toEqual(reference.error?.issues);
+  // Otherwise zod decides (parseJsonBody), so refusals and their issues are zod's by construction.
 }
 
 const DIGEST = `sha256:${'a'.repeat(64)}`;
