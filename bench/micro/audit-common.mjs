@@ -28,6 +28,14 @@ export const percentile = (xs, p) => {
   return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))];
 };
 
+/** A seeded generator of positions below `n` (the same proof positions in every run). */
+export function seededPositions(seed = 12345) {
+  return (n) => {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31;
+    return seed % n;
+  };
+}
+
 const enc = new TextEncoder();
 /** A leaf the size of a typical JCS decision entry (~250 bytes). */
 export function leafBytes(i) {

@@ -20,7 +20,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { appendLoop, dist, fromDist, leafBytes, median } from './audit-common.mjs';
+import { appendLoop, dist, fromDist, leafBytes, median, seededPositions } from './audit-common.mjs';
 
 const { openFileLogStore } = await fromDist('audit/storage/file-log-store.js', 'audit.bench');
 
@@ -102,11 +102,7 @@ try {
   store = await openFileLogStore(dir);
   const size = store.size();
   const rootHash = await store.rootAt(size);
-  let seed = 12345;
-  const rand = (n) => {
-    seed = (seed * 1103515245 + 12345) % 2 ** 31;
-    return seed % n;
-  };
+  const rand = seededPositions();
   const incl = [];
   const cons = [];
   for (let k = 0; k < 2000; k++) {

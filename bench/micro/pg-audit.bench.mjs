@@ -29,6 +29,7 @@ import {
   leafBytes,
   median,
   percentile,
+  seededPositions,
 } from './audit-common.mjs';
 
 if (!(await postgresReachable())) {
@@ -98,11 +99,7 @@ try {
     `populated ${top.size} entries through the driver in ${populateS.toFixed(1)} s ` +
       `(${((top.size - head.size) / populateS).toFixed(0)} appends/s with 4096 in flight)`,
   );
-  let seed = 12345;
-  const rand = (n) => {
-    seed = (seed * 1103515245 + 12345) % 2 ** 31;
-    return seed % n;
-  };
+  const rand = seededPositions();
   const incl = [];
   const cons = [];
   for (let k = 0; k < 500; k++) {
