@@ -3,7 +3,8 @@
  * `npm run bench:profile [-- 1KiB|64KiB] [redis]`: where the gateway's main-thread CPU goes.
  * Starts dist/main.js (memory mode, or Redis mode with `redis`) under V8's sampling
  * profiler (--cpu-prof), drives signed events at it with bench/load-driver.mjs for
- * BENCH_PROFILE_SEC seconds (default 8), stops it, and prints the share of samples per
+ * BENCH_PROFILE_SEC seconds (default 8) over BENCH_PROFILE_CONNECTIONS connections (default 8),
+ * stops it, and prints the share of samples per
  * category (self time, by the source file of the sampled function).
  */
 import { spawn } from 'node:child_process';
@@ -122,7 +123,7 @@ const job = {
   url,
   path: '/v1/events',
   body,
-  connections: 8,
+  connections: Number(process.env.BENCH_PROFILE_CONNECTIONS ?? 8),
   durationSec: seconds,
   sign: { apiKey: client.apiKey, secret: client.signingSecret },
 };
