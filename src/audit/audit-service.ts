@@ -3,8 +3,7 @@ import { GatewayError } from '../errors.js';
 import type { AuditAppender, AuditEntry, AuditReceipt } from './audit-log.js';
 import { formatVkey, type NoteVerifier } from './checkpoint.js';
 import type { CheckpointSigner } from './checkpoint-signer.js';
-import { assertAuditEntry } from './entry.js';
-import { canonicalBytes } from './jcs.js';
+import { entryBytes } from './entry-bytes.js';
 import type { MerkleLogStore } from './log-store.js';
 
 /** `GET /v1/audit/key` (docs/protocol.md §6). */
@@ -82,8 +81,7 @@ export class AuditService implements AuditAppender, AuditReader {
    * was opened without a signer (an answer must never go out without its receipt).
    */
   async append(entry: AuditEntry): Promise<AuditReceipt> {
-    assertAuditEntry(entry);
-    const stored = await this.store.append(canonicalBytes(entry));
+    const stored = await this.store.append(entryBytes(entry));
     if (stored.checkpoint === undefined || stored.proof === undefined)
       throw new Error('audit log store returned no receipt (opened without a signer)');
     return {

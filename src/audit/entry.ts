@@ -8,17 +8,41 @@ import { DIGEST_LABEL, HEX_64 as HEX_SIGNATURE } from '../protocol/grammar.js';
  * an entry, once appended, can never be corrected.
  */
 
-const RFC3339_MS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
-const ID = /^[A-Za-z0-9._:-]{1,128}$/;
+/** An entry's `time` (and `expiresAt`): RFC 3339 UTC with milliseconds, ASCII only. */
+export const RFC3339_MS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+/** An entry's `id` (and other ids): ASCII letters, digits and `._:-`, 1..128 of them. */
+export const ID = /^[A-Za-z0-9._:-]{1,128}$/;
 /** An armored SSH signature as the verifier accepted it (base64 lines, at most 2048 chars). */
 const SSH_SIGNATURE =
   /^-----BEGIN SSH SIGNATURE-----\n[A-Za-z0-9+/=\n]{1,1990}\n-----END SSH SIGNATURE-----\n$/;
 const FINGERPRINT = /^SHA256:[A-Za-z0-9+/]{43}$/;
 const MAX_TEXT = 512;
 
-/** RFC 3339 UTC time with milliseconds for a unix-milliseconds instant. */
+/** ECMAScript's largest time value (±10^8 days): beyond it `toISOString` throws. */
+const MAX_TIME_MS = 8.64e15;
+/** The second `auditTime` formatted last, and its text up to and including the `.`. */
+let lastSecond = Number.NaN;
+let lastPrefix = '';
+
+/**
+ * RFC 3339 UTC time with milliseconds for a unix-milliseconds instant: exactly
+ * `new Date(nowMs).toISOString()` (which throws RangeError for an invalid time). Every
+ * request's entry needs one and `toISOString` costs ~0.6 µs, so the text of the last second
+ * is kept (an immutable string of a pure function) and only the milliseconds are appended;
+ * `test/audit/entry.test.ts` compares it with `toISOString` on random instants.
+ */
 export function auditTime(nowMs: number): string {
-  return new Date(nowMs).toISOString();
+  if (!Number.isSafeInteger(nowMs) || Math.abs(nowMs) > MAX_TIME_MS)
+    return new Date(nowMs).toISOString();
+  const second = Math.floor(nowMs / 1000);
+  if (second !== lastSecond) {
+    // Always `….mmmZ`, also for extended years: drop the `mmmZ`.
+    const iso = new Date(second * 1000).toISOString();
+    lastPrefix = iso.slice(0, -4);
+    lastSecond = second;
+  }
+  const ms = nowMs - second * 1000;
+  return `${lastPrefix}${ms < 10 ? '00' : ms < 100 ? '0' : ''}${ms}Z`;
 }
 
 export interface DecisionEntryInput {

@@ -98,7 +98,19 @@ export function serializeNumber(n: number): string {
 export function serializeString(s: string): string {
   if (!(s as unknown as WellFormed).isWellFormed())
     throw new TypeError('canonicalize: lone surrogate in string');
-  return JSON.stringify(s);
+  return quoteWellFormed(s);
+}
+
+/** The code units `JSON.stringify` escapes in a well-formed string. */
+const NEEDS_ESCAPE = /["\\\u0000-\u001f]/;
+
+/**
+ * The JSON string literal of a well-formed string `s` (the caller checked `isWellFormed`).
+ * Most strings of an entry need no escape at all, and quoting them is ~10× cheaper than
+ * `JSON.stringify` (≈0.35 µs per string on this machine, mostly its fixed setup).
+ */
+export function quoteWellFormed(s: string): string {
+  return NEEDS_ESCAPE.test(s) ? JSON.stringify(s) : `"${s}"`;
 }
 
 /** `String.prototype.isWellFormed` (Node 20; the ES2024 lib is not in this project's tsconfig). */
