@@ -43,27 +43,29 @@ const anyText = fc.oneof(
 );
 const id = fc.stringMatching(/^[A-Za-z0-9._:-]{1,40}$/);
 
-const input: fc.Arbitrary<DecisionEntryInput> = fc.record(
-  {
-    nowMs: fc.integer({ min: 0, max: 253402300799999 }),
-    id,
-    client: anyText,
-    action: anyText,
-    target: anyText,
-    decision: fc.constantFrom('allow', 'deny', 'pending'),
-    reasons: fc.array(anyText, { maxLength: 4 }),
-    policy: fc.oneof(digest, fc.constant(null)),
-    request: digest,
-    nonce: fc.oneof(digest, fc.constant(undefined)),
-    timestamp: fc.oneof(fc.nat(), fc.constant(undefined), fc.constant(Number.MAX_SAFE_INTEGER)),
-    deploy: id,
-    approvers: fc.array(anyText, { maxLength: 4 }),
-    threshold: fc.nat({ max: 20 }),
-    expiresAt: fc.integer({ min: 0, max: 4e12 }).map((ms) => new Date(ms).toISOString()),
-    message: digest,
-  },
-  { requiredKeys: ['nowMs', 'id', 'client', 'action', 'target', 'decision', 'reasons'] },
-).map((r) => ({ policy: null, request: `sha256:${'0'.repeat(64)}`, ...r }));
+const input: fc.Arbitrary<DecisionEntryInput> = fc
+  .record(
+    {
+      nowMs: fc.integer({ min: 0, max: 253402300799999 }),
+      id,
+      client: anyText,
+      action: anyText,
+      target: anyText,
+      decision: fc.constantFrom('allow', 'deny', 'pending'),
+      reasons: fc.array(anyText, { maxLength: 4 }),
+      policy: fc.oneof(digest, fc.constant(null)),
+      request: digest,
+      nonce: fc.oneof(digest, fc.constant(undefined)),
+      timestamp: fc.oneof(fc.nat(), fc.constant(undefined), fc.constant(Number.MAX_SAFE_INTEGER)),
+      deploy: id,
+      approvers: fc.array(anyText, { maxLength: 4 }),
+      threshold: fc.nat({ max: 20 }),
+      expiresAt: fc.integer({ min: 0, max: 4e12 }).map((ms) => new Date(ms).toISOString()),
+      message: digest,
+    },
+    { requiredKeys: ['nowMs', 'id', 'client', 'action', 'target', 'decision', 'reasons'] },
+  )
+  .map((r) => ({ policy: null, request: `sha256:${'0'.repeat(64)}`, ...r }));
 
 /** Values a tampered member may take: every JSON type and the ones JCS refuses. */
 const oddValue: fc.Arbitrary<unknown> = fc.oneof(
@@ -218,7 +220,13 @@ describe('decisionText / entryBytes (specialised decision-entry JCS)', () => {
   });
 
   it('leaves other kinds of entry to the generic path', () => {
-    const policy = { v: 1, type: 'policy', time: '2026-01-01T00:00:00.000Z', id: 'p', revision: 'x' };
+    const policy = {
+      v: 1,
+      type: 'policy',
+      time: '2026-01-01T00:00:00.000Z',
+      id: 'p',
+      revision: 'x',
+    };
     expect(decisionText(policy as AuditEntry)).toBeUndefined();
     expect(fast(policy as AuditEntry)).toBe(generic(policy as AuditEntry));
   });
