@@ -102,6 +102,7 @@ export function serializeString(s: string): string {
 }
 
 /** The code units `JSON.stringify` escapes in a well-formed string. */
+// eslint-disable-next-line no-control-regex -- U+0000..U+001F are exactly what must be escaped
 const NEEDS_ESCAPE = /["\\\u0000-\u001f]/;
 
 /**
