@@ -47,7 +47,14 @@ const DURATION = Number(process.env.BENCH_DURATION_SEC ?? 6);
 const CONNECTIONS = (process.env.BENCH_CONNECTIONS ?? '8,64').split(',').map(Number);
 const RATE_CONNECTIONS = 8;
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-const SIZES = { '1KiB': 1024, '64KiB': 65536 };
+const ALL_SIZES = { '1KiB': 1024, '64KiB': 65536 };
+/** `BENCH_SIZES=1KiB` (comma-separated) runs only those body sizes: quicker A/B runs. */
+const SIZES = Object.fromEntries(
+  Object.entries(ALL_SIZES).filter(
+    ([k]) =>
+      process.env.BENCH_SIZES === undefined || process.env.BENCH_SIZES.split(',').includes(k),
+  ),
+);
 const CLOCK_TICKS = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout) || 100;
 
 const log = (msg) => process.stderr.write(`bench: ${msg}\n`);
@@ -350,7 +357,10 @@ try {
     servers.push(
       await startServer(
         'memory-base',
-        [path.join(path.resolve(process.env.BENCH_BASE_DIST), 'main.js')],
+        [
+          ...(process.env.BENCH_BASE_NODE_ARGS ?? '').split(' ').filter(Boolean),
+          path.join(path.resolve(process.env.BENCH_BASE_DIST), 'main.js'),
+        ],
         gatewayEnv('memory-base'),
       ),
     );
