@@ -39,7 +39,7 @@ type Reader = (req: IncomingMessage, limitBytes: number) => Promise<Buffer>;
 interface ServerView {
   readonly body?: string;
   readonly code?: string;
-  readonly detail?: string;
+  readonly detail?: string | undefined;
   readonly destroyed: boolean;
   readonly socketAttached: boolean;
   readonly erroredName: string | undefined;
