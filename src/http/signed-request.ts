@@ -85,6 +85,8 @@ export async function authenticateSignedRequest(
         "as sent and the body's SHA-256 hex, joined by \\n (docs/protocol.md#2-signed-requests)",
     });
 
+  // Hashed once: the store's key and the audit entry's `nonce` are the same digest.
+  const nonceSha256 = nonceKey(client.id, sig.nonce);
   let admitted;
   try {
     admitted = await deps.admission.admit({
@@ -93,6 +95,7 @@ export async function authenticateSignedRequest(
       timestamp: sig.timestamp,
       nowMs,
       ratePerMinute: rateFor(client.id),
+      nonceSha256,
     });
   } catch (cause) {
     throw new GatewayError('unavailable', { cause });
@@ -112,7 +115,7 @@ export async function authenticateSignedRequest(
   return {
     client,
     bodySha256,
-    replay: { nonce: `sha256:${nonceKey(client.id, sig.nonce)}`, timestamp: sig.timestamp },
+    replay: { nonce: `sha256:${nonceSha256}`, timestamp: sig.timestamp },
   };
 }
 

@@ -14,6 +14,12 @@ export interface AdmissionRequest {
   readonly nowMs: number;
   /** Client's limit from the active policy; undefined means no limit. */
   readonly ratePerMinute: number | undefined;
+  /**
+   * `nonceKey(clientId, nonce)` (hex SHA-256 of `client\nnonce`) when the caller already has
+   * it (the signed-request path records it in the audit entry): the stores then do not hash
+   * again. Absent: each store computes it.
+   */
+  readonly nonceSha256?: string;
 }
 
 export type AdmissionResult =

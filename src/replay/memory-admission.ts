@@ -36,7 +36,13 @@ export class MemoryAdmissionStore implements AdmissionStore {
           retryAfterSeconds: rate.retryAfterSeconds,
         });
     }
-    const claim = this.nonces.claim(req.clientId, req.nonce, req.timestamp, req.nowMs);
+    const claim = this.nonces.claim(
+      req.clientId,
+      req.nonce,
+      req.timestamp,
+      req.nowMs,
+      req.nonceSha256,
+    );
     if (claim === 'replayed') return Promise.resolve({ ok: false, code: 'replayed_nonce' });
     if (claim === 'too_old') return Promise.resolve({ ok: false, code: 'timestamp_out_of_range' });
     return Promise.resolve({ ok: true });

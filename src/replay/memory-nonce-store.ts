@@ -38,11 +38,20 @@ export class MemoryNonceStore {
     return this.highWaterMark;
   }
 
-  /** Claims `nonce` for `clientId` at request time `timestamp` (unix s). */
-  claim(clientId: string, nonce: string, timestamp: number, nowMs: number): NonceClaim {
+  /**
+   * Claims `nonce` for `clientId` at request time `timestamp` (unix s). `key` is
+   * `nonceKey(clientId, nonce)` when the caller already computed it.
+   */
+  claim(
+    clientId: string,
+    nonce: string,
+    timestamp: number,
+    nowMs: number,
+    key?: string,
+  ): NonceClaim {
     this.expire(nowMs);
     if (timestamp <= this.highWaterMark) return 'too_old';
-    return this.insert(nonceKey(clientId, nonce), timestamp);
+    return this.insert(key ?? nonceKey(clientId, nonce), timestamp);
   }
 
   /**

@@ -81,7 +81,9 @@ export class RedisAdmissionStore implements AdmissionStore {
     try {
       reply = await this.#admit(
         this.rateKey(request.clientId),
-        this.nonceKey(request.clientId, request.nonce),
+        request.nonceSha256 === undefined
+          ? this.nonceKey(request.clientId, request.nonce)
+          : `${this.#prefix}nonce:${request.nonceSha256}`,
         Math.floor(request.nowMs),
         limit ?? 0,
         this.nonceTtlMs(request.timestamp, request.nowMs),
