@@ -84,11 +84,12 @@ export class AuditService implements AuditAppender, AuditReader {
     const stored = await this.store.append(entryBytes(entry));
     if (stored.checkpoint === undefined || stored.proof === undefined)
       throw new Error('audit log store returned no receipt (opened without a signer)');
+    const hex = stored.hex;
     return {
       index: stored.index,
-      leafHash: toHex(stored.leafHash),
+      leafHash: hex === undefined ? toHex(stored.leafHash) : hex.leafHash,
       checkpoint: stored.checkpoint.note,
-      proof: stored.proof.map(toHex),
+      proof: hex === undefined ? stored.proof.map(toHex) : hex.proof,
     };
   }
 

@@ -10,7 +10,18 @@
  *   computed from memory: every hash such a proof needs is either a node the batch created
  *   or a perfect subtree of the old frontier, so no stored hash is read.
  */
-import { EMPTY_ROOT, HASH_BYTES, inclusionProof, nodeHash, rangeNodes } from './merkle.js';
+import type { BatchHex } from './batch-hex.js';
+import {
+  EMPTY_ROOT,
+  HASH_BYTES,
+  type NodeCoord,
+  hashFromHex,
+  inclusionRanges,
+  nodeHash,
+  nodeHashHex,
+  rangeHash,
+  rangeNodes,
+} from './merkle.js';
 import { storedHashCount, trailingOnes } from './storage/tlog-layout.js';
 
 /** The outcome of appending `leafHashes` to a tree of `first` leaves. */
@@ -61,12 +72,14 @@ export function unpackFrontier(packed: Uint8Array, size: number): Uint8Array[] {
 
 /**
  * Appends `leafHashes` to the tree of `first` leaves whose compact range is `frontier`.
- * Throws RangeError when the frontier does not fit `first`.
+ * With `hex`, every node hash the batch makes is recorded there with its hex (they are
+ * made as hex digests either way). Throws RangeError when the frontier does not fit `first`.
  */
 export function integrateBatch(
   first: number,
   frontier: readonly Uint8Array[],
   leafHashes: readonly Uint8Array[],
+  hex?: BatchHex,
 ): IntegratedBatch {
   const old = rangeNodes(0, first);
   if (old.length !== frontier.length)
@@ -77,6 +90,12 @@ export function integrateBatch(
     (known[level] ??= new Map()).set(index, h);
   };
   old.forEach((n, i) => put(n.level, n.index, frontier[i] as Uint8Array));
+  const node = (left: Uint8Array, right: Uint8Array): Uint8Array => {
+    const text = nodeHashHex(left, right);
+    const h = hashFromHex(text);
+    hex?.put(h, text);
+    return h;
+  };
   const stack = [...frontier];
   const hashes: Uint8Array[] = [];
   leafHashes.forEach((leaf, i) => {
@@ -87,7 +106,7 @@ export function integrateBatch(
     let level = 0;
     let index = n;
     for (let t = trailingOnes(n); t > 0; t--) {
-      h = nodeHash(stack.pop() as Uint8Array, h);
+      h = node(stack.pop() as Uint8Array, h);
       level += 1;
       index = Math.floor(index / 2);
       put(level, index, h);
@@ -96,22 +115,48 @@ export function integrateBatch(
     stack.push(h);
   });
   const size = first + leafHashes.length;
+  // The root folds the new compact range from the right (as frontierRoot does); each step is
+  // the MTH of a suffix [start, size). Those suffixes are exactly the ranges of a receipt's
+  // proof that are not perfect subtrees (RFC 9162 PATH only ever splits the right edge at
+  // compact-range boundaries), so keeping them spares every receipt its own folds.
+  const suffix = new Map<number, Uint8Array>();
+  const coords = rangeNodes(0, size);
+  let root = EMPTY_ROOT;
+  for (let j = stack.length - 1; j >= 0; j--) {
+    const s = stack[j] as Uint8Array;
+    root = j === stack.length - 1 ? s : node(s, root);
+    const c = coords[j] as NodeCoord;
+    suffix.set(c.index * 2 ** c.level, root);
+  }
   const hashAt = (level: number, index: number): Uint8Array => {
     const h = known[level]?.get(index);
     if (h === undefined) throw new RangeError(`hash (${level}, ${index}) is not in the batch`);
     return h;
   };
+  // Every other range of a proof is a perfect subtree: one lookup, no rangeNodes list.
+  const perfect = (lo: number, hi: number): Uint8Array => {
+    let level = 0;
+    let width = 1;
+    while (width < hi - lo) {
+      width *= 2;
+      level += 1;
+    }
+    const h = width === hi - lo && lo % width === 0 ? known[level]?.get(lo / width) : undefined;
+    return h ?? rangeHash(lo, hi, hashAt);
+  };
   return {
     first,
     size,
-    root: frontierRoot(stack),
+    root,
     frontier: stack,
     hashes,
     firstHashPos: storedHashCount(first),
     proof: (index) => {
       if (!Number.isSafeInteger(index) || index < first || index >= size)
         throw new RangeError(`index ${index} is not in the batch ${first}..${size - 1}`);
-      return inclusionProof(index, size, hashAt);
+      return inclusionRanges(index, size).map(([lo, hi]) =>
+        hi === size ? (suffix.get(lo) ?? rangeHash(lo, hi, hashAt)) : perfect(lo, hi),
+      );
     },
   };
 }

@@ -35,6 +35,12 @@ export interface StoredLeaf {
    */
   readonly checkpoint?: SignedHead;
   readonly proof?: Uint8Array[];
+  /**
+   * Lowercase hex of `leafHash` and of each `proof` node, when the driver made them with the
+   * batch (the file log encodes each distinct hash once per batch: batch-hex.ts); the audit
+   * service hex-encodes the bytes itself otherwise.
+   */
+  readonly hex?: { readonly leafHash: string; readonly proof: string[] };
 }
 
 /**

@@ -56,10 +56,14 @@ export function rangeHash(lo: number, hi: number, hashAt: HashAt): Uint8Array {
   return h;
 }
 
-type Range = readonly [number, number];
+/** A half-open range of leaves `[lo, hi)`. */
+export type Range = readonly [number, number];
 
-/** RFC 9162 §2.1.3.1 PATH(m, D[n]) as leaf ranges, deepest first. */
-function inclusionRanges(index: number, size: number): Range[] {
+/**
+ * RFC 9162 §2.1.3.1 PATH(m, D[n]) as leaf ranges, deepest first: the proof is the MTH of
+ * each. Every range is a perfect subtree except those ending at `size`.
+ */
+export function inclusionRanges(index: number, size: number): Range[] {
   if (!isTreeSize(size) || !isTreeSize(index) || index >= size) {
     throw new RangeError(
       `inclusion: index ${String(index)} is outside a tree of size ${String(size)}`,

@@ -3,13 +3,23 @@
  * hashing primitives, proof generation (from a `hashAt(level, index)` accessor) and
  * verification (inputs from the wire: range-checked, returns false on anything malformed).
  */
-export { HASH_BYTES, EMPTY_ROOT, leafHash, nodeHash, isTreeSize } from './merkle-hash.js';
+export {
+  HASH_BYTES,
+  EMPTY_ROOT,
+  leafHash,
+  nodeHash,
+  nodeHashHex,
+  hashFromHex,
+  isTreeSize,
+} from './merkle-hash.js';
 export {
   type HashAt,
   type NodeCoord,
   rangeNodes,
   rangeHash,
   inclusionProofNodes,
+  inclusionRanges,
+  type Range,
   consistencyProofNodes,
   rootNodes,
   inclusionProof,

@@ -22,6 +22,15 @@ export function readOffset(slot: Buffer, at = 0): number {
 /** Encodes one offsets-file slot. */
 export function writeOffset(offset: number): Buffer {
   const slot = Buffer.alloc(OFFSET_BYTES);
-  slot.writeUIntLE(offset, 0, 6);
+  writeOffsetAt(slot, 0, offset);
   return slot;
+}
+
+/**
+ * Encodes one offsets-file slot at `at` in `out` (all 8 bytes: `out` may be uninitialised),
+ * without a Buffer per slot (the group commit writes one per append).
+ */
+export function writeOffsetAt(out: Buffer, at: number, offset: number): void {
+  out.writeUIntLE(offset, at, 6);
+  out.writeUInt16LE(0, at + 6);
 }

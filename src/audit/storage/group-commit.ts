@@ -1,8 +1,9 @@
 import { ftruncateSync } from 'node:fs';
 import { frontierRoot, integrateBatch } from '../batch-tree.js';
 import type { HeadSigner, SignedHead, StoredLeaf } from '../log-store.js';
-import { HASH_BYTES } from '../merkle.js';
-import { MAX_BATCH_BYTES, MAX_BATCH_LEAVES, OFFSET_BYTES, writeOffset } from './batch-limits.js';
+import { BatchHex } from '../batch-hex.js';
+import { HASH_BYTES, hashFromHex } from '../merkle.js';
+import { MAX_BATCH_BYTES, MAX_BATCH_LEAVES, OFFSET_BYTES, writeOffsetAt } from './batch-limits.js';
 import { type LogFiles, datasync, writeFully } from './log-files.js';
 import { recordSize, writeRecord } from './record-format.js';
 import type { RecoveredLog } from './recovery.js';
@@ -114,16 +115,24 @@ export class GroupCommitter {
     const entryBytes = batch.reduce((sum, p) => sum + recordSize(p.leaf.length), 0);
     const entries = Buffer.allocUnsafe(entryBytes);
     const offsets = Buffer.allocUnsafe(batch.length * OFFSET_BYTES);
+    // Hex of this batch's hashes, for its receipts only: used before the first await below.
+    const hex = this.heads === undefined ? undefined : new BatchHex();
     const leafHashes: Uint8Array[] = [];
+    const leafHexes: string[] = [];
     let at = 0;
     batch.forEach((p, i) => {
-      writeOffset(this.entriesEnd + at).copy(offsets, i * OFFSET_BYTES);
-      leafHashes.push(writeRecord(entries, at, p.leaf));
+      writeOffsetAt(offsets, i * OFFSET_BYTES, this.entriesEnd + at);
+      const leafHex = writeRecord(entries, at, p.leaf);
+      const h = hashFromHex(leafHex);
+      hex?.put(h, leafHex);
+      leafHashes.push(h);
+      leafHexes.push(leafHex);
       at += recordSize(p.leaf.length);
     });
-    const b = integrateBatch(first, this.stack, leafHashes);
+    const b = integrateBatch(first, this.stack, leafHashes, hex);
     let head: SignedHead | undefined;
     let proofs: Uint8Array[][] | undefined;
+    let proofHexes: string[][] | undefined;
     let undoHead: (() => void) | undefined;
     const syncs: Promise<void>[] = [];
     try {
@@ -148,6 +157,8 @@ export class GroupCommitter {
         syncs.push(written.sync());
         // The receipts' proofs are computed from memory while the fsyncs run off-thread.
         proofs = leafHashes.map((_, i) => b.proof(first + i));
+        // Their hex, each distinct node encoded once for the whole batch (batch-hex.ts).
+        proofHexes = proofs.map((proof) => proof.map((n) => (hex as BatchHex).of(n)));
       }
       await Promise.all(syncs);
     } catch (err) {
@@ -173,12 +184,13 @@ export class GroupCommitter {
     // No `...(head && {…})` per entry: an object spread after other properties is slow in V8.
     return leafHashes.map((h, i) =>
       head === undefined
-        ? { index: first + i, leafHash: Uint8Array.from(h) }
+        ? { index: first + i, leafHash: new Uint8Array(h) }
         : {
             index: first + i,
-            leafHash: Uint8Array.from(h),
+            leafHash: new Uint8Array(h),
             checkpoint: head,
             proof: proofs?.[i] ?? [],
+            hex: { leafHash: leafHexes[i] as string, proof: proofHexes?.[i] ?? [] },
           },
     );
   }
