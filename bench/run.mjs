@@ -420,7 +420,8 @@ try {
   };
 
   log('warm-up');
-  for (const s of servers) await drive(job(s, '1KiB', { connections: 8, durationSec: 2 }));
+  for (const s of servers)
+    await drive(job(s, Object.keys(SIZES)[0], { connections: 8, durationSec: 2 }));
 
   const load = {};
   for (const size of Object.keys(SIZES)) {

@@ -1,7 +1,7 @@
 import type { AuditReceipt } from '../audit/audit-log.js';
 import type { GatewayEvent } from '../events/event-schema.js';
 import { noopMetrics, timeSync } from '../metrics/metrics-port.js';
-import type { ActivePolicy } from '../policy/active-policy.js';
+import type { ActivePolicy, EventFacts } from '../policy/active-policy.js';
 import { openPendingDeploy } from '../quorum/open-deploy.js';
 import type { PendingDeploy } from '../quorum/pending-deploy.js';
 import { allowEntry, denyEntry, pendingEntry, type EventDecisionBase } from './decision-entries.js';
@@ -22,6 +22,8 @@ export interface EventToDecide {
   readonly policy: ActivePolicy | undefined;
   /** The admitted nonce (`sha256:` of `client\nnonce`) and timestamp, recorded in the entry. */
   readonly replay?: { readonly nonce: string; readonly timestamp: number };
+  /** What the route proved about the event's text (policy evaluation may skip work). */
+  readonly facts?: EventFacts;
 }
 
 /** The audited outcome. Every variant's `audit` is durable when this resolves. */
@@ -79,7 +81,7 @@ export async function decideEvent(
     return { decision: 'deny', id: base.id, policy: null, reasons, audit };
   }
   const verdict = timeSync(ports.metrics ?? noopMetrics, 'policy', () =>
-    policy.evaluate(input.clientId, input.event),
+    policy.evaluate(input.clientId, input.event, input.facts),
   );
   // The candidate policy in the shadow (docs/protocol.md §13) answers each event once its decision
   // is audited; it never changes the answer and never throws (shadow-candidate.ts).

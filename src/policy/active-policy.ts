@@ -21,6 +21,16 @@ export interface PolicyVerdict {
   readonly reasons: readonly string[];
 }
 
+/** What the caller has proven about an event's text, so evaluation can skip work. */
+export interface EventFacts {
+  /**
+   * Every string of the event (keys included) is printable ASCII, U+0020–U+007E, as
+   * `jsonStringsArePrintableAscii` (src/json) proves from the body's bytes. Folding such a string is
+   * lower-casing alone (the first line of `foldForPatterns`), without its per-string scan.
+   */
+  readonly printableAscii: boolean;
+}
+
 /** One compiled, immutable policy revision. */
 export interface ActivePolicy {
   /** `sha256:<hex>` of the policy file bytes. */
@@ -29,8 +39,11 @@ export interface ActivePolicy {
   readonly activatedAt: string;
   /** The client's rate limit, or undefined for none. */
   ratePerMinute(clientId: string): number | undefined;
-  /** Pure and total: any internal error yields a deny. */
-  evaluate(clientId: string, event: GatewayEvent): PolicyVerdict;
+  /**
+   * Pure and total: any internal error yields a deny. `facts` lets a caller that has proven
+   * something about the event's text (see EventFacts) skip work; the verdict is the same.
+   */
+  evaluate(clientId: string, event: GatewayEvent, facts?: EventFacts): PolicyVerdict;
   /** The quorum rule for an action, if it needs one. */
   quorumFor(action: string): QuorumRule | undefined;
   /**

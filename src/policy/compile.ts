@@ -116,7 +116,7 @@ export function compilePolicy(bytes: Uint8Array, options: CompileOptions): Compi
     revision,
     activatedAt: options.activatedAt,
     ratePerMinute: (clientId) => client(clientId)?.ratePerMinute,
-    evaluate: (clientId, event) => evaluateEvent(rules, client(clientId), event),
+    evaluate: (clientId, event, facts) => evaluateEvent(rules, client(clientId), event, facts),
     quorumFor: (action) => quorum.get(action),
     // Copies: callers must not be able to alter the revision's keys.
     approverKey: (name) => {

@@ -1,5 +1,5 @@
 import type { GatewayEvent } from '../events/event-schema.js';
-import type { PolicyVerdict } from './active-policy.js';
+import type { EventFacts, PolicyVerdict } from './active-policy.js';
 import type { EmojiMatcher } from './emoji.js';
 import { foldForPatterns } from './normalize.js';
 import { shellView } from './shell-view.js';
@@ -37,6 +37,9 @@ export const MAX_EVALUATED_CHARS = 4 * 1024 * 1024;
  */
 export const EVALUATION_WORK_BUDGET = 1_000_000;
 
+/** The fold of a printable-ASCII string: what `foldForPatterns` returns for one. */
+const lowerCaseOnly = (text: string): string => text.toLowerCase();
+
 const DENY_ON_ERROR: PolicyVerdict = Object.freeze({
   decision: 'deny',
   reasons: Object.freeze(['evaluation_error']),
@@ -52,13 +55,20 @@ export function evaluateEvent(
   rules: CompiledRules,
   client: ClientRule | undefined,
   event: GatewayEvent,
+  facts?: EventFacts,
 ): PolicyVerdict {
   try {
     const reasons: string[] = [];
     if (client === undefined || !client.actions.has(event.action))
       reasons.push('action_not_allowed');
     if (event.steps.length > rules.maxSteps) reasons.push('max_steps');
-    reasons.push(...contentReasons(rules, event));
+    reasons.push(
+      ...contentReasons(
+        rules,
+        event,
+        facts?.printableAscii === true ? lowerCaseOnly : foldForPatterns,
+      ),
+    );
     return Object.freeze({
       decision: reasons.length === 0 ? 'allow' : 'deny',
       reasons: Object.freeze(reasons),
@@ -68,7 +78,11 @@ export function evaluateEvent(
   }
 }
 
-function contentReasons(rules: CompiledRules, event: GatewayEvent): string[] {
+function contentReasons(
+  rules: CompiledRules,
+  event: GatewayEvent,
+  fold: (text: string) => string,
+): string[] {
   const found = new Uint8Array(rules.patternNames.length);
   const budget = { work: EVALUATION_WORK_BUDGET };
   let emoji = false;
@@ -79,7 +93,7 @@ function contentReasons(rules: CompiledRules, event: GatewayEvent): string[] {
     reason,
   ];
   for (const text of eventStrings(event)) {
-    const folded = foldForPatterns(text);
+    const folded = fold(text);
     chars -= folded.length;
     if (chars < 0) return stop('evaluation_limit');
     if (!rules.patterns.scan(folded, found, budget)) return stop('evaluation_budget');
@@ -87,7 +101,7 @@ function contentReasons(rules: CompiledRules, event: GatewayEvent): string[] {
   }
   // Commands are also matched in their shell-aware view (quotes, escapes, $IFS, paths).
   for (const step of event.steps) {
-    const folded = foldForPatterns(step.run);
+    const folded = fold(step.run);
     const view = shellView(folded);
     if (view === folded) continue;
     chars -= view.length;

@@ -6,6 +6,7 @@ import { decideEvent } from '../../gateway/decide-event.js';
 import type { GatewayEnv } from '../env.js';
 import type { HttpDeps } from '../http-deps.js';
 import { parseJsonBody } from '../json-body.js';
+import { jsonStringsArePrintableAscii } from '../../json/printable-ascii.js';
 import { pendingDeployAnswer } from '../responses/deploy-view.js';
 
 /**
@@ -23,6 +24,7 @@ export function eventsRoute(deps: HttpDeps) {
       request: `sha256:${bodySha256}`,
       policy,
       replay,
+      facts: { printableAscii: jsonStringsArePrintableAscii(raw.body) },
     });
     switch (decided.decision) {
       case 'deny':
