@@ -30,5 +30,7 @@ export interface GatewayEnv {
     client: Client;
     /** Set by the signed-request middleware only. */
     signed: SignedRequest;
+    /** An answer built with its `X-Request-Id` already set (json-answer.ts). */
+    stamped: Response;
   };
 }

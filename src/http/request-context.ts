@@ -31,22 +31,26 @@ export function requestContext(
     const requestId = offered !== undefined && SAFE_REQUEST_ID.test(offered) ? offered : randomId();
     c.set('requestId', requestId);
     await next();
-    c.res.headers.set('x-request-id', requestId);
+    const res = c.res;
+    // An answer from json-answer.ts carries the id already; touching `res.headers` would
+    // rebuild its header list as a WHATWG Headers object (bench/README.md, issue 19).
+    if (c.get('stamped') !== res) res.headers.set('x-request-id', requestId);
     const ms = performance.now() - started;
     const pattern = routePath(c, -1);
     metrics.request(
       // Only a wildcard middleware matched (no route): one bounded label for all of them.
       pattern === '' || pattern.endsWith('*') ? 'unmatched' : pattern,
       c.req.method,
-      c.res.status,
+      res.status,
       ms / 1000,
     );
-    const code = await problemCode(c.res);
+    // Only a refusal has a code: no promise to await for the others.
+    const code = res.status < 400 ? undefined : await problemCode(res);
     const line: Record<string, unknown> = {
       reqId: requestId,
       method: c.req.method,
       path: pathOf(c),
-      status: c.res.status,
+      status: res.status,
       ms: Math.round(ms * 100) / 100,
       client: c.get('client')?.id,
     };

@@ -5,6 +5,7 @@ import { acceptEvent } from '../../events/event-validator.js';
 import { decideEvent } from '../../gateway/decide-event.js';
 import type { GatewayEnv } from '../env.js';
 import type { HttpDeps } from '../http-deps.js';
+import { jsonAnswer } from '../json-answer.js';
 import { parseJsonBody } from '../json-body.js';
 import { jsonStringsArePrintableAscii } from '../../json/printable-ascii.js';
 import { pendingDeployAnswer } from '../responses/deploy-view.js';
@@ -39,12 +40,14 @@ export function eventsRoute(deps: HttpDeps) {
           },
         });
       case 'allow':
-        return c.json(
+        return jsonAnswer(
+          c,
           { decision: 'allow', id: decided.id, policy: decided.policy, audit: decided.audit },
           200,
         );
       case 'pending':
-        return c.json(
+        return jsonAnswer(
+          c,
           {
             decision: 'pending',
             id: decided.id,
