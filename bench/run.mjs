@@ -353,17 +353,23 @@ let exitCode = 0;
 try {
   servers.push(await startServer('echo', [path.join(here, 'echo-server.mjs')], {}));
   servers.push(await startServer('memory', [path.join(dist, 'main.js')], gatewayEnv('memory')));
-  if (process.env.BENCH_BASE_DIST !== undefined)
+  if (process.env.BENCH_BASE_DIST !== undefined) {
+    // `BENCH_BASE_MODE=redis`: the base build runs in Redis mode (`redis-base`, its own prefix).
+    const redisBase = process.env.BENCH_BASE_MODE === 'redis';
+    const name = redisBase ? 'redis-base' : 'memory-base';
     servers.push(
       await startServer(
-        'memory-base',
+        name,
         [
           ...(process.env.BENCH_BASE_NODE_ARGS ?? '').split(' ').filter(Boolean),
           path.join(path.resolve(process.env.BENCH_BASE_DIST), 'main.js'),
         ],
-        gatewayEnv('memory-base'),
+        redisBase
+          ? { ...gatewayEnv(name), REDIS_URL, REDIS_PREFIX: `${redisPrefix}base:` }
+          : gatewayEnv(name),
       ),
     );
+  }
   if (await redisReachable()) {
     const redis = await startServer('redis', [path.join(dist, 'main.js')], {
       ...gatewayEnv('redis'),
