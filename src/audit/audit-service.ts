@@ -3,7 +3,7 @@ import { GatewayError } from '../errors.js';
 import type { AuditAppender, AuditEntry, AuditReceipt } from './audit-log.js';
 import { formatVkey, type NoteVerifier } from './checkpoint.js';
 import type { CheckpointSigner } from './checkpoint-signer.js';
-import { entryBytes } from './entry-bytes.js';
+import { entryLeaf } from './entry-bytes.js';
 import type { MerkleLogStore } from './log-store.js';
 
 /** `GET /v1/audit/key` (docs/protocol.md §6). */
@@ -81,7 +81,12 @@ export class AuditService implements AuditAppender, AuditReader {
    * was opened without a signer (an answer must never go out without its receipt).
    */
   async append(entry: AuditEntry): Promise<AuditReceipt> {
-    const stored = await this.store.append(entryBytes(entry));
+    const leaf = entryLeaf(entry);
+    const stored = await (typeof leaf !== 'string'
+      ? this.store.append(leaf)
+      : this.store.appendUtf8 !== undefined
+        ? this.store.appendUtf8(leaf)
+        : this.store.append(Buffer.from(leaf, 'utf8')));
     if (stored.checkpoint === undefined || stored.proof === undefined)
       throw new Error('audit log store returned no receipt (opened without a signer)');
     const hex = stored.hex;

@@ -52,6 +52,12 @@ export interface StoredLeaf {
 export interface MerkleLogStore {
   /** Appends canonical leaf bytes; resolves when durable (fsync) with the index and leaf hash. */
   append(leaf: Uint8Array): Promise<StoredLeaf>;
+  /**
+   * Exactly `append` of the UTF-8 of `text`, which must be well-formed (no lone surrogate:
+   * TypeError otherwise), without the encoded copy in between: a string cannot change, so
+   * the driver encodes it straight into its batch. Drivers without it get the bytes.
+   */
+  appendUtf8?(text: string): Promise<StoredLeaf>;
   /** Number of durable leaves. */
   size(): number;
   /** RFC 6962 root of the first `size` leaves (size 0 = SHA-256 of the empty string). */

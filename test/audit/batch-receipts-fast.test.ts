@@ -88,7 +88,7 @@ describe('batch receipts (issue 19 fast path)', () => {
             const len = Buffer.alloc(4);
             len.writeUInt32LE(leaf.length);
             want.push(len, Buffer.from(h), Buffer.of(0), Buffer.from(leaf));
-            expect(writeRecord(out, at, leaf)).toBe(hexOf(h));
+            expect(writeRecord(out, at, leaf, leaf.length)).toBe(hexOf(h));
             writeOffsetAt(offsets, i * 8, start + at);
             const slot = Buffer.alloc(8); // the previous writeOffset: 48-bit LE, two zero bytes
             slot.writeUIntLE(start + at, 0, 6);

@@ -196,7 +196,18 @@ class FileLogStore implements MerkleLogStore {
       return Promise.reject(new RangeError(`leaf is larger than ${this.maxLeafBytes} bytes`));
     }
     // Copy: the caller may reuse its buffer before the batch is written.
-    return this.committer.append(Uint8Array.from(leaf));
+    return this.committer.append(Uint8Array.from(leaf), leaf.length);
+  }
+
+  appendUtf8(text: string): Promise<StoredLeaf> {
+    if (this.closed) return Promise.reject(new Error('audit log store is closed'));
+    if (typeof text !== 'string' || !(text as unknown as WellFormed).isWellFormed())
+      return Promise.reject(new TypeError('leaf text must be a well-formed string'));
+    const bytes = Buffer.byteLength(text, 'utf8');
+    if (bytes > this.maxLeafBytes)
+      return Promise.reject(new RangeError(`leaf is larger than ${this.maxLeafBytes} bytes`));
+    // No copy: a string is immutable; the committer encodes it into the batch buffer.
+    return this.committer.append(text, bytes);
   }
 
   size(): number {
@@ -283,4 +294,9 @@ class FileLogStore implements MerkleLogStore {
 
   /** Positional reads of stored hashes (the durable part of hashes.bin never changes). */
   private readonly hashAt: HashAt = (level, index) => this.readHash(level, index);
+}
+
+/** `String.prototype.isWellFormed` (Node 20; the ES2024 lib is not in this project's tsconfig). */
+interface WellFormed {
+  isWellFormed(): boolean;
 }

@@ -18,7 +18,9 @@ export interface CommitHeads {
 }
 
 interface Pending {
-  readonly leaf: Uint8Array;
+  /** The leaf bytes, or a well-formed string whose UTF-8 they are (`bytes` long). */
+  readonly leaf: Uint8Array | string;
+  readonly bytes: number;
   readonly resolve: (v: StoredLeaf) => void;
   readonly reject: (e: unknown) => void;
 }
@@ -56,10 +58,14 @@ export class GroupCommitter {
     this.head = heads?.head;
   }
 
-  append(leaf: Uint8Array): Promise<StoredLeaf> {
+  /**
+   * Queues `leaf` (bytes the committer now owns, or a well-formed string whose UTF-8 is the
+   * leaf; `bytes` is its length in bytes) and resolves once it is durable.
+   */
+  append(leaf: Uint8Array | string, bytes: number): Promise<StoredLeaf> {
     if (this.failure) return Promise.reject(this.failure);
     return new Promise<StoredLeaf>((resolve, reject) => {
-      this.queue.push({ leaf, resolve, reject });
+      this.queue.push({ leaf, bytes, resolve, reject });
       this.running ??= this.run();
     });
   }
@@ -100,7 +106,7 @@ export class GroupCommitter {
     let bytes = 0;
     let n = 0;
     while (n < this.queue.length && n < MAX_BATCH_LEAVES && bytes < MAX_BATCH_BYTES) {
-      bytes += recordSize((this.queue[n] as Pending).leaf.length);
+      bytes += recordSize((this.queue[n] as Pending).bytes);
       n += 1;
     }
     return this.queue.splice(0, n);
@@ -112,7 +118,7 @@ export class GroupCommitter {
    */
   private async commit(batch: readonly Pending[]): Promise<StoredLeaf[]> {
     const first = this.size;
-    const entryBytes = batch.reduce((sum, p) => sum + recordSize(p.leaf.length), 0);
+    const entryBytes = batch.reduce((sum, p) => sum + recordSize(p.bytes), 0);
     const entries = Buffer.allocUnsafe(entryBytes);
     const offsets = Buffer.allocUnsafe(batch.length * OFFSET_BYTES);
     // Hex of this batch's hashes, for its receipts only: used before the first await below.
@@ -122,12 +128,12 @@ export class GroupCommitter {
     let at = 0;
     batch.forEach((p, i) => {
       writeOffsetAt(offsets, i * OFFSET_BYTES, this.entriesEnd + at);
-      const leafHex = writeRecord(entries, at, p.leaf);
+      const leafHex = writeRecord(entries, at, p.leaf, p.bytes);
       const h = hashFromHex(leafHex);
       hex?.put(h, leafHex);
       leafHashes.push(h);
       leafHexes.push(leafHex);
-      at += recordSize(p.leaf.length);
+      at += recordSize(p.bytes);
     });
     const b = integrateBatch(first, this.stack, leafHashes, hex);
     let head: SignedHead | undefined;

@@ -23,17 +23,25 @@ export function recordSize(leafBytes: number): number {
 }
 
 /**
- * Writes the record for `leaf` into `out` at `at`; returns its leaf hash as lowercase hex
+ * Writes the record for `leaf` (bytes, or a well-formed string whose UTF-8 of `bytes` bytes
+ * is the leaf, encoded straight into `out`) at `at`; returns its leaf hash as lowercase hex
  * (the receipt's form; a hex digest is ~3× cheaper than a Buffer digest in node:crypto, and
  * the bytes go straight from the hex into the record, no hash object in between).
  */
-export function writeRecord(out: Buffer, at: number, leaf: Uint8Array): string {
-  out.writeUInt32LE(leaf.length, at);
+export function writeRecord(
+  out: Buffer,
+  at: number,
+  leaf: Uint8Array | string,
+  bytes: number,
+): string {
+  out.writeUInt32LE(bytes, at);
   out[at + RECORD_HEADER_BYTES - 1] = 0;
-  out.set(leaf, at + RECORD_HEADER_BYTES);
+  if (typeof leaf !== 'string') out.set(leaf, at + RECORD_HEADER_BYTES);
+  else if (out.write(leaf, at + RECORD_HEADER_BYTES, bytes, 'utf8') !== bytes)
+    throw new RangeError('writeRecord: leaf text is not the announced number of bytes');
   // SHA-256(0x00 ‖ leaf) over the record's own prefix byte and leaf (a plain view, no copy).
   const hashed = at + RECORD_HEADER_BYTES - 1;
-  const hex = sha256Hex(new Uint8Array(out.buffer, out.byteOffset + hashed, leaf.length + 1));
+  const hex = sha256Hex(new Uint8Array(out.buffer, out.byteOffset + hashed, bytes + 1));
   out.write(hex, at + 4, HASH_BYTES, 'hex');
   return hex;
 }
