@@ -16,12 +16,26 @@ import type { GatewayEnv } from './env.js';
  */
 export function jsonAnswer(c: Context<GatewayEnv>, body: unknown, status: number): Response {
   const text = JSON.stringify(body);
-  const res = new Response(text, {
+  return stamped(c, text, Buffer.byteLength(text), status);
+}
+
+/** The same for a JSON document already encoded as UTF-8 (allow-answer.ts). */
+export function jsonBytesAnswer(c: Context<GatewayEnv>, bytes: Buffer, status: number): Response {
+  return stamped(c, bytes, bytes.length, status);
+}
+
+function stamped(
+  c: Context<GatewayEnv>,
+  body: string | Buffer,
+  length: number,
+  status: number,
+): Response {
+  const res = new Response(body, {
     status,
     headers: {
       'content-type': 'application/json',
       'x-request-id': c.get('requestId'),
-      'Content-Length': String(Buffer.byteLength(text)),
+      'Content-Length': String(length),
     },
   });
   c.set('stamped', res);

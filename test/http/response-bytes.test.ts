@@ -6,11 +6,11 @@ import { connect, type AddressInfo } from 'node:net';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GatewayEnv } from '../../src/http/env.js';
-import { jsonAnswer } from '../../src/http/json-answer.js';
+import { jsonAnswer, jsonBytesAnswer } from '../../src/http/json-answer.js';
 import { requestContext } from '../../src/http/request-context.js';
 
 /**
- * jsonAnswer (issue 19) against what it replaced on `POST /v1/events`, `c.json(body,
+ * jsonAnswer and jsonBytesAnswer (issue 19) against what it replaced on `POST /v1/events`, `c.json(body,
  * status)` with the request-context middleware adding `X-Request-Id` afterwards: the same
  * request-context, the same body and status, served by @hono/node-server over a real
  * socket, must give byte-identical answers (status line, header names, case and order,
@@ -25,6 +25,9 @@ beforeAll(async () => {
   app.use('*', requestContext(pino({ level: 'silent' })));
   app.post('/old', (c) => c.json(next.body, next.status as 200));
   app.post('/new', (c) => jsonAnswer(c, next.body, next.status));
+  app.post('/bytes', (c) =>
+    jsonBytesAnswer(c, Buffer.from(JSON.stringify(next.body), 'utf8'), next.status),
+  );
   server = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }) as Server;
   await new Promise<void>((resolve) => server.once('listening', resolve));
   port = (server.address() as AddressInfo).port;
@@ -66,6 +69,7 @@ describe('jsonAnswer gives the bytes c.json + the request-context header gave', 
     expect(old).toMatch(/^HTTP\/1\.1 200 OK\r\ncontent-type: application\/json\r\n/);
     expect(old).toContain('\r\nx-request-id: request-id-0001\r\nContent-Length: ');
     expect(await raw('/new', 'request-id-0001')).toBe(old);
+    expect(await raw('/bytes', 'request-id-0001')).toBe(old);
   });
 
   it('random JSON bodies (non-ASCII included) with 200 and 202', async () => {
@@ -76,7 +80,9 @@ describe('jsonAnswer gives the bytes c.json + the request-context header gave', 
         fc.stringMatching(/^[A-Za-z0-9._-]{8,64}$/),
         async (body, status, id) => {
           next = { body, status };
-          expect(await raw('/new', id)).toBe(await raw('/old', id));
+          const old = await raw('/old', id);
+          expect(await raw('/new', id)).toBe(old);
+          expect(await raw('/bytes', id)).toBe(old);
         },
       ),
       { numRuns: 60 },

@@ -5,7 +5,8 @@ import { acceptEvent } from '../../events/event-validator.js';
 import { decideEvent } from '../../gateway/decide-event.js';
 import type { GatewayEnv } from '../env.js';
 import type { HttpDeps } from '../http-deps.js';
-import { jsonAnswer } from '../json-answer.js';
+import { allowAnswerBytes } from '../allow-answer.js';
+import { jsonAnswer, jsonBytesAnswer } from '../json-answer.js';
 import { parseJsonBody } from '../json-body.js';
 import { jsonStringsArePrintableAscii } from '../../json/printable-ascii.js';
 import { pendingDeployAnswer } from '../responses/deploy-view.js';
@@ -40,11 +41,7 @@ export function eventsRoute(deps: HttpDeps) {
           },
         });
       case 'allow':
-        return jsonAnswer(
-          c,
-          { decision: 'allow', id: decided.id, policy: decided.policy, audit: decided.audit },
-          200,
-        );
+        return jsonBytesAnswer(c, allowAnswerBytes(decided.id, decided.policy, decided.audit), 200);
       case 'pending':
         return jsonAnswer(
           c,
