@@ -3,6 +3,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir, writePolicyFile } from '../helpers/credentials.js';
 import { buildEvent, startGateway, type GatewayProcess } from '../helpers/gateway-process.js';
+import { until } from '../helpers/until.js';
 
 /**
  * A candidate policy in the shadow (GATEWAY_POLICY_CANDIDATE_FILE, docs/protocol.md §13), on a real
@@ -28,15 +29,6 @@ interface PolicyView {
     disagreements: number;
     compared: number;
   };
-}
-
-async function until<T>(read: () => Promise<T>, ok: (v: T) => boolean, ms = 20_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await read();
-    if (ok(v) || Date.now() > end) return v;
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 describe('candidate policy in the shadow (real server)', () => {

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { tempDir } from '../../helpers/credentials.js';
 import { startGateway, type GatewayProcess } from '../../helpers/gateway-process.js';
+import { until } from '../../helpers/until.js';
 import {
   CuttableProxy,
   describeWithPostgres,
@@ -19,17 +20,6 @@ import {
  * both recover without a restart, and the log's indices continue with no gap and no reuse.
  */
 const pgUp = await postgresAvailable();
-
-async function eventually<T>(probe: () => Promise<T>, ok: (v: T) => boolean, ms = 30_000) {
-  const until = Date.now() + ms;
-  let last: T = await probe();
-  while (!ok(last)) {
-    if (Date.now() > until) throw new Error(`condition not met in ${ms} ms: ${String(last)}`);
-    await new Promise((r) => setTimeout(r, 200));
-    last = await probe();
-  }
-  return last;
-}
 
 describeWithPostgres(pgUp, 'a running gateway while PostgreSQL goes away and comes back', () => {
   let db: TestDatabase;
@@ -68,7 +58,7 @@ describeWithPostgres(pgUp, 'a running gateway while PostgreSQL goes away and com
     expect(await readyz()).toBe(200);
 
     await proxy.down();
-    expect(await eventually(readyz, (s) => s === 503)).toBe(503);
+    expect(await until(readyz, (s) => s === 503, 30_000)).toBe(503);
     const ready = (await (await fetch(`${g.url}/readyz`)).json()) as { failing: string[] };
     expect(ready.failing).toContain('audit');
     for (let i = 1; i <= 3; i++) {
@@ -81,12 +71,13 @@ describeWithPostgres(pgUp, 'a running gateway while PostgreSQL goes away and com
     }
 
     await proxy.up();
-    expect(await eventually(readyz, (s) => s === 200)).toBe(200);
+    expect(await until(readyz, (s) => s === 200, 30_000)).toBe(200);
     const indices: number[] = [];
     for (let i = 4; i < 7; i++) {
-      const res = await eventually(
+      const res = await until(
         () => build(i),
         (r) => r.status !== 503,
+        30_000,
       );
       expect(res.status).toBe(200);
       indices.push(((await res.json()) as { audit: { index: number } }).audit.index);
