@@ -86,11 +86,13 @@ export async function decideEvent(
   // The candidate policy in the shadow (docs/protocol.md §13) answers each event once its decision
   // is audited; it never changes the answer and never throws (shadow-candidate.ts).
   const shadow = (decision: 'allow' | 'deny' | 'pending'): void =>
-    ports.candidate?.observe(base.id, input.clientId, input.event, {
-      decision,
-      reasons: verdict.reasons,
-      policy: policy.revision,
-    });
+    ports.candidate?.observe(
+      base.id,
+      input.clientId,
+      input.event,
+      { decision, reasons: verdict.reasons, policy: policy.revision },
+      input.facts,
+    );
   if (verdict.decision === 'deny') {
     const audit = await append(denyEntry(base, verdict.reasons, policy.revision));
     shadow('deny');

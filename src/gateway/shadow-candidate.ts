@@ -1,5 +1,10 @@
 import type { GatewayEvent } from '../events/event-schema.js';
-import type { ActivePolicy, PolicyProvider, PolicyStatus } from '../policy/active-policy.js';
+import type {
+  ActivePolicy,
+  EventFacts,
+  PolicyProvider,
+  PolicyStatus,
+} from '../policy/active-policy.js';
 import { answerOf, answersDiffer, type PolicyAnswer } from '../policy/verdict.js';
 
 /** `GET /v1/policy`'s `candidate` object (docs/protocol.md §13): the reloader's record plus counts. */
@@ -22,7 +27,14 @@ export interface Disagreement {
 
 /** What decide-event needs: compare one decided event, never changing it. */
 export interface CandidateObserver {
-  observe(decisionId: string, clientId: string, event: GatewayEvent, active: PolicyAnswer): void;
+  /** `facts`: what the route proved about the event's text, so the candidate skips that work too. */
+  observe(
+    decisionId: string,
+    clientId: string,
+    event: GatewayEvent,
+    active: PolicyAnswer,
+    facts?: EventFacts,
+  ): void;
 }
 
 /**
@@ -64,11 +76,17 @@ export class ShadowCandidate implements CandidateObserver {
   }
 
   /** Answers `event` with the candidate; counts and reports a disagreement. Never throws. */
-  observe(decisionId: string, clientId: string, event: GatewayEvent, active: PolicyAnswer): void {
+  observe(
+    decisionId: string,
+    clientId: string,
+    event: GatewayEvent,
+    active: PolicyAnswer,
+    facts?: EventFacts,
+  ): void {
     try {
       const candidate = this.provider.current();
       if (candidate === undefined) return;
-      const answer = answerOf(candidate, clientId, event);
+      const answer = answerOf(candidate, clientId, event, facts);
       if (this.perRevision.revision !== candidate.revision)
         this.perRevision = { revision: candidate.revision, disagreements: 0, compared: 0 };
       this.perRevision.compared += 1;

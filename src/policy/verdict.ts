@@ -1,5 +1,5 @@
 import type { GatewayEvent } from '../events/event-schema.js';
-import type { ActivePolicy } from './active-policy.js';
+import type { ActivePolicy, EventFacts } from './active-policy.js';
 
 /** What a policy answers for one event, as `POST /v1/events` would decide it (docs/protocol.md §3, §13). */
 export interface PolicyAnswer {
@@ -15,13 +15,15 @@ export interface PolicyAnswer {
  * its reasons, `pending` when the action needs a quorum, else allow. The same rule
  * decide-event.ts applies before it audits; used by `policy test`, the what-if route and
  * the candidate policy in the shadow, so all three answer exactly as the events route.
+ * `facts` are what the caller proved about the event's text (ActivePolicy.evaluate).
  */
 export function answerOf(
   policy: ActivePolicy,
   clientId: string,
   event: GatewayEvent,
+  facts?: EventFacts,
 ): PolicyAnswer {
-  const verdict = policy.evaluate(clientId, event);
+  const verdict = policy.evaluate(clientId, event, facts);
   if (verdict.decision === 'deny')
     return { decision: 'deny', reasons: verdict.reasons, policy: policy.revision };
   const pending = policy.quorumFor(event.action) !== undefined;
