@@ -71,8 +71,10 @@ describe('printable-ASCII facts in policy evaluation', () => {
       }),
       { numRuns: 5_000 },
     );
-    // Not vacuous: many events carried the fact, and many were denied by content rules.
-    expect(withFact).toBeGreaterThan(1_000);
-    expect(denied).toBeGreaterThan(500);
+    // Not vacuous: many events carried the fact, and many were denied by content rules. The
+    // bounds leave room for random variation: one CI run counted 499 denials of 5,000, which
+    // an earlier bound of 500 refused; a local run counted about 1,600 events with the fact.
+    expect(withFact).toBeGreaterThan(500);
+    expect(denied).toBeGreaterThan(200);
   });
 });
