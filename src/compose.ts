@@ -237,7 +237,13 @@ async function openAudit(
   logger: Logger,
   observe: (o: AuditBatchObservation) => void,
 ): Promise<OpenedAudit> {
-  if (config.databaseUrl === undefined) return openFileAudit(config);
+  if (config.databaseUrl === undefined)
+    return openFileAudit(config, (reason) =>
+      logger.warn(
+        { reason },
+        'audit log indexes (offsets.bin, hashes.bin) rebuilt from entries.log under the signed head',
+      ),
+    );
   return openPgAudit({
     databaseUrl: config.databaseUrl,
     logOrigin: config.logOrigin!,

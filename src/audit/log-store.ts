@@ -103,6 +103,11 @@ export interface FileLogStoreOptions {
    * could hide cut entries.
    */
   readonly adoptUnsignedLog?: boolean;
+  /**
+   * Called (with what disagreed) when open() rebuilt offsets.bin and hashes.bin of a
+   * signing log from entries.log: after a power loss, or when the indexes were altered.
+   */
+  readonly onIndexesRebuilt?: ((reason: string) => void) | undefined;
 }
 
 /**

@@ -62,7 +62,10 @@ export function defaultLogOrigin(host: string = hostname()): string {
  * unnoticed). Any failure rejects with a one-line message, so start-up refuses a
  * corrupted, cut or rewritten log instead of serving it.
  */
-export async function openFileAudit(config: FileAuditConfig): Promise<FileAudit> {
+export async function openFileAudit(
+  config: FileAuditConfig,
+  onIndexesRebuilt?: (reason: string) => void,
+): Promise<FileAudit> {
   const origin = config.logOrigin ?? defaultLogOrigin();
   if (!isValidKeyName(origin))
     throw new Error('GATEWAY_LOG_ORIGIN: must be 1-255 characters without spaces or "+"');
@@ -82,6 +85,7 @@ export async function openFileAudit(config: FileAuditConfig): Promise<FileAudit>
       // One signed head per group-commit batch, durable with it: the receipts of §9.
       signer: checkpointHeadSigner(verifier, key.secretKey),
       adoptUnsignedLog: legacy,
+      onIndexesRebuilt,
     });
   } catch (err) {
     throw new Error(`audit log refused: ${firstLine(err)}. ${adviceFor(err, keyFile)}`, {

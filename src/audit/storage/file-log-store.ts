@@ -17,8 +17,11 @@
  * plus fixed read buffers while open() verifies.
  *
  * Group commit: appends queue while a batch is being written; a batch writes entries,
- * then offsets, then hashes (each write complete before the next starts), fdatasyncs all
- * three in parallel, and only then advances the durable size and resolves its appends.
+ * then offsets, then hashes (each write complete before the next starts), then its signed
+ * head, and only after the fdatasyncs advances the durable size and resolves its appends.
+ * A signing log syncs entries.log and head.bin (the records and the head that signs them);
+ * offsets.bin and hashes.bin are indexes derived from entries.log, rebuilt by open() when a
+ * power loss left them disagreeing (recoverSigned). Without a signer all three are synced.
  *
  * Crash recovery (recovery.ts): open() re-reads everything: it recomputes every leaf hash
  * (checking each record's framing and checksum) and compares it with hashes.bin, checks
@@ -32,8 +35,10 @@
  * entries.log that nothing vouches for, no longer than one batch, is an interrupted
  * unacknowledged batch: it is cut, and missing offsets/hashes of intact records are
  * recomputed. So a fsynced (acknowledged) entry is never dropped silently. (The vouching
- * argument assumes completed writes survive, as they do when the process is killed; after
- * a power loss, unsynced pages may land out of order, and open() then fails closed.)
+ * argument assumes completed writes survive, as they do when the process is killed. After
+ * a power loss the indexes of a signing log may disagree with entries.log: they are
+ * rebuilt from it, the records the head signed must all be intact (never cut), and the
+ * rebuilt tree must have the signed root.)
  */
 import { readSync } from 'node:fs';
 import {
@@ -87,13 +92,23 @@ export async function openFileLogStore(
   let headFile: HeadFile | undefined;
   try {
     unlock = lockLogDir(dir);
-    const state = await recoverLog(files, {
-      workerFromLeaves: opts.verifyInWorkerFromLeaves ?? DEFAULT_WORKER_FROM_LEAVES,
-    });
+    const workerFromLeaves = opts.verifyInWorkerFromLeaves ?? DEFAULT_WORKER_FROM_LEAVES;
     let heads: CommitHeads | undefined;
-    if (opts.signer !== undefined) {
+    let state: RecoveredLog;
+    if (opts.signer === undefined) {
+      state = await recoverLog(files, { workerFromLeaves });
+    } else {
       headFile = HeadFile.open(dir);
-      const head = await checkHead(files, state, headFile, opts.signer, opts.adoptUnsignedLog);
+      const stored = headFile.load(opts.signer);
+      state = await recoverSigned(files, workerFromLeaves, stored, opts.onIndexesRebuilt);
+      const head = await checkHead(
+        files,
+        state,
+        headFile,
+        stored,
+        opts.signer,
+        opts.adoptUnsignedLog,
+      );
       heads = { signer: opts.signer, file: headFile, head };
     }
     const committer = new GroupCommitter(files, state, heads);
@@ -103,6 +118,31 @@ export async function openFileLogStore(
     headFile?.close();
     closeLogFiles(files);
     throw err;
+  }
+}
+
+/**
+ * Recovery of a signing log. Its batches fdatasync only entries.log and head.bin, so after
+ * a power loss offsets.bin and hashes.bin may be short, hold a batch entries.log lost, or
+ * hold stale pages: when the indexes disagree with entries.log they are rebuilt from it,
+ * and checkHead then requires the rebuilt tree to be the one the head signed. Records the
+ * head signed are never cut (`acknowledged`), and damage to them still refuses the open.
+ * Without a stored head the indexes are the only witnesses of complete records: no rebuild.
+ */
+async function recoverSigned(
+  files: LogFiles,
+  workerFromLeaves: number,
+  stored: SignedHead | undefined,
+  onRebuilt: ((reason: string) => void) | undefined,
+): Promise<RecoveredLog> {
+  const acknowledged = stored?.size ?? 0;
+  try {
+    return await recoverLog(files, { workerFromLeaves, acknowledged });
+  } catch (err) {
+    if (!(err instanceof AuditCorruptionError) || stored === undefined) throw err;
+    const state = await recoverLog(files, { workerFromLeaves, acknowledged, rebuildIndexes: true });
+    onRebuilt?.(err.message);
+    return state;
   }
 }
 
@@ -118,10 +158,10 @@ async function checkHead(
   files: LogFiles,
   state: RecoveredLog,
   headFile: HeadFile,
+  stored: SignedHead | undefined,
   signer: HeadSigner,
   adopt: boolean | undefined,
 ): Promise<SignedHead> {
-  const stored = headFile.load(signer);
   const n = state.count;
   const hashAt: HashAt = (level, index) =>
     readExactly(files.hashes, HASH_BYTES, storedHashIndex(level, index) * HASH_BYTES);
@@ -133,10 +173,7 @@ async function checkHead(
         `audit log corrupt: ${HEAD_FILE} is missing or empty but the log holds ${n} entries`,
       );
   } else {
-    if (stored.size > n)
-      throw new AuditCorruptionError(
-        `audit log corrupt: ${HEAD_FILE} signs ${stored.size} entries but the files hold ${n} (acknowledged entries were cut)`,
-      );
+    // stored.size ≤ n: recoverLog refused fewer leaves than the head signs.
     const rootThere = root(stored.size);
     if (!constantTimeEqual(rootThere, stored.root))
       throw new AuditCorruptionError(

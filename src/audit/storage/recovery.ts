@@ -4,6 +4,7 @@ import { HASH_BYTES, rootNodes } from '../merkle.js';
 import { AppendWriter } from './append-writer.js';
 import { MAX_TORN_TAIL_BYTES, OFFSET_BYTES, readOffset, writeOffset } from './batch-limits.js';
 import { type LogFiles, FILE_NAMES } from './log-files.js';
+import { HEAD_FILE } from './head-file.js';
 import {
   MAX_LEAF_BYTES_HARD,
   RECORD_HEADER_BYTES,
@@ -60,6 +61,18 @@ export interface RecoveryOptions {
   readonly blockLeaves?: number;
   /** False leaves every record block to the worker (tests of the worker's share). */
   readonly mainTakesBlocks?: boolean;
+  /**
+   * Leaves the stored signed head covers (head.bin): they were acknowledged, so a record
+   * below it that is missing or damaged refuses the open, and nothing below it is ever cut.
+   */
+  readonly acknowledged?: number;
+  /**
+   * Ignore offsets.bin and hashes.bin and recompute both from entries.log (overwriting
+   * them only once every record checked out). For a signing log, where entries.log and
+   * head.bin are the durable pair and the other two are indexes a power loss can leave
+   * behind (group-commit.ts).
+   */
+  readonly rebuildIndexes?: boolean;
 }
 
 /** ~6 MB of typical records: small enough to balance the threads, big enough to stream. */
@@ -79,11 +92,17 @@ const MAX_BLOCKS = 4096;
  * anything acknowledged is damaged or missing.
  */
 export async function recoverLog(files: LogFiles, opts: RecoveryOptions): Promise<RecoveredLog> {
-  const sizes: LogFileSizes = {
-    ...files,
+  const onDisk = {
     entriesSize: fstatSync(files.entries).size,
     hashesSize: fstatSync(files.hashes).size,
     offsetsSize: fstatSync(files.offsets).size,
+  };
+  // Rebuilding: the indexes are read as empty, so every offset and hash is recomputed.
+  const rebuild = opts.rebuildIndexes === true;
+  const sizes: LogFileSizes = {
+    ...files,
+    ...onDisk,
+    ...(rebuild ? { hashesSize: 0, offsetsSize: 0 } : {}),
   };
   const { entriesSize, hashesSize, offsetsSize } = sizes;
   const storedHashes = Math.floor(hashesSize / HASH_BYTES);
@@ -181,13 +200,24 @@ export async function recoverLog(files: LogFiles, opts: RecoveryOptions): Promis
     }
 
     // Write order per batch is entries, then offsets, then hashes (each complete before the
-    // next starts), and a batch is acknowledged only after all three are fsynced. So an
-    // offset or hash for leaf `count` proves its record was completely written: if that
-    // record is now missing or damaged, acknowledged data was lost or altered.
+    // next starts). So, as long as completed writes survive (a killed process), an offset or
+    // hash for leaf `count` proves its record was completely written: if that record is now
+    // missing or damaged, data was lost or altered. (A power loss can break that order for
+    // the indexes a signing log does not sync per batch: its open() then rebuilds them.)
     if (count < storedOffsets || storedHashCount(count) < storedHashes) {
       const what = stopped === null ? 'is missing' : `at byte ${pos} is damaged`;
       const witness = count < storedOffsets ? FILE_NAMES.offsets : FILE_NAMES.hashes;
       throw corrupt(`${FILE_NAMES.entries} record ${count} ${what} but ${witness} records it`);
+    }
+    // The signed head vouches for its leaves too, whatever the indexes say (and with
+    // indexes rebuilt, it alone does). Checked before anything is cut.
+    const acknowledged = opts.acknowledged ?? 0;
+    if (count < acknowledged) {
+      throw corrupt(
+        stopped === null
+          ? `${HEAD_FILE} signs ${acknowledged} entries but the files hold ${count} (acknowledged entries were cut)`
+          : `${FILE_NAMES.entries} record ${count} at byte ${pos} is damaged but ${HEAD_FILE} signs ${acknowledged} entries`,
+      );
     }
     // Otherwise the bad bytes are the unacknowledged tail of one interrupted batch; a longer
     // stretch cannot come from a crash and means the middle of the file was damaged.
@@ -210,9 +240,9 @@ export async function recoverLog(files: LogFiles, opts: RecoveryOptions): Promis
     offsetOut.flush();
     let repaired = hashOut.wrote || offsetOut.wrote;
     for (const [fd, size, want] of [
-      [files.entries, entriesSize, pos],
-      [files.hashes, hashesSize, hashPos * HASH_BYTES],
-      [files.offsets, offsetsSize, count * OFFSET_BYTES],
+      [files.entries, onDisk.entriesSize, pos],
+      [files.hashes, onDisk.hashesSize, hashPos * HASH_BYTES],
+      [files.offsets, onDisk.offsetsSize, count * OFFSET_BYTES],
     ] as const) {
       if (size !== want) {
         ftruncateSync(fd, want);
