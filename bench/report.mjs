@@ -66,18 +66,28 @@ function auditSummary(results) {
   return out;
 }
 
+/** How phase 2 offered its 50% rate (results before `rateDriver` existed used autocannon). */
+function rateWording(settings) {
+  const n = settings?.rateConnections;
+  return (settings?.rateDriver ?? 'autocannon') === 'open-loop'
+    ? `open-loop, ${n} connections (latency from each request's scheduled time)`
+    : `autocannon overallRate (closed loop), ${n} connections`;
+}
+
 export function renderMarkdown(results) {
+  const openLoop = results.settings?.rateDriver === 'open-loop';
+  const warnings = [];
   const lines = [`# Bench results (${results.startedAt})`, ''];
   const m = results.machine ?? {};
   lines.push(
     `Machine: ${m.cpus} × ${m.cpuModel}, Node ${m.node}, ${m.platform}. ` +
       `Runs of ${results.settings?.durationSec} s; connections ${results.settings?.connections?.join(', ')} for the maximum; ` +
-      `${results.settings?.rateConnections} connections at 50% of the maximum. Gateway LOG_LEVEL=${results.settings?.gatewayLogLevel}.`,
+      `${rateWording(results.settings)} at 50% of the maximum. Gateway LOG_LEVEL=${results.settings?.gatewayLogLevel}.`,
     '',
   );
   if (results.load !== undefined) {
     lines.push(
-      '| body | target | max req/s (conns) | ratio to echo | server CPU µs/req at max (main thread / all) | p50 / p99 at max (ms) | 50% rate (req/s) | p50 / p99 at 50% (ms) | non-2xx / errors |',
+      `| body | target | max req/s (conns) | ratio to echo | server CPU µs/req at max (main thread / all) | p50 / p99 at max (ms) | 50% rate (req/s${openLoop ? ', offered (answered)' : ''}) | p50 / p99 at 50% (ms) | non-2xx / errors |`,
       '|---|---|---:|---:|---:|---:|---:|---:|---:|',
     );
     for (const [size, targets] of Object.entries(results.load)) {
@@ -92,12 +102,22 @@ export function renderMarkdown(results) {
         lines.push(
           `| ${size} | ${name} | ${fmt(max.rps)} (${max.connections ?? '–'}) | ${name === 'echo' ? '1.00' : fmt(max.rps / echo, 2) + ` (${pct(max.rps / echo)})`} | ` +
             `${fmt(max.serverCpuUsPerRequest?.main)} / ${fmt(max.serverCpuUsPerRequest?.all)} | ` +
-            `${fmt(max.latencyMs?.p50, 1)} / ${fmt(max.latencyMs?.p99, 1)} | ${fmt(half.offeredRate)} | ` +
-            `${fmt(half.latencyMs?.p50, 1)} / ${fmt(half.latencyMs?.p99, 1)} | ${bad} |`,
+            `${fmt(max.latencyMs?.p50, 1)} / ${fmt(max.latencyMs?.p99, 1)} | ${fmt(half.offeredRate)}` +
+            `${openLoop ? ` (${fmt(half.rps)})` : ''} | ` +
+            `${fmt(half.latencyMs?.p50, openLoop ? 2 : 1)} / ${fmt(half.latencyMs?.p99, openLoop ? 2 : 1)} | ${bad} |`,
         );
+        if (half.openLoop?.warning !== undefined)
+          warnings.push(`${size} ${name} at 50%: ${half.openLoop.warning}.`);
       }
     }
     lines.push('');
+    if (warnings.length > 0)
+      lines.push(
+        'The 50% schedule was not kept (open-loop driver):',
+        '',
+        ...warnings.map((w) => `- ${w}`),
+        '',
+      );
   } else {
     lines.push('Load phase did not complete (see the run output).', '');
   }

@@ -2,21 +2,28 @@
 /**
  * `npm run bench`: one run on this machine, alternating the sides so drift hits all alike.
  *
- * Load (autocannon, each run in its own process — bench/load-driver.mjs):
+ * Load (each run in its own process: autocannon in bench/load-driver.mjs, the open-loop
+ * generator in bench/open-loop-driver.mjs):
  *   targets: bare Hono echo (baseline, bench/echo-server.mjs), the gateway in memory mode,
  *   the gateway in Redis mode (REDIS_URL, private key prefix, deleted afterwards), the
  *   gateway in PostgreSQL mode (DATABASE_URL: the audit log in a database this run creates
  *   and drops, bench/pg-bench-db.mjs; BENCH_PG_URL names the server's admin database);
- *   bodies: 1 KiB and 64 KiB valid events. Phase 1 finds each target's maximum rate over a
- *   couple of connection levels; phase 2 offers 50% of that maximum (`overallRate`) and
- *   records p50/p99 there. The gateway runs from dist/ with NODE_ENV=production, its real
- *   file-backed audit log (fsync) in a temp dir and the shipped deny rules.
+ *   bodies: 1 KiB and 64 KiB valid events. Phase 1 (autocannon, closed loop) finds each
+ *   target's maximum rate over a couple of connection levels; phase 2 offers 50% of that
+ *   maximum as an open-loop constant arrival rate over 64 keep-alive connections and records
+ *   p50/p99 there, each latency counted from the request's scheduled time (corrected for
+ *   coordinated omission, as wrk2 does; bench/README.md says why). The gateway runs from
+ *   dist/ with NODE_ENV=production, its real file-backed audit log (fsync) in a temp dir and
+ *   the shipped deny rules.
  * Micro: bench/micro/*.bench.* (HMAC verify here; policy, quorum, audit from their owners),
  *   each printing one JSON line; a missing script is reported, not fatal.
  * Output: bench/results/latest.json and bench/results/latest.md (see bench/README.md).
  *
  * Env: BENCH_DURATION_SEC (default 6), BENCH_CONNECTIONS (default "8,64"),
- *      BENCH_LOG_LEVEL (gateway LOG_LEVEL, default info), BENCH_SKIP_MICRO=1,
+ *      BENCH_RATE_CONNECTIONS (phase 2's connections, default 64; 8 with autocannon),
+ *      BENCH_RATE_DRIVER=autocannon (phase 2 as before: autocannon's `overallRate`, closed
+ *      loop, 8 connections, whole-millisecond latencies; for comparison),
+ *      BENCH_SIZES (e.g. 1KiB), BENCH_LOG_LEVEL (gateway LOG_LEVEL, default info), BENCH_SKIP_MICRO=1,
  *      BENCH_MICRO_TIMEOUT_SEC (default 300), REDIS_URL (default redis://127.0.0.1:6379),
  *      BENCH_BASE_DIST (a directory holding another build's main.js, e.g. of the commit before
  *      a change: it runs as one more memory-mode target, `memory-base`, alternated with the
@@ -45,7 +52,14 @@ const root = path.resolve(here, '..');
 const dist = path.join(root, 'dist');
 const DURATION = Number(process.env.BENCH_DURATION_SEC ?? 6);
 const CONNECTIONS = (process.env.BENCH_CONNECTIONS ?? '8,64').split(',').map(Number);
-const RATE_CONNECTIONS = 8;
+/**
+ * Phase 2's driver: `open-loop` (bench/open-loop-driver.mjs, constant arrival rate) or
+ * `autocannon` (the closed-loop `overallRate` of before, for comparison).
+ */
+const RATE_DRIVER = process.env.BENCH_RATE_DRIVER === 'autocannon' ? 'autocannon' : 'open-loop';
+const RATE_CONNECTIONS = Number(
+  process.env.BENCH_RATE_CONNECTIONS ?? (RATE_DRIVER === 'autocannon' ? 8 : 64),
+);
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const ALL_SIZES = { '1KiB': 1024, '64KiB': 65536 };
 /** `BENCH_SIZES=1KiB` (comma-separated) runs only those body sizes: quicker A/B runs. */
@@ -174,13 +188,13 @@ function stopServer(server) {
   });
 }
 
-/** Runs one autocannon job in a separate process; resolves to its JSON result. */
-function drive(job) {
+/**
+ * Runs one load job in a separate process (autocannon, or the open-loop driver);
+ * resolves to its JSON result.
+ */
+function drive(job, script = 'load-driver.mjs') {
   return new Promise((resolve, reject) => {
-    const [command, args] = pinned(PINNING?.driver, [
-      path.join(here, 'load-driver.mjs'),
-      JSON.stringify(job),
-    ]);
+    const [command, args] = pinned(PINNING?.driver, [path.join(here, script), JSON.stringify(job)]);
     const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     child.stdout.on('data', (d) => (out += d));
@@ -412,9 +426,9 @@ try {
   });
 
   /** Drives `job` at `server` and adds the server's CPU per completed request (µs). */
-  const driveMeasured = async (server, j) => {
+  const driveMeasured = async (server, j, script) => {
     const before = serverCpuSeconds(server.child.pid);
-    const r = await drive(j);
+    const r = await drive(j, script);
     const after = serverCpuSeconds(server.child.pid);
     const done = r.requests ?? 0;
     if (before !== undefined && after !== undefined && done > 0)
@@ -450,9 +464,12 @@ try {
       const r = await driveMeasured(
         s,
         job(s, size, { connections: RATE_CONNECTIONS, durationSec: DURATION, overallRate: rate }),
+        RATE_DRIVER === 'open-loop' ? 'open-loop-driver.mjs' : 'load-driver.mjs',
       );
       log(
-        `${size} ${s.name} at ${rate} req/s (50% of max): p50 ${r.latencyMs.p50} ms p99 ${r.latencyMs.p99} ms`,
+        `${size} ${s.name} at ${rate} req/s (50% of max, ${RATE_DRIVER}, c=${RATE_CONNECTIONS}): ` +
+          `answered ${Math.round(r.rps)} req/s, p50 ${r.latencyMs.p50} ms p99 ${r.latencyMs.p99} ms` +
+          (r.openLoop?.warning === undefined ? '' : ` WARNING: ${r.openLoop.warning}`),
       );
       entry.halfRate = { offeredRate: rate, connections: RATE_CONNECTIONS, ...r };
     }
@@ -496,6 +513,7 @@ results.settings = {
   durationSec: DURATION,
   connections: CONNECTIONS,
   rateConnections: RATE_CONNECTIONS,
+  rateDriver: RATE_DRIVER,
   gatewayLogLevel: process.env.BENCH_LOG_LEVEL ?? 'info',
   redisPrefix,
   pinning: PINNING ?? 'none (taskset missing or one core)',
