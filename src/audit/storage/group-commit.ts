@@ -33,9 +33,9 @@ interface Pending {
  * log is reopened (which re-verifies the files and cuts whatever was half written).
  *
  * With `heads` (docs/protocol.md §9 receipts) each batch is signed ONCE: the checkpoint of the tree
- * after the batch is written to head.bin after the batch's records and fdatasynced with
- * them, and every append of the batch resolves with that checkpoint and its inclusion
- * proof in it (computed from memory by integrateBatch, no read).
+ * after the batch is written to head.bin once the batch's records are durable, and
+ * fdatasynced; every append of the batch then resolves with that checkpoint and its
+ * inclusion proof in it (computed from memory by integrateBatch, no read).
  */
 export class GroupCommitter {
   size: number;
@@ -156,18 +156,21 @@ export class GroupCommitter {
       if (this.heads === undefined)
         syncs.push(datasync(this.files.offsets), datasync(this.files.hashes));
       if (this.heads !== undefined) {
-        // Written after the records it covers (their writes completed above): a head on
-        // disk vouches for complete records. Synced before any append of the batch resolves.
         head = { note: this.heads.signer.sign(b.size, b.root), size: b.size, root: b.root };
-        const written = this.heads.file.write(head.note);
-        undoHead = written.undo;
-        syncs.push(written.sync());
         // The receipts' proofs are computed from memory while the fsyncs run off-thread.
         proofs = leafHashes.map((_, i) => b.proof(first + i));
         // Their hex, each distinct node encoded once for the whole batch (batch-hex.ts).
         proofHexes = proofs.map((proof) => proof.map((n) => (hex as BatchHex).of(n)));
       }
       await Promise.all(syncs);
+      if (head !== undefined) {
+        // Written once the records it covers are durable, so even after a power loss a head
+        // on disk never signs records the disk lost. Synced before any append resolves.
+        const written = (this.heads as CommitHeads).file.write(head.note);
+        undoHead = written.undo;
+        syncs.push(written.sync());
+        await syncs[syncs.length - 1];
+      }
     } catch (err) {
       // No fsync may still be running when the files are cut back.
       await Promise.allSettled(syncs);

@@ -23,10 +23,11 @@ type SlotRead =
 /**
  * `head.bin`: the latest signed checkpoint of the file log (docs/protocol.md §9), in two slots
  * written alternately. A batch writes its new head into the slot that does NOT hold the
- * current one, in the same durable step as the batch's leaves (the group committer
- * fdatasyncs it with the other files before any append of the batch resolves), so:
+ * current one, once the batch's records are durable, and the group committer fdatasyncs
+ * it before any append of the batch resolves, so:
  *
  * - a crash while a slot is written leaves the other slot, the previous head, intact;
+ * - even after a power loss, no head on disk signs records the disk does not hold;
  * - a torn slot (length/checksum mismatch) is the unacknowledged head being written: it
  *   is ignored; a slot whose checksum holds but whose signature does not is forged and
  *   refused;
