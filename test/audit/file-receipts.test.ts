@@ -70,6 +70,22 @@ describe('file log receipts', () => {
     }
   });
 
+  it('a caller scribbling over the hashes of its receipts does not change the tree', async () => {
+    const s = await open();
+    const first = await Promise.all(Array.from({ length: 37 }, (_, i) => s.append(sampleLeaf(i))));
+    for (const r of first) {
+      r.leafHash.fill(0xee);
+      for (const node of r.proof!) node.fill(0xee);
+      r.checkpoint!.root.fill(0xee);
+    }
+    const head = await s.latest!();
+    expect(verifyCheckpoint(head.note, verifier).root).toEqual(head.root);
+    const later = Array.from({ length: 40 }, (_, i) => sampleLeaf(37 + i));
+    const receipts = await Promise.all(later.map((l) => s.append(l)));
+    receipts.forEach((r, i) => expectReceipt(later[i]!, r));
+    await reopen(); // open() re-verifies the files against the last signed head
+  });
+
   it('keeps the signed head across a reopen (head.bin)', async () => {
     await open();
     // A new log closed before its first append: head.bin holds one slot, the empty head.

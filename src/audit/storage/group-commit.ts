@@ -188,8 +188,10 @@ export class GroupCommitter {
     }
     this.size = b.size;
     this.entriesEnd += entryBytes;
-    this.stack = b.frontier;
-    if (head !== undefined) this.head = head;
+    // Own copies (at most 64, once per batch): the receipts below hand out proof nodes that
+    // are also frontier nodes, and what a caller does to them must not change the tree.
+    this.stack = b.frontier.map((h) => Uint8Array.from(h));
+    if (head !== undefined) this.head = { ...head, root: Uint8Array.from(head.root) };
     // Copies: the caller may modify what it gets; the hashes also live on in the frontier.
     // No `...(head && {…})` per entry: an object spread after other properties is slow in V8.
     return leafHashes.map((h, i) =>
