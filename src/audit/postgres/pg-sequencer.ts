@@ -182,7 +182,8 @@ export class PgSequencer {
     }
     const b = attempt.integrated as ReturnType<typeof integrateBatch>;
     const note = attempt.note as string;
-    this.opts.onCommitted(b.size, note, b.root);
+    // A copy: the receipts below share b.root, and a caller may write over what it gets.
+    this.opts.onCommitted(b.size, note, Uint8Array.from(b.root));
     this.opts.observe?.({
       leaves: batch.length,
       commitSeconds: (performance.now() - started) / 1000,

@@ -50,6 +50,21 @@ describeWithPostgres(available, 'PostgreSQL log store', () => {
     await expect(store.leaf(300)).rejects.toThrow(RangeError);
   });
 
+  it('a caller writing over the hashes of its receipts changes neither the tree nor the head', async () => {
+    const id = logIdentity();
+    const store = track(await openInstance(db.url, id));
+    const leaves = Array.from({ length: 20 }, (_, i) => enc(`{"i":${i}}`));
+    for (const r of await Promise.all(leaves.map((l) => store.append(l)))) {
+      r.leafHash.fill(0xee);
+      r.checkpoint!.root.fill(0xee);
+      for (const node of r.proof!) node.fill(0xee);
+    }
+    const head = await store.latest();
+    expect(Buffer.from(head.root)).toEqual(Buffer.from(rootFromLeafHashes(leaves.map(leafHash))));
+    const more = enc('{"more":1}');
+    expectValidReceipt(id, more, await store.append(more));
+  });
+
   it('three instances appending at once share one sequence: no index reused or skipped, every receipt consistent', async () => {
     const id = logIdentity();
     // Open all three at once: migrations and the first head must be created exactly once.
