@@ -1,3 +1,4 @@
+import type { Socket } from 'node:net';
 import { Redis } from 'ioredis';
 import { restoreFastStringPrototype } from './fast-string-prototype.js';
 
@@ -86,6 +87,8 @@ export function createRedisClient(options: RedisConnectionOptions): Redis {
   });
   // Without a listener ioredis prints every failed reconnect to the console.
   client.on('error', (error: Error) => options.onError?.(error));
+  // Every new connection (reconnects included) gets its commands coalesced.
+  client.on('connect', () => coalesceWrites(client.stream));
   return client;
 }
 
@@ -129,4 +132,28 @@ export async function closeRedisClient(client: Redis): Promise<void> {
     // fall through to a hard disconnect
   }
   client.disconnect(false);
+}
+
+/**
+ * Commands written during one turn of the event loop leave in one `writev`: the socket is
+ * corked at its first write and uncorked from `setImmediate`, once the poll phase that
+ * handled the requests is over. Without it every request's admission command was its own
+ * write syscall, about 15% of the main thread in a Redis-mode profile at 64 connections;
+ * with it the same-run A/B measured 20-32% less CPU per request (bench/README.md). A
+ * command waits at most for the rest of the current loop turn.
+ */
+function coalesceWrites(socket: Socket): void {
+  const write = socket.write;
+  let corked = false;
+  socket.write = function (this: Socket, ...args: Parameters<Socket['write']>) {
+    if (!corked) {
+      corked = true;
+      socket.cork();
+      setImmediate(() => {
+        corked = false;
+        socket.uncork();
+      });
+    }
+    return write.apply(this, args);
+  } as Socket['write'];
 }
