@@ -18,7 +18,7 @@
  *
  * Cheap enough to keep up (11,000 req/s took about half a core, bench/README.md): raw `net` sockets
  * (Nagle off), the request bytes built once (only the four signing headers differ per
- * request), and a minimal HTTP/1.1 response parser (status line, Content-Length or chunked).
+ * request), and a minimal HTTP/1.1 response parser (status line, Content-Length).
  * Signed runs: a fresh codex-sig/v1 signature per request exactly as load-driver.mjs makes it.
  * A non-2xx answer counts in `non2xx`; a socket error counts in `errors` (the request is
  * lost, the connection is reopened); requests still unanswered 10 s after the last one was
@@ -186,7 +186,7 @@ function complete(conn) {
   release(conn);
 }
 
-/** Minimal HTTP/1.1 response parser: status line, Content-Length or chunked. */
+/** Minimal HTTP/1.1 response parser: status line and Content-Length (both servers send it). */
 function onData(conn, chunk) {
   let buf = conn.buf === undefined ? chunk : Buffer.concat([conn.buf, chunk]);
   conn.buf = undefined;
@@ -202,12 +202,11 @@ function onData(conn, chunk) {
       if (cl !== null) {
         conn.remaining = Number(cl[1]);
         conn.state = 'body';
-      } else if (/\r\ntransfer-encoding:[^\r]*chunked/.test(text)) conn.state = 'chunk-size';
-      else if (conn.status === 204 || conn.status === 304 || conn.status < 200) {
+      } else if (conn.status === 204 || conn.status === 304 || conn.status < 200) {
         conn.remaining = 0;
         conn.state = 'body';
       } else {
-        // Close-delimited body: not expected from either server; give up on the connection.
+        // Chunked or close-delimited: not sent by either server; give up on the connection.
         conn.socket.destroy();
         return;
       }
@@ -220,35 +219,6 @@ function onData(conn, chunk) {
       buf = buf.subarray(conn.remaining);
       complete(conn);
       if (conn.state !== 'head' || conn.socket.destroyed) return;
-      continue;
-    }
-    if (conn.state === 'chunk-size' || conn.state === 'trailer') {
-      const eol = buf.indexOf('\r\n');
-      if (eol === -1) break;
-      const line = buf.toString('latin1', 0, eol);
-      buf = buf.subarray(eol + 2);
-      if (conn.state === 'trailer') {
-        if (line === '') {
-          complete(conn);
-          if (conn.state !== 'head' || conn.socket.destroyed) return;
-        }
-        continue;
-      }
-      const size = parseInt(line, 16);
-      if (size === 0) conn.state = 'trailer';
-      else {
-        conn.remaining = size + 2;
-        conn.state = 'chunk-data';
-      }
-      continue;
-    }
-    if (conn.state === 'chunk-data') {
-      if (buf.length < conn.remaining) {
-        conn.remaining -= buf.length;
-        return;
-      }
-      buf = buf.subarray(conn.remaining);
-      conn.state = 'chunk-size';
       continue;
     }
   }

@@ -21,7 +21,7 @@ let vkey: string;
 let stateFile: string;
 const acks: Ack[] = [];
 
-const common = () => ['--url', gw.url, '--api-key', client.apiKey, '--vkey', vkey];
+const common = (url = gw.url) => ['--url', url, '--api-key', client.apiKey, '--vkey', vkey];
 
 beforeAll(async () => {
   const dir = tempDir('codex-audit-e2e-');
@@ -150,16 +150,7 @@ describe('audit verify against a running gateway', () => {
       });
       // Restored (the gateway may have appended since: compare what was there).
       expect(readFileSync(target).subarray(0, original.length)).toEqual(original);
-      const r = await runAudit([
-        'verify',
-        '--url',
-        copyGw.url,
-        '--api-key',
-        client.apiKey,
-        '--vkey',
-        vkey,
-        '--entries',
-      ]);
+      const r = await runAudit(['verify', ...common(copyGw.url), '--entries']);
       expect(r.code, r.err).toBe(0);
     } finally {
       await copyGw.stop();
