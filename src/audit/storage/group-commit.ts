@@ -145,10 +145,10 @@ export class GroupCommitter {
       writeFully(this.files.entries, entries, this.entriesEnd);
       writeFully(this.files.offsets, offsets, first * OFFSET_BYTES);
       writeFully(this.files.hashes, Buffer.concat(b.hashes), b.firstHashPos * HASH_BYTES);
-      // The records' fdatasyncs start first; the checkpoint is signed (node:crypto, once per
-      // batch) and head.bin written while they run. Measured A/B (receipt.bench.mjs, short
-      // alternating rounds): signing before issuing them delays every fsync by the
-      // signature and cost ~10-14% of appends/s; this order costs 0-4%.
+      // The records' fdatasync starts first; the checkpoint is signed (node:crypto, once per
+      // batch) while it runs. Measured A/B (receipt.bench.mjs, short alternating rounds):
+      // signing before issuing the fsyncs delays them by the signature and cost ~10-14% of
+      // appends/s; this order costs 0-4%.
       syncs.push(datasync(this.files.entries));
       // A signing log's durable pair is entries.log and head.bin: the indexes are derived
       // from entries.log, and open() rebuilds them when a power loss left them behind
@@ -168,8 +168,9 @@ export class GroupCommitter {
         // on disk never signs records the disk lost. Synced before any append resolves.
         const written = (this.heads as CommitHeads).file.write(head.note);
         undoHead = written.undo;
-        syncs.push(written.sync());
-        await syncs[syncs.length - 1];
+        const headSynced = written.sync();
+        syncs.push(headSynced);
+        await headSynced;
       }
     } catch (err) {
       // No fsync may still be running when the files are cut back.
