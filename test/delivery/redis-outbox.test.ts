@@ -140,7 +140,10 @@ describeWithRedis(env, 'RedisOutbox', () => {
       expect(by.one).toBeGreaterThan(0);
       expect(by.two).toBeGreaterThan(0);
       expect(rx.received.length).toBeGreaterThan(all.size);
-      expect(one.dispatcher.inFlight + two.dispatcher.inFlight).toBe(0);
+      // The last outcome is audited before its settle reaches Redis: wait for that too.
+      await expect
+        .poll(() => one.dispatcher.inFlight + two.dispatcher.inFlight, { timeout: 5_000 })
+        .toBe(0);
     } finally {
       await one.close();
       await two.close();
