@@ -82,11 +82,9 @@ export class AuditService implements AuditAppender, AuditReader {
    */
   async append(entry: AuditEntry): Promise<AuditReceipt> {
     const leaf = entryLeaf(entry);
-    const stored = await (typeof leaf !== 'string'
-      ? this.store.append(leaf)
-      : this.store.appendUtf8 !== undefined
-        ? this.store.appendUtf8(leaf)
-        : this.store.append(Buffer.from(leaf, 'utf8')));
+    const stored = await (typeof leaf === 'string' && this.store.appendUtf8 !== undefined
+      ? this.store.appendUtf8(leaf)
+      : this.store.append(typeof leaf === 'string' ? Buffer.from(leaf, 'utf8') : leaf));
     if (stored.checkpoint === undefined || stored.proof === undefined)
       throw new Error('audit log store returned no receipt (opened without a signer)');
     const hex = stored.hex;

@@ -117,12 +117,13 @@ export class GroupCommitter {
    * then publishes it.
    */
   private async commit(batch: readonly Pending[]): Promise<StoredLeaf[]> {
+    const { heads } = this;
     const first = this.size;
     const entryBytes = batch.reduce((sum, p) => sum + recordSize(p.bytes), 0);
     const entries = Buffer.allocUnsafe(entryBytes);
     const offsets = Buffer.allocUnsafe(batch.length * OFFSET_BYTES);
     // Hex of this batch's hashes, for its receipts only: used before the first await below.
-    const hex = this.heads === undefined ? undefined : new BatchHex();
+    const hex = heads === undefined ? undefined : new BatchHex();
     const leafHashes: Uint8Array[] = [];
     const leafHexes: string[] = [];
     let at = 0;
@@ -153,20 +154,20 @@ export class GroupCommitter {
       // A signing log's durable pair is entries.log and head.bin: the indexes are derived
       // from entries.log, and open() rebuilds them when a power loss left them behind
       // (file-log-store.ts). Each fdatasync costs ~100 µs of CPU on the committing core.
-      if (this.heads === undefined)
+      if (heads === undefined) {
         syncs.push(datasync(this.files.offsets), datasync(this.files.hashes));
-      if (this.heads !== undefined) {
-        head = { note: this.heads.signer.sign(b.size, b.root), size: b.size, root: b.root };
+      } else {
+        head = { note: heads.signer.sign(b.size, b.root), size: b.size, root: b.root };
         // The receipts' proofs are computed from memory while the fsyncs run off-thread.
         proofs = leafHashes.map((_, i) => b.proof(first + i));
         // Their hex, each distinct node encoded once for the whole batch (batch-hex.ts).
         proofHexes = proofs.map((proof) => proof.map((n) => (hex as BatchHex).of(n)));
       }
       await Promise.all(syncs);
-      if (head !== undefined) {
+      if (heads !== undefined && head !== undefined) {
         // Written once the records it covers are durable, so even after a power loss a head
         // on disk never signs records the disk lost. Synced before any append resolves.
-        const written = (this.heads as CommitHeads).file.write(head.note);
+        const written = heads.file.write(head.note);
         undoHead = written.undo;
         const headSynced = written.sync();
         syncs.push(headSynced);
