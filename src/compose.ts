@@ -87,8 +87,8 @@ export async function buildGateway(
   // signed head: a corrupted, cut or rewritten log stops start-up with one line.
   // Batches may commit before /metrics exists (policy activation at start): the observer
   // is bound once the registry is built, below.
-  let observeBatch: ((o: AuditBatchObservation) => void) | undefined;
-  const auditLog = await openAudit(config, logger, (o) => observeBatch?.(o));
+  const batchMetrics: { observe?: (o: AuditBatchObservation) => void } = {};
+  const auditLog = await openAudit(config, logger, (o) => batchMetrics.observe?.(o));
   // No replay after a restart or crash (docs/protocol.md §16): the nonces of the current window are
   // read back from the durable log before the first request is admitted.
   const recovered = await recoverNonces(auditLog.service, stores.nonceSink, {
@@ -129,8 +129,10 @@ export async function buildGateway(
     { processMetrics: true },
   );
   const { metrics } = metricsEndpoint;
-  if (config.databaseUrl !== undefined)
-    observeBatch = registerAuditBatchMetrics(metricsEndpoint.registry);
+  batchMetrics.observe = registerAuditBatchMetrics(
+    metricsEndpoint.registry,
+    config.databaseUrl === undefined ? 'file' : 'postgres',
+  );
   // Every append is timed and every audited decision counted, whichever path appends
   // (requests and policy activations alike); every served checkpoint is recorded.
   const audit = instrumentAudit(auditLog.service, metrics);
@@ -238,12 +240,14 @@ async function openAudit(
   observe: (o: AuditBatchObservation) => void,
 ): Promise<OpenedAudit> {
   if (config.databaseUrl === undefined)
-    return openFileAudit(config, (reason) =>
-      logger.warn(
-        { reason },
-        'audit log indexes (offsets.bin, hashes.bin) rebuilt from entries.log under the signed head',
-      ),
-    );
+    return openFileAudit(config, {
+      onIndexesRebuilt: (reason) =>
+        logger.warn(
+          { reason },
+          'audit log indexes (offsets.bin, hashes.bin) rebuilt from entries.log under the signed head',
+        ),
+      observe,
+    });
   return openPgAudit({
     databaseUrl: config.databaseUrl,
     logOrigin: config.logOrigin!,

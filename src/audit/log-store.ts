@@ -108,6 +108,18 @@ export interface FileLogStoreOptions {
    * signing log from entries.log: after a power loss, or when the indexes were altered.
    */
   readonly onIndexesRebuilt?: ((reason: string) => void) | undefined;
+  /** Called once per committed batch, after it is durable (the gateway's batch metrics). */
+  readonly observe?: ((o: FileBatchObservation) => void) | undefined;
+}
+
+/** One committed batch of the file log. */
+export interface FileBatchObservation {
+  readonly leaves: number;
+  /**
+   * From issuing the records' fdatasync to the batch's last sync (head.bin's, when
+   * signing) returning: how long the batch waited for the disk.
+   */
+  readonly commitSeconds: number;
 }
 
 /**

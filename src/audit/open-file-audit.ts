@@ -12,6 +12,7 @@ import {
 import { CheckpointSigner } from './checkpoint-signer.js';
 import { FileSignedTreeHeadStore, LogKeyChangedError } from './checkpoint-state-file.js';
 import { loadOrCreateLogKey } from './log-key.js';
+import type { FileLogStoreOptions } from './log-store.js';
 import { openFileLogStore } from './storage/file-log-store.js';
 import { DirLockedError } from './storage/dir-lock.js';
 import { HEAD_FILE } from './storage/head-file.js';
@@ -64,7 +65,7 @@ export function defaultLogOrigin(host: string = hostname()): string {
  */
 export async function openFileAudit(
   config: FileAuditConfig,
-  onIndexesRebuilt?: (reason: string) => void,
+  hooks: Pick<FileLogStoreOptions, 'onIndexesRebuilt' | 'observe'> = {},
 ): Promise<FileAudit> {
   const origin = config.logOrigin ?? defaultLogOrigin();
   if (!isValidKeyName(origin))
@@ -85,7 +86,7 @@ export async function openFileAudit(
       // One signed head per group-commit batch, durable with it: the receipts of §9.
       signer: checkpointHeadSigner(verifier, key.secretKey),
       adoptUnsignedLog: legacy,
-      onIndexesRebuilt,
+      ...hooks,
     });
   } catch (err) {
     throw new Error(`audit log refused: ${firstLine(err)}. ${adviceFor(err, keyFile)}`, {

@@ -78,6 +78,13 @@ describe('GET /metrics on a real gateway process', () => {
     expect(sample(text, 'gateway_nonce_store_high_water_timestamp_seconds')).toBe(-1);
     // The log holds the policy activation at start plus the 6 decisions; nothing else.
     expect(sample(text, 'gateway_audit_tree_size')).toBe(7);
+    // Batch metrics of the file log: every leaf in exactly one observed batch (the requests
+    // were sequential, so one batch each), each with its wait for the disk.
+    expect(sample(text, 'gateway_audit_batch_size_sum')).toBe(7);
+    expect(sample(text, 'gateway_audit_batch_size_count')).toBe(7);
+    expect(sample(text, 'gateway_audit_batch_commit_seconds_count')).toBe(7);
+    expect(sample(text, 'gateway_audit_batch_commit_seconds_sum')).toBeGreaterThan(0);
+    expect(text).not.toContain('gateway_audit_sequence_lock_wait_seconds');
     expect(text).toMatch(/^gateway_policy_info\{revision="sha256:[0-9a-f]{64}"\} 1$/m);
     expect(sample(text, 'gateway_policy_last_reload_failed')).toBe(0);
     expect(sample(text, 'process_resident_memory_bytes')).toBeGreaterThan(0);

@@ -111,7 +111,7 @@ export async function openFileLogStore(
       );
       heads = { signer: opts.signer, file: headFile, head };
     }
-    const committer = new GroupCommitter(files, state, heads);
+    const committer = new GroupCommitter(files, state, heads, opts.observe);
     return new FileLogStore(files, committer, maxLeafBytes, unlock, headFile);
   } catch (err) {
     unlock?.();
