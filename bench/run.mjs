@@ -278,6 +278,52 @@ async function stageMeans(url) {
   );
 }
 
+/** The gateway's audit batch histograms (`gateway_audit_batch_*`) as read now. */
+async function auditBatchCounters(url) {
+  const text = await (
+    await fetch(`${url}/metrics`, { headers: { 'x-api-key': client.apiKey } })
+  ).text();
+  const value = (name) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
+  const buckets = [
+    ...text.matchAll(/^gateway_audit_batch_commit_seconds_bucket\{le="([^"]+)"\} (\S+)$/gm),
+  ].map((m) => [m[1] === '+Inf' ? Infinity : Number(m[1]), Number(m[2])]);
+  return {
+    leaves: value('gateway_audit_batch_size_sum'),
+    batches: value('gateway_audit_batch_size_count'),
+    commitSeconds: value('gateway_audit_batch_commit_seconds_sum'),
+    buckets: buckets.sort((a, b) => a[0] - b[0]),
+  };
+}
+
+/**
+ * What the audit log's batches did between two reads of auditBatchCounters: how many, how
+ * big, how long each waited for durability (the disk's fdatasyncs for the file log), how
+ * many waited over 5 ms, and the bucket bound the slowest one fell under.
+ */
+function auditBatchesBetween(before, after) {
+  const batches = after.batches - before.batches;
+  if (!(batches > 0)) return undefined;
+  const countUpTo = (le, c) => c.buckets.find(([b]) => b === le)?.[1] ?? NaN;
+  const slowest = after.buckets.find(([le, n]) => n - countUpTo(le, before) === batches)?.[0];
+  return {
+    batches,
+    meanLeaves: (after.leaves - before.leaves) / batches,
+    meanCommitMs: ((after.commitSeconds - before.commitSeconds) * 1000) / batches,
+    over5ms: batches - (countUpTo(0.005, after) - countUpTo(0.005, before)),
+    slowestMsAtMost: slowest === undefined || slowest === Infinity ? null : slowest * 1000,
+  };
+}
+
+/** The run-output words for a phase's audit batches (empty for the echo). */
+function batchWords(r) {
+  const b = r.auditBatches;
+  if (b === undefined) return '';
+  return (
+    `; audit: ${b.batches} batches of ${b.meanLeaves.toFixed(1)}, durable wait mean ${b.meanCommitMs.toFixed(2)} ms, ` +
+    `${b.over5ms} over 5 ms, slowest ≤ ${b.slowestMsAtMost ?? '> 5000'} ms`
+  );
+}
+
 /** Runs each bench/micro script (except none) and collects its last JSON line. */
 async function runMicro() {
   const dir = path.join(here, 'micro');
@@ -427,9 +473,13 @@ try {
 
   /** Drives `job` at `server` and adds the server's CPU per completed request (µs). */
   const driveMeasured = async (server, j, script) => {
+    const gateway = server.name !== 'echo';
+    const batchesBefore = gateway ? await auditBatchCounters(server.url) : undefined;
     const before = serverCpuSeconds(server.child.pid);
     const r = await drive(j, script);
     const after = serverCpuSeconds(server.child.pid);
+    if (gateway)
+      r.auditBatches = auditBatchesBetween(batchesBefore, await auditBatchCounters(server.url));
     const done = r.requests ?? 0;
     if (before !== undefined && after !== undefined && done > 0)
       r.serverCpuUsPerRequest = {
@@ -450,7 +500,7 @@ try {
       for (const s of servers) {
         const r = await driveMeasured(s, job(s, size, { connections, durationSec: DURATION }));
         log(
-          `${size} ${s.name} c=${connections}: ${Math.round(r.rps)} req/s p99 ${r.latencyMs.p99} ms non2xx ${r.non2xx} errors ${r.errors}`,
+          `${size} ${s.name} c=${connections}: ${Math.round(r.rps)} req/s p99 ${r.latencyMs.p99} ms non2xx ${r.non2xx} errors ${r.errors}${batchWords(r)}`,
         );
         load[size][s.name].levels.push({ connections, ...r });
       }
@@ -468,7 +518,7 @@ try {
       );
       log(
         `${size} ${s.name} at ${rate} req/s (50% of max, ${RATE_DRIVER}, c=${RATE_CONNECTIONS}): ` +
-          `answered ${Math.round(r.rps)} req/s, p50 ${r.latencyMs.p50} ms p99 ${r.latencyMs.p99} ms` +
+          `answered ${Math.round(r.rps)} req/s, p50 ${r.latencyMs.p50} ms p99 ${r.latencyMs.p99} ms${batchWords(r)}` +
           (r.openLoop?.warning === undefined ? '' : ` WARNING: ${r.openLoop.warning}`),
       );
       entry.halfRate = { offeredRate: rate, connections: RATE_CONNECTIONS, ...r };
