@@ -96,7 +96,7 @@ function batchTable(load) {
       }
   if (rows.length === 0) return [];
   return [
-    "Audit batches per phase (`gateway_audit_batch_size`, `gateway_audit_batch_commit_seconds`): the durable wait is the file log's fdatasyncs (memory and Redis modes) or the PostgreSQL transaction; every answer of a batch waited for it.",
+    "Audit batches per phase (`gateway_audit_batch_size`, `gateway_audit_batch_commit_seconds`): the durable wait is the file log's two fdatasyncs as the event loop saw them complete (memory and Redis modes; a busy loop adds to it) or the PostgreSQL transaction; every answer of a batch waited for it.",
     '',
     '| body | target | phase | batches | entries per batch | durable wait mean (ms) | batches over 5 ms | slowest ≤ (ms) |',
     '|---|---|---|---:|---:|---:|---:|---:|',

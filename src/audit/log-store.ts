@@ -116,8 +116,9 @@ export interface FileLogStoreOptions {
 export interface FileBatchObservation {
   readonly leaves: number;
   /**
-   * From issuing the records' fdatasync to the batch's last sync (head.bin's, when
-   * signing) returning: how long the batch waited for the disk.
+   * From issuing the records' fdatasync until the event loop saw the batch's last sync
+   * (head.bin's, when signing) complete: the disk's sync latency, plus the wait for the
+   * event loop when it was busy with other requests.
    */
   readonly commitSeconds: number;
 }

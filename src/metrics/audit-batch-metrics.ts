@@ -21,7 +21,7 @@ const HELP = {
   file: {
     size: 'Entries per committed audit batch (file log).',
     commit:
-      'Audit batch wait for the disk: the records fdatasync issued to the last sync of the batch returning (file log).',
+      'Audit batch wait for durability: the records fdatasync issued to the batch last sync seen complete by the event loop, i.e. disk sync latency plus any wait for a busy event loop (file log).',
   },
   postgres: {
     size: 'Entries per committed audit batch (PostgreSQL log).',
