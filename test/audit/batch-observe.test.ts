@@ -49,6 +49,22 @@ describe('file log: one observation per durable batch', () => {
     });
   }
 
+  it('keeps a durable batch when the observer throws', async () => {
+    const store = await openFileLogStore(tmp.dir, {
+      signer,
+      observe: () => {
+        throw new Error('metrics broke');
+      },
+    });
+    try {
+      expect((await store.append(sampleLeaf(0))).index).toBe(0);
+      expect((await store.append(sampleLeaf(1))).index).toBe(1);
+      expect(store.size()).toBe(2);
+    } finally {
+      await store.close();
+    }
+  });
+
   it('reports nothing for a batch that failed (entries.log is /dev/full)', async () => {
     const dir = join(tmp.dir, 'full');
     mkdirSync(dir);

@@ -184,11 +184,15 @@ export class PgSequencer {
     const note = attempt.note as string;
     // A copy: the receipts below share b.root, and a caller may write over what it gets.
     this.opts.onCommitted(b.size, note, Uint8Array.from(b.root));
-    this.opts.observe?.({
-      leaves: batch.length,
-      commitSeconds: (performance.now() - started) / 1000,
-      lockWaitSeconds: lockWait / 1000,
-    });
+    try {
+      this.opts.observe?.({
+        leaves: batch.length,
+        commitSeconds: (performance.now() - started) / 1000,
+        lockWaitSeconds: lockWait / 1000,
+      });
+    } catch {
+      // The batch is committed: a failing metrics observer must not report it as failed.
+    }
     const checkpoint = { note, size: b.size, root: b.root };
     return batch.map((p, i) => ({
       index: b.first + i,

@@ -191,10 +191,14 @@ export class GroupCommitter {
       }
       throw err;
     }
-    this.observe?.({
-      leaves: batch.length,
-      commitSeconds: (performance.now() - syncStart) / 1000,
-    });
+    try {
+      this.observe?.({
+        leaves: batch.length,
+        commitSeconds: (performance.now() - syncStart) / 1000,
+      });
+    } catch {
+      // The batch is durable: a failing metrics observer must not report it as failed.
+    }
     this.size = b.size;
     this.entriesEnd += entryBytes;
     // Own copies (at most 64, once per batch): the receipts below hand out proof nodes that

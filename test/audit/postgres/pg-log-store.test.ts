@@ -50,6 +50,25 @@ describeWithPostgres(available, 'PostgreSQL log store', () => {
     await expect(store.leaf(300)).rejects.toThrow(RangeError);
   });
 
+  it('reports each committed batch, and keeps it when the observer throws', async () => {
+    const id = logIdentity();
+    const seen: number[] = [];
+    const store = track(
+      await openInstance(db.url, id, {
+        observe: (o) => {
+          seen.push(o.leaves);
+          throw new Error('metrics broke');
+        },
+      }),
+    );
+    const got = await Promise.all(
+      Array.from({ length: 50 }, (_, i) => store.append(enc(`{"i":${i}}`))),
+    );
+    expect(got.map((g) => g.index)).toEqual(Array.from({ length: 50 }, (_, i) => i));
+    expect(seen.reduce((a, b) => a + b, 0)).toBe(50);
+    expect(store.size()).toBe(50);
+  });
+
   it('a caller writing over the hashes of its receipts changes neither the tree nor the head', async () => {
     const id = logIdentity();
     const store = track(await openInstance(db.url, id));
