@@ -291,6 +291,7 @@ async function runSchedule(count) {
 // the backlog that makes would otherwise land in the measured p99.
 const warmup = Math.floor(rate * WARMUP_SEC);
 if (warmup > 0) await runSchedule(warmup);
+const warmupAnswered = finished;
 const warmupBehindNs = behindNs;
 const warmupMaxQueued = maxQueued;
 const cpuBefore = process.cpuUsage();
@@ -345,6 +346,8 @@ process.stdout.write(
       sentRate,
       behindMs: ms(behindNs),
       warmupSec: WARMUP_SEC,
+      // Answered in the warm-up (the runner counts them in the server's CPU per request).
+      warmupRequests: warmupAnswered,
       warmupBehindMs: ms(warmupBehindNs),
       warmupMaxQueued,
       maxQueued,

@@ -480,7 +480,8 @@ try {
     const after = serverCpuSeconds(server.child.pid);
     if (gateway)
       r.auditBatches = auditBatchesBetween(batchesBefore, await auditBatchCounters(server.url));
-    const done = r.requests ?? 0;
+    // The server's CPU was read around the whole drive, the open-loop warm-up included.
+    const done = (r.requests ?? 0) + (r.openLoop?.warmupRequests ?? 0);
     if (before !== undefined && after !== undefined && done > 0)
       r.serverCpuUsPerRequest = {
         main: ((after.main - before.main) * 1e6) / done,
