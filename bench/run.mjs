@@ -298,8 +298,8 @@ async function auditBatchCounters(url) {
 /**
  * What the audit log's batches did between two reads of auditBatchCounters: how many, how
  * big, how long each waited for durability (the file log: its fdatasyncs as the event loop
- * saw them complete), how
- * many waited over 5 ms, and the bucket bound the slowest one fell under.
+ * saw them complete), how many waited over 5 ms, and the bucket bound the slowest one fell
+ * under.
  */
 function auditBatchesBetween(before, after) {
   const batches = after.batches - before.batches;
