@@ -242,36 +242,52 @@ async function deleteRedisPrefix(prefix) {
   return deleted;
 }
 
+/** The gateway's `/metrics` text (the bench client holds `metrics:read`). */
+async function scrape(url) {
+  return (await fetch(`${url}/metrics`, { headers: { 'x-api-key': client.apiKey } })).text();
+}
+
+/**
+ * One histogram series from Prometheus text: its sum, count and cumulative buckets sorted by
+ * bound (`+Inf` as Infinity). `labels` are the series' labels other than `le`, as written
+ * (`stage="policy"`), or '' for none.
+ */
+function histogram(text, name, labels = '') {
+  const value = (suffix) =>
+    Number(
+      new RegExp(`^${name}_${suffix}${labels ? `\\{${labels}\\}` : ''} (\\S+)$`, 'm').exec(
+        text,
+      )?.[1] ?? NaN,
+    );
+  const buckets = [
+    ...text.matchAll(
+      new RegExp(`^${name}_bucket\\{le="([^"]+)"${labels ? `,${labels}` : ''}\\} (\\S+)$`, 'gm'),
+    ),
+  ]
+    .map((m) => [m[1] === '+Inf' ? Infinity : Number(m[1]), Number(m[2])])
+    .sort((a, b) => a[0] - b[0]);
+  return { sum: value('sum'), count: value('count'), buckets };
+}
+
 /** Mean seconds per stage over the whole run, from the gateway's own histograms. */
 async function stageMeans(url) {
-  const text = await (
-    await fetch(`${url}/metrics`, { headers: { 'x-api-key': client.apiKey } })
-  ).text();
-  const value = (name, stage) =>
-    Number(new RegExp(`^${name}\\{stage="${stage}"\\} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
+  const text = await scrape(url);
   return Object.fromEntries(
     ['verify', 'policy', 'audit_append'].map((stage) => {
-      const count = value('gateway_stage_duration_seconds_count', stage);
-      const sum = value('gateway_stage_duration_seconds_sum', stage);
+      const { sum, count, buckets } = histogram(
+        text,
+        'gateway_stage_duration_seconds',
+        `stage="${stage}"`,
+      );
       // p99 as Prometheus' histogram_quantile would give it: the upper bound of the
       // bucket that holds the 99th percentile (an upper estimate).
-      const buckets = [
-        ...text.matchAll(
-          new RegExp(
-            `^gateway_stage_duration_seconds_bucket\\{le="([^"]+)",stage="${stage}"\\} (\\S+)$`,
-            'gm',
-          ),
-        ),
-      ]
-        .map((m) => [Number(m[1]), Number(m[2])])
-        .sort((a, b) => a[0] - b[0]);
       const p99 = buckets.find(([, n]) => n >= 0.99 * count)?.[0];
       return [
         stage,
         {
           count,
           meanMicros: Math.round((sum / count) * 1e6),
-          p99BucketMicros: p99 === undefined ? null : Math.round(p99 * 1e6),
+          p99BucketMicros: p99 === undefined || p99 === Infinity ? null : Math.round(p99 * 1e6),
         },
       ];
     }),
@@ -280,18 +296,14 @@ async function stageMeans(url) {
 
 /** The gateway's audit batch histograms (`gateway_audit_batch_*`) as read now. */
 async function auditBatchCounters(url) {
-  const text = await (
-    await fetch(`${url}/metrics`, { headers: { 'x-api-key': client.apiKey } })
-  ).text();
-  const value = (name) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
-  const buckets = [
-    ...text.matchAll(/^gateway_audit_batch_commit_seconds_bucket\{le="([^"]+)"\} (\S+)$/gm),
-  ].map((m) => [m[1] === '+Inf' ? Infinity : Number(m[1]), Number(m[2])]);
+  const text = await scrape(url);
+  const size = histogram(text, 'gateway_audit_batch_size');
+  const commit = histogram(text, 'gateway_audit_batch_commit_seconds');
   return {
-    leaves: value('gateway_audit_batch_size_sum'),
-    batches: value('gateway_audit_batch_size_count'),
-    commitSeconds: value('gateway_audit_batch_commit_seconds_sum'),
-    buckets: buckets.sort((a, b) => a[0] - b[0]),
+    leaves: size.sum,
+    batches: size.count,
+    commitSeconds: commit.sum,
+    buckets: commit.buckets,
   };
 }
 
@@ -437,8 +449,7 @@ try {
       REDIS_URL,
       REDIS_PREFIX: redisPrefix,
     });
-    const scrape = await fetch(`${redis.url}/metrics`, { headers: { 'x-api-key': client.apiKey } });
-    if (!/^gateway_redis_up 1$/m.test(await scrape.text()))
+    if (!/^gateway_redis_up 1$/m.test(await scrape(redis.url)))
       throw new Error('redis gateway is not in Redis mode');
     servers.push(redis);
   } else {

@@ -191,20 +191,18 @@ export class GroupCommitter {
       }
       throw err;
     }
-    try {
-      this.observe?.({
-        leaves: batch.length,
-        commitSeconds: (performance.now() - syncStart) / 1000,
-      });
-    } catch {
-      // The batch is durable: a failing metrics observer must not report it as failed.
-    }
+    const commitSeconds = (performance.now() - syncStart) / 1000;
     this.size = b.size;
     this.entriesEnd += entryBytes;
     // Own copies (at most 64, once per batch): the receipts below hand out proof nodes that
     // are also frontier nodes, and what a caller does to them must not change the tree.
     this.stack = b.frontier.map((h) => Uint8Array.from(h));
     if (head !== undefined) this.head = { ...head, root: Uint8Array.from(head.root) };
+    try {
+      this.observe?.({ leaves: batch.length, commitSeconds });
+    } catch {
+      // The batch is durable: a failing metrics observer must not report it as failed.
+    }
     // Copies: the caller may modify what it gets; the hashes also live on in the frontier.
     // No `...(head && {…})` per entry: an object spread after other properties is slow in V8.
     return leafHashes.map((h, i) =>
