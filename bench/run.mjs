@@ -45,6 +45,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createBenchDatabase, postgresReachable } from './pg-bench-db.mjs';
+import { cpuSeconds } from './proc-cpu.mjs';
 import { renderMarkdown } from './report.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -69,7 +70,6 @@ const SIZES = Object.fromEntries(
       process.env.BENCH_SIZES === undefined || process.env.BENCH_SIZES.split(',').includes(k),
   ),
 );
-const CLOCK_TICKS = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout) || 100;
 
 const log = (msg) => process.stderr.write(`bench: ${msg}\n`);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -108,7 +108,6 @@ function freePort() {
   });
 }
 
-/** Starts a server process and waits until GET /healthz answers 200. */
 /**
  * CPU seconds the server has used so far, read from /proc (Linux): `main` is the main
  * thread only (the event loop: what limits the rate), `all` every thread (libuv's fsync
@@ -116,16 +115,11 @@ function freePort() {
  * since they count the server's own work, not wall time. Undefined off Linux.
  */
 function serverCpuSeconds(pid) {
-  const ticks = (file) => {
-    const stat = readFileSync(file, 'utf8');
-    // Fields after the command name (which may hold spaces): utime is the 12th, stime the 13th.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return Number(fields[11]) + Number(fields[12]);
-  };
+  const total = ({ user, system }) => user + system;
   try {
     return {
-      main: ticks(`/proc/${pid}/task/${pid}/stat`) / CLOCK_TICKS,
-      all: ticks(`/proc/${pid}/stat`) / CLOCK_TICKS,
+      main: total(cpuSeconds(`/proc/${pid}/task/${pid}/stat`)),
+      all: total(cpuSeconds(`/proc/${pid}/stat`)),
     };
   } catch {
     return undefined;
@@ -146,6 +140,7 @@ const pinned = (cpus, args) =>
     ? [process.execPath, args]
     : ['taskset', ['-c', cpus, process.execPath, ...args]];
 
+/** Starts a server process and waits until GET /healthz answers 200. */
 async function startServer(name, args, env) {
   const port = await freePort();
   const [command, commandArgs] = pinned(PINNING?.server, args);

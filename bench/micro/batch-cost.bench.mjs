@@ -20,10 +20,11 @@
  * Usage: node bench/micro/batch-cost.bench.mjs
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { cpuSeconds } from '../proc-cpu.mjs';
 import { benchIdentity, fromDist, leafBytes, median } from './audit-common.mjs';
 
 const cores = os.cpus().length;
@@ -45,12 +46,6 @@ if (!existsSync(THREAD_STAT)) {
   console.log(JSON.stringify({ bench: 'batch-cost', skipped: `${THREAD_STAT} not available` }));
   process.exit(0);
 }
-/** The calling thread's [user, system] CPU in µs (fields 14 and 15, in clock ticks). */
-function threadCpuUs() {
-  const fields = readFileSync(THREAD_STAT, 'utf8').split(') ')[1].split(' ');
-  const tick = 1e6 / 100; // USER_HZ is 100 on Linux
-  return [Number(fields[11]) * tick, Number(fields[12]) * tick];
-}
 
 const ROUND_MS = Number(process.env.BENCH_BATCH_ROUND_MS ?? 1000);
 const SIZES = [1, 4, 32];
@@ -65,7 +60,7 @@ try {
   for (let i = 0; i < 300; i++) await store.append(leafBytes(k++));
   for (let round = 0; round < 3; round++)
     for (const n of SIZES) {
-      const [user0, sys0] = threadCpuUs();
+      const thread0 = cpuSeconds(THREAD_STAT);
       const all0 = process.cpuUsage();
       const t0 = performance.now();
       let batches = 0;
@@ -74,11 +69,11 @@ try {
         batches += 1;
       }
       const wallUs = (performance.now() - t0) * 1000;
-      const [user1, sys1] = threadCpuUs();
+      const thread1 = cpuSeconds(THREAD_STAT);
       const all = process.cpuUsage(all0);
       samples.get(n).push({
-        mainUser: (user1 - user0) / batches,
-        mainSystem: (sys1 - sys0) / batches,
+        mainUser: ((thread1.user - thread0.user) * 1e6) / batches,
+        mainSystem: ((thread1.system - thread0.system) * 1e6) / batches,
         all: (all.user + all.system) / batches,
         wall: wallUs / batches,
       });
