@@ -3,7 +3,7 @@
  * its threads) and batch-cost.bench.mjs (the calling thread).
  */
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 
 /** Clock ticks per second of /proc's CPU fields (USER_HZ). */
 export const CLOCK_TICKS =
@@ -19,4 +19,29 @@ export function cpuSeconds(statFile) {
   // Fields after the command name (which may hold spaces): utime is the 12th, stime the 13th.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return { user: Number(fields[11]) / CLOCK_TICKS, system: Number(fields[12]) / CLOCK_TICKS };
+}
+
+/**
+ * Context switches of a process so far, over all its threads (`voluntary_ctxt_switches`
+ * and `nonvoluntary_ctxt_switches` of each `/proc/<pid>/task/<tid>/status`), and the main
+ * thread's involuntary ones (preempted while it could still run). Threads that ended are
+ * no longer counted, so read it around a phase in which the thread set is stable (a
+ * server's, once it has started). Throws when /proc cannot be read.
+ */
+export function contextSwitches(pid) {
+  let all = 0;
+  let mainPreempted = 0;
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    let status;
+    try {
+      status = readFileSync(`/proc/${pid}/task/${tid}/status`, 'utf8');
+    } catch {
+      continue; // the thread ended between the listing and the read
+    }
+    const voluntary = Number(/^voluntary_ctxt_switches:\s*(\d+)/m.exec(status)?.[1] ?? NaN);
+    const involuntary = Number(/^nonvoluntary_ctxt_switches:\s*(\d+)/m.exec(status)?.[1] ?? NaN);
+    all += voluntary + involuntary;
+    if (tid === String(pid)) mainPreempted = involuntary;
+  }
+  return { all, mainPreempted };
 }

@@ -105,6 +105,44 @@ function batchTable(load) {
   ];
 }
 
+/**
+ * What one request costs the server at its maximum and at the 50% rate: CPU over all
+ * threads, how busy its one core was at 50%, and its context switches per request (all
+ * threads; and how often the main thread was preempted). The bare echo is also shown at
+ * the memory-mode gateway's 50% rate, so the cost of serving that rate on this machine is
+ * read apart from the gateway's own work.
+ */
+function halfRateCostTable(load) {
+  const rows = [];
+  const row = (size, name, max, half) => {
+    const busy =
+      half?.serverCpuUsPerRequest === undefined
+        ? undefined
+        : (half.rps * half.serverCpuUsPerRequest.all) / 1e6;
+    rows.push(
+      `| ${size} | ${name} | ${fmt(half?.offeredRate)} | ${fmt(max?.serverCpuUsPerRequest?.all)} / ${fmt(half?.serverCpuUsPerRequest?.all)} | ${fmt(busy, 2)} | ` +
+        `${fmt(max?.serverSwitchesPerRequest?.all, 1)} / ${fmt(half?.serverSwitchesPerRequest?.all, 1)} | ${fmt(half?.serverSwitchesPerRequest?.mainPreempted, 1)} | ${fmt(half?.latencyMs?.p99, 2)} |`,
+    );
+  };
+  for (const [size, targets] of Object.entries(load)) {
+    for (const [name, t] of Object.entries(targets)) row(size, name, t.max, t.halfRate);
+    const echoLow = targets.echo?.atMemoryHalfRate;
+    if (echoLow !== undefined) row(size, "echo at memory's 50% rate", targets.echo?.max, echoLow);
+  }
+  const measured = Object.values(load).some((targets) =>
+    Object.values(targets).some((t) => t.halfRate?.serverSwitchesPerRequest !== undefined),
+  );
+  if (!measured) return [];
+  return [
+    'What a request costs the server at its maximum and at the 50% rate (CPU over all threads, from `/proc`; context switches from `/proc/<pid>/task/*/status`; core busy = answered rate × CPU per request):',
+    '',
+    '| body | target | 50% rate (req/s) | CPU µs/req, max / 50% | core busy at 50% | context switches per req, max / 50% | main thread preempted per req at 50% | p99 at 50% (ms) |',
+    '|---|---|---:|---:|---:|---:|---:|---:|',
+    ...rows,
+    '',
+  ];
+}
+
 export function renderMarkdown(results) {
   const openLoop = results.settings?.rateDriver === 'open-loop';
   const warnings = [];
@@ -152,7 +190,8 @@ export function renderMarkdown(results) {
   } else {
     lines.push('Load phase did not complete (see the run output).', '');
   }
-  if (results.load !== undefined) lines.push(...batchTable(results.load));
+  if (results.load !== undefined)
+    lines.push(...halfRateCostTable(results.load), ...batchTable(results.load));
   if (results.redisSkipped) lines.push('Redis mode skipped: Redis was not reachable.', '');
   lines.push(...auditSummary(results));
   if (results.stages !== undefined) {

@@ -45,7 +45,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createBenchDatabase, postgresReachable } from './pg-bench-db.mjs';
-import { cpuSeconds } from './proc-cpu.mjs';
+import { contextSwitches, cpuSeconds } from './proc-cpu.mjs';
 import { renderMarkdown } from './report.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -120,6 +120,7 @@ function serverCpuSeconds(pid) {
     return {
       main: total(cpuSeconds(`/proc/${pid}/task/${pid}/stat`)),
       all: total(cpuSeconds(`/proc/${pid}/stat`)),
+      switches: contextSwitches(pid),
     };
   } catch {
     return undefined;
@@ -489,11 +490,16 @@ try {
       r.auditBatches = auditBatchesBetween(batchesBefore, await auditBatchCounters(server.url));
     // The server's CPU was read around the whole drive, the open-loop warm-up included.
     const done = (r.requests ?? 0) + (r.openLoop?.warmupRequests ?? 0);
-    if (before !== undefined && after !== undefined && done > 0)
+    if (before !== undefined && after !== undefined && done > 0) {
       r.serverCpuUsPerRequest = {
         main: ((after.main - before.main) * 1e6) / done,
         all: ((after.all - before.all) * 1e6) / done,
       };
+      r.serverSwitchesPerRequest = {
+        all: (after.switches.all - before.switches.all) / done,
+        mainPreempted: (after.switches.mainPreempted - before.switches.mainPreempted) / done,
+      };
+    }
     return r;
   };
 
@@ -530,6 +536,25 @@ try {
           (r.openLoop?.warning === undefined ? '' : ` WARNING: ${r.openLoop.warning}`),
       );
       entry.halfRate = { offeredRate: rate, connections: RATE_CONNECTIONS, ...r };
+    }
+    // The bare echo offered the memory-mode gateway's 50% rate: what a request costs this
+    // machine at that rate with no gateway work at all (bench/README.md, "The 50% rate").
+    const echo = servers.find((s) => s.name === 'echo');
+    const gatewayHalf = load[size].memory?.halfRate?.offeredRate;
+    if (RATE_DRIVER === 'open-loop' && echo !== undefined && gatewayHalf !== undefined) {
+      const r = await driveMeasured(
+        echo,
+        job(echo, size, {
+          connections: RATE_CONNECTIONS,
+          durationSec: DURATION,
+          overallRate: gatewayHalf,
+        }),
+        'open-loop-driver.mjs',
+      );
+      log(
+        `${size} echo at the memory gateway's 50% rate (${gatewayHalf} req/s): p50 ${r.latencyMs.p50} ms p99 ${r.latencyMs.p99} ms`,
+      );
+      load[size].echo.atMemoryHalfRate = { offeredRate: gatewayHalf, ...r };
     }
   }
   results.load = load;
