@@ -12,7 +12,9 @@
  *   target's maximum rate over a couple of connection levels; phase 2 offers 50% of that
  *   maximum as an open-loop constant arrival rate over 64 keep-alive connections and records
  *   p50/p99 there, each latency counted from the request's scheduled time (corrected for
- *   coordinated omission, as wrk2 does; bench/README.md says why). The gateway runs from
+ *   coordinated omission, as wrk2 does; bench/README.md says why), then offers the echo the
+ *   memory gateway's 50% rate. Each run also reads the server's CPU and context switches
+ *   per request from /proc (bench/proc-cpu.mjs). The gateway runs from
  *   dist/ with NODE_ENV=production, its real file-backed audit log (fsync) in a temp dir and
  *   the shipped deny rules.
  * Micro: bench/micro/*.bench.* (HMAC verify here; policy, quorum, audit from their owners),
@@ -538,7 +540,8 @@ try {
       entry.halfRate = { offeredRate: rate, connections: RATE_CONNECTIONS, ...r };
     }
     // The bare echo offered the memory-mode gateway's 50% rate: what a request costs this
-    // machine at that rate with no gateway work at all (bench/README.md, "The 50% rate").
+    // machine at that rate with no gateway work at all (bench/README.md, "How to read the
+    // figures").
     const echo = servers.find((s) => s.name === 'echo');
     const gatewayHalf = load[size].memory?.halfRate?.offeredRate;
     if (RATE_DRIVER === 'open-loop' && echo !== undefined && gatewayHalf !== undefined) {
