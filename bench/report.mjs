@@ -151,7 +151,8 @@ export function renderMarkdown(results) {
   lines.push(
     `Machine: ${m.cpus} × ${m.cpuModel}, Node ${m.node}, ${m.platform}. ` +
       `Runs of ${results.settings?.durationSec} s; connections ${results.settings?.connections?.join(', ')} for the maximum; ` +
-      `${rateWording(results.settings)} at 50% of the maximum. Gateway LOG_LEVEL=${results.settings?.gatewayLogLevel}.`,
+      `${rateWording(results.settings)} at 50% of the maximum. Gateway LOG_LEVEL=${results.settings?.gatewayLogLevel}.` +
+      (results.settings?.redis === undefined ? '' : ` Redis mode: ${results.settings.redis}.`),
     '',
   );
   if (results.load !== undefined) {

@@ -5,7 +5,9 @@
  * Load (each run in its own process: autocannon in bench/load-driver.mjs, the open-loop
  * generator in bench/open-loop-driver.mjs):
  *   targets: bare Hono echo (baseline, bench/echo-server.mjs), the gateway in memory mode,
- *   the gateway in Redis mode (REDIS_URL, private key prefix, deleted afterwards), the
+ *   the gateway in Redis mode (its own redis-server pinned to the load generator's cores,
+ *   bench/private-redis.mjs; or REDIS_URL when set, with a private key prefix deleted
+ *   afterwards), the
  *   gateway in PostgreSQL mode (DATABASE_URL: the audit log in a database this run creates
  *   and drops, bench/pg-bench-db.mjs; BENCH_PG_URL names the server's admin database);
  *   bodies: 1 KiB and 64 KiB valid events. Phase 1 (autocannon, closed loop) finds each
@@ -26,7 +28,8 @@
  *      BENCH_RATE_DRIVER=autocannon (phase 2 as before: autocannon's `overallRate`, closed
  *      loop, 8 connections, whole-millisecond latencies; for comparison),
  *      BENCH_SIZES (e.g. 1KiB), BENCH_LOG_LEVEL (gateway LOG_LEVEL, default info), BENCH_SKIP_MICRO=1,
- *      BENCH_MICRO_TIMEOUT_SEC (default 300), REDIS_URL (default redis://127.0.0.1:6379),
+ *      BENCH_MICRO_TIMEOUT_SEC (default 300), REDIS_URL (a shared Redis instead of the run's
+ *      own redis-server; the fallback when redis-server is missing: redis://127.0.0.1:6379),
  *      BENCH_BASE_DIST (a directory holding another build's main.js, e.g. of the commit before
  *      a change: it runs as one more memory-mode target, `memory-base`, alternated with the
  *      others, so an optimisation is measured A/B in the same run).
@@ -47,6 +50,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createBenchDatabase, postgresReachable } from './pg-bench-db.mjs';
+import { startPrivateRedis } from './private-redis.mjs';
 import { contextSwitches, cpuSeconds } from './proc-cpu.mjs';
 import { renderMarkdown } from './report.mjs';
 
@@ -63,7 +67,8 @@ const RATE_DRIVER = process.env.BENCH_RATE_DRIVER === 'autocannon' ? 'autocannon
 const RATE_CONNECTIONS = Number(
   process.env.BENCH_RATE_CONNECTIONS ?? (RATE_DRIVER === 'autocannon' ? 8 : 64),
 );
-const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+// Without REDIS_URL the run starts its own redis-server (bench/private-redis.mjs) below.
+let REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const ALL_SIZES = { '1KiB': 1024, '64KiB': 65536 };
 /** `BENCH_SIZES=1KiB` (comma-separated) runs only those body sizes: quicker A/B runs. */
 const SIZES = Object.fromEntries(
@@ -212,6 +217,7 @@ async function redisReachable() {
     connectTimeout: 1000,
     enableOfflineQueue: false,
   });
+  redis.on('error', () => {}); // unreachable is an answer here, not an unhandled event
   try {
     await redis.connect();
     return (await redis.ping()) === 'PONG';
@@ -419,9 +425,14 @@ const gatewayEnv = (name) => ({
 
 const servers = [];
 let pgDatabase;
+let privateRedis;
 const results = { startedAt: new Date().toISOString() };
 let exitCode = 0;
 try {
+  if (process.env.REDIS_URL === undefined) {
+    privateRedis = await startPrivateRedis(await freePort(), PINNING?.driver);
+    if (privateRedis !== undefined) REDIS_URL = privateRedis.url;
+  }
   servers.push(await startServer('echo', [path.join(here, 'echo-server.mjs')], {}));
   servers.push(await startServer('memory', [path.join(dist, 'main.js')], gatewayEnv('memory')));
   if (process.env.BENCH_BASE_DIST !== undefined) {
@@ -583,6 +594,7 @@ try {
       log(`could not delete Redis prefix ${redisPrefix}: ${err}`);
     }
   }
+  await privateRedis?.stop();
   rmSync(tmp, { recursive: true, force: true });
 }
 
@@ -602,6 +614,10 @@ results.settings = {
   rateDriver: RATE_DRIVER,
   gatewayLogLevel: process.env.BENCH_LOG_LEVEL ?? 'info',
   redisPrefix,
+  redis:
+    privateRedis === undefined
+      ? `${REDIS_URL} (REDIS_URL or the default; shared, unpinned)`
+      : `its own redis-server (${REDIS_URL}), pinned to core(s) ${PINNING?.driver ?? 'any'}`,
   pinning: PINNING ?? 'none (taskset missing or one core)',
   ...(process.env.BENCH_BASE_DIST !== undefined && { baseDist: process.env.BENCH_BASE_DIST }),
 };

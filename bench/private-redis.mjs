@@ -1,0 +1,72 @@
+/**
+ * A redis-server of the bench's own for the Redis-mode gateway, pinned to the load
+ * generator's cores, on a free port, keeping nothing on disk.
+ *
+ * Why: the machine's shared Redis runs wherever the scheduler puts it. While a Redis-mode
+ * load ran (the gateway pinned to core 1, the driver on core 0), the shared redis-server
+ * was seen on core 1 in 51 of 80 samples of `/proc/<pid>/stat`, so the Redis-mode gateway
+ * shared its one core with Redis and its ratio to the echo counted Redis's CPU as well as
+ * its own (bench/README.md). In production Redis runs on other cores or hosts.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { createConnection } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+/**
+ * Starts `redis-server` on `port`, under `taskset -c <cpus>` when `cpus` is given, and
+ * resolves once it answers PING: `{ url, pid, stop() }`. Resolves undefined when there is
+ * no `redis-server` binary or it did not answer within 5 s (the caller then uses REDIS_URL).
+ */
+export async function startPrivateRedis(port, cpus) {
+  if (spawnSync('redis-server', ['--version']).status !== 0) return undefined;
+  const args = [
+    '--port',
+    String(port),
+    '--bind',
+    '127.0.0.1',
+    '--save',
+    '',
+    '--appendonly',
+    'no',
+    '--daemonize',
+    'no',
+    '--loglevel',
+    'warning',
+  ];
+  const child =
+    cpus === undefined
+      ? spawn('redis-server', args, { stdio: 'ignore' })
+      : spawn('taskset', ['-c', cpus, 'redis-server', ...args], { stdio: 'ignore' });
+  const stop = () =>
+    new Promise((resolve) => {
+      if (child.exitCode !== null || child.signalCode !== null) return resolve();
+      child.once('exit', () => resolve());
+      child.kill('SIGTERM');
+    });
+  for (let i = 0; i < 100; i++) {
+    if (child.exitCode !== null) return undefined;
+    if (await answersPing(port)) return { url: `redis://127.0.0.1:${port}`, pid: child.pid, stop };
+    await sleep(50);
+  }
+  await stop();
+  return undefined;
+}
+
+/** True when a Redis on 127.0.0.1:`port` answers an inline PING with +PONG. */
+function answersPing(port) {
+  return new Promise((resolve) => {
+    const socket = createConnection({ host: '127.0.0.1', port });
+    let reply = '';
+    const done = (ok) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(500, () => done(false));
+    socket.once('error', () => done(false));
+    socket.once('connect', () => socket.write('PING\r\n'));
+    socket.on('data', (d) => {
+      reply += d;
+      if (reply.includes('\r\n')) done(reply.startsWith('+PONG'));
+    });
+  });
+}
