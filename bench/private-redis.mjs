@@ -9,12 +9,11 @@
  * its own (bench/README.md). In production Redis runs on other cores or hosts.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { createConnection } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 /**
  * Starts `redis-server` on `port`, under `taskset -c <cpus>` when `cpus` is given, and
- * resolves once it answers PING: `{ url, pid, stop() }`. Resolves undefined when there is
+ * resolves once it answers PING: `{ url, stop() }`. Resolves undefined when there is
  * no `redis-server` binary or it did not answer within 5 s (the caller then uses REDIS_URL).
  */
 export async function startPrivateRedis(port, cpus) {
@@ -43,30 +42,32 @@ export async function startPrivateRedis(port, cpus) {
       child.once('exit', () => resolve());
       child.kill('SIGTERM');
     });
+  const url = `redis://127.0.0.1:${port}`;
   for (let i = 0; i < 100; i++) {
     if (child.exitCode !== null) return undefined;
-    if (await answersPing(port)) return { url: `redis://127.0.0.1:${port}`, pid: child.pid, stop };
+    if (await redisAnswers(url)) return { url, stop };
     await sleep(50);
   }
   await stop();
   return undefined;
 }
 
-/** True when a Redis on 127.0.0.1:`port` answers an inline PING with +PONG. */
-function answersPing(port) {
-  return new Promise((resolve) => {
-    const socket = createConnection({ host: '127.0.0.1', port });
-    let reply = '';
-    const done = (ok) => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(500, () => done(false));
-    socket.once('error', () => done(false));
-    socket.once('connect', () => socket.write('PING\r\n'));
-    socket.on('data', (d) => {
-      reply += d;
-      if (reply.includes('\r\n')) done(reply.startsWith('+PONG'));
-    });
+/** True when the Redis at `url` answers PING (a 1 s connect timeout, no retries). */
+export async function redisAnswers(url) {
+  const { Redis } = await import('ioredis');
+  const redis = new Redis(url, {
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    connectTimeout: 1000,
+    enableOfflineQueue: false,
   });
+  redis.on('error', () => {}); // unreachable is an answer here, not an unhandled event
+  try {
+    await redis.connect();
+    return (await redis.ping()) === 'PONG';
+  } catch {
+    return false;
+  } finally {
+    redis.disconnect();
+  }
 }

@@ -50,7 +50,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createBenchDatabase, postgresReachable } from './pg-bench-db.mjs';
-import { startPrivateRedis } from './private-redis.mjs';
+import { redisAnswers, startPrivateRedis } from './private-redis.mjs';
 import { contextSwitches, cpuSeconds } from './proc-cpu.mjs';
 import { renderMarkdown } from './report.mjs';
 
@@ -207,25 +207,6 @@ function drive(job, script = 'load-driver.mjs') {
       resolve(JSON.parse(line));
     });
   });
-}
-
-async function redisReachable() {
-  const { Redis } = await import('ioredis');
-  const redis = new Redis(REDIS_URL, {
-    lazyConnect: true,
-    maxRetriesPerRequest: 0,
-    connectTimeout: 1000,
-    enableOfflineQueue: false,
-  });
-  redis.on('error', () => {}); // unreachable is an answer here, not an unhandled event
-  try {
-    await redis.connect();
-    return (await redis.ping()) === 'PONG';
-  } catch {
-    return false;
-  } finally {
-    redis.disconnect();
-  }
 }
 
 /** Deletes only the keys under our private prefix (SCAN, never KEYS or FLUSH*). */
@@ -452,7 +433,7 @@ try {
       ),
     );
   }
-  if (await redisReachable()) {
+  if (await redisAnswers(REDIS_URL)) {
     const redis = await startServer('redis', [path.join(dist, 'main.js')], {
       ...gatewayEnv('redis'),
       REDIS_URL,
