@@ -23,6 +23,22 @@ export const REDACT_PATHS = [
   'req.headers.authorization',
 ];
 
+/**
+ * How lines reach stdout: asynchronously, gathered until 4 KiB are pending or 100 ms have
+ * passed, so one write carries many lines instead of one hand-off to libuv's thread pool per
+ * event-loop turn (bench/README.md, issue 19). What is gathered is written on a graceful stop
+ * (main.ts) and synchronously by pino on any exit, a refused start included; a process killed
+ * outright (SIGKILL, OOM) can lose its last 100 ms of lines. The audit log does not depend on
+ * them. test/http/log-buffering.e2e.test.ts covers the timer, a graceful stop and a refused
+ * start.
+ */
+export const STDOUT_BUFFERING = {
+  dest: 1,
+  sync: false,
+  minLength: 4096,
+  periodicFlush: 100,
+} as const;
+
 /** The gateway's JSON logger. `destination` lets tests capture every line. */
 export function createLogger(level: string, destination?: DestinationStream): Logger {
   const options = {
@@ -30,8 +46,5 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },
     base: { service: 'codex-gateway' },
   };
-  // Asynchronous writes to stdout: lines logged while a write is in flight are coalesced
-  // into the next one, instead of one blocking write per request. main.ts flushes before
-  // exit, so a graceful stop loses nothing.
-  return pino(options, destination ?? pino.destination({ dest: 1, sync: false }));
+  return pino(options, destination ?? pino.destination(STDOUT_BUFFERING));
 }

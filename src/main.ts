@@ -79,6 +79,8 @@ export async function serve(env: NodeJS.ProcessEnv = process.env): Promise<void>
   const address = http.address();
   const port = typeof address === 'object' && address !== null ? address.port : config.port;
   logger.info({ host: config.host, port, mode: gateway.mode }, 'listening');
+  // Log lines are gathered before they are written (logger.ts): start-up's go out now.
+  logger.flush();
   // Deliveries owed before a crash or restart are sent from here on (docs/protocol.md §11).
   gateway.start();
 
@@ -104,7 +106,10 @@ export async function serve(env: NodeJS.ProcessEnv = process.env): Promise<void>
   process.on('SIGHUP', () => void gateway.onSighup());
 }
 
-/** One clear line on stderr, never a stack or a secret; exit non-zero. */
+/**
+ * One clear line on stderr, never a stack or a secret; exit non-zero. pino writes the log
+ * lines still gathered (logger.ts) synchronously on exit.
+ */
 function fatal(err: unknown): never {
   const message = err instanceof ConfigError || err instanceof Error ? err.message : String(err);
   process.stderr.write(`codex-gateway: ${message.split('\n')[0]}\n`);
