@@ -49,6 +49,29 @@ describe('file log: one observation per durable batch', () => {
     });
   }
 
+  it('takes a batch only once the event loop reaches its check phase', async () => {
+    const seen: FileBatchObservation[] = [];
+    const store = await openFileLogStore(tmp.dir, { signer, observe: (o) => seen.push(o) });
+    try {
+      const first = store.append(sampleLeaf(0));
+      // Appends made later in the same turn (here five promise hops and a nextTick on) join
+      // the first batch, as requests read in the same poll phase do in the gateway.
+      for (let i = 0; i < 5; i++) await Promise.resolve();
+      const second = store.append(sampleLeaf(1));
+      const third = await new Promise<Promise<unknown>>((r) =>
+        process.nextTick(() => r(store.append(sampleLeaf(2)))),
+      );
+      await Promise.all([first, second, third]);
+      expect(seen.map((o) => o.leaves)).toEqual([3]);
+      // One issued from a later turn's check phase waits for a batch of its own.
+      await new Promise((r) => setImmediate(r));
+      await store.append(sampleLeaf(3));
+      expect(seen.map((o) => o.leaves)).toEqual([3, 1]);
+    } finally {
+      await store.close();
+    }
+  });
+
   it('keeps a durable batch when the observer throws', async () => {
     const store = await openFileLogStore(tmp.dir, {
       signer,
