@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import type { NewCredentials } from '../../src/config/dev-client.js';
 import { signRequest } from '../../src/signing/index.js';
@@ -26,6 +27,12 @@ export interface GatewayProcess {
   get(target: string): Promise<Response>;
   /** Sends `signal` (default SIGTERM) and waits for the exit code. */
   stop(signal?: NodeJS.Signals): Promise<number | null>;
+  /**
+   * Resolves once every line the gateway logged before the call is in `output`. Its log
+   * reaches stdout in batches, in order (src/logger.ts), so this sends one marker request
+   * and waits for that request's own line, which comes after all of them.
+   */
+  logged(): Promise<void>;
 }
 
 export interface StartOptions {
@@ -134,6 +141,15 @@ export async function startGateway(options: StartOptions = {}): Promise<GatewayP
       });
     },
     get: (target) => fetch(url + target, { headers: { 'x-api-key': client.apiKey } }),
+    logged: async () => {
+      const marker = `logged-${randomBytes(8).toString('hex')}`;
+      await fetch(`${url}/healthz`, { headers: { 'x-request-id': marker } });
+      for (const end = Date.now() + 10_000; Date.now() < end;) {
+        if (output.some((l) => l.includes(`"reqId":"${marker}"`))) return;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      throw new Error(`the gateway did not log the marker request ${marker}`);
+    },
     stop: (signal = 'SIGTERM') =>
       new Promise((resolve) => {
         if (child.exitCode !== null) return resolve(child.exitCode);

@@ -206,6 +206,7 @@ describe('hostile input through the real server socket', () => {
       .split('\n')
       .filter((l) => /^gateway_http_requests_total\{.*status="5\d\d"/.test(l));
     expect(serverErrors).toEqual([]);
+    await gw.logged();
     expect(gw.output.filter((l) => /"level":(50|60)/.test(l)).slice(0, 5)).toEqual([]);
 
     // The slowloris is cut off by headersTimeout (10 s, checked every second). The check is

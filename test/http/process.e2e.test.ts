@@ -94,6 +94,7 @@ describe('gateway process in development mode', () => {
       expect(readFileSync(file, 'utf8')).not.toContain(apiKey!);
       expect(await sendAs(first.url, apiKey!, secret!)).toBe(200);
       // Logs never repeat the printed credentials.
+      await first.logged();
       expect(first.output.filter((l) => l.startsWith('{')).join('\n')).not.toContain(apiKey!);
     } finally {
       await first.stop();

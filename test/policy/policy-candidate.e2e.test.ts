@@ -87,6 +87,7 @@ describe('candidate policy in the shadow (real server)', () => {
     expect(await disagreementsMetric()).toBe('gateway_policy_candidate_disagreements_total 3');
 
     // One warning per disagreement, naming the decision and both verdicts.
+    await gw.logged();
     const logged = gw.output
       .filter((l) => l.includes('policy candidate disagrees'))
       .map((l) => JSON.parse(l) as Record<string, unknown>);

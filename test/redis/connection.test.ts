@@ -130,6 +130,7 @@ describeWithRedis(env, 'createRedisClient against private servers', () => {
     it('serves signed requests through TLS and reports ready', async () => {
       expect((await fetch(`${gateway.url}/readyz`)).status).toBe(200);
       expect((await gateway.post('/v1/events')).status).toBe(200);
+      await gateway.logged();
       expect(gateway.output.join('\n')).not.toContain(SECRET);
     });
   });
