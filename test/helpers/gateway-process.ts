@@ -28,9 +28,13 @@ export interface GatewayProcess {
   /** Sends `signal` (default SIGTERM) and waits for the exit code. */
   stop(signal?: NodeJS.Signals): Promise<number | null>;
   /**
-   * Resolves once every line the gateway logged before the call is in `output`. Its log
-   * reaches stdout in batches, in order (src/logger.ts), so this sends one marker request
-   * and waits for that request's own line, which comes after all of them.
+   * The access line of the request with this `X-Request-Id`, parsed, once it is in `output`
+   * (the log reaches stdout in batches, src/logger.ts); rejects after 10 s.
+   */
+  accessLine(requestId: string): Promise<Record<string, unknown>>;
+  /**
+   * Resolves once every line the gateway logged before the call is in `output`. The log is
+   * written in order, so this sends one marker request and waits for its access line.
    */
   logged(): Promise<void>;
 }
@@ -118,6 +122,16 @@ export async function startGateway(options: StartOptions = {}): Promise<GatewayP
     });
   });
   const url = `http://127.0.0.1:${port}`;
+  const accessLine = async (requestId: string): Promise<Record<string, unknown>> => {
+    const wanted = (l: string): boolean =>
+      l.includes(`"reqId":"${requestId}"`) && l.includes('"msg":"request"');
+    for (const end = Date.now() + 10_000; Date.now() < end;) {
+      const line = output.find(wanted);
+      if (line !== undefined) return JSON.parse(line) as Record<string, unknown>;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    throw new Error(`no access line for request ${requestId}`);
+  };
   return {
     url,
     port,
@@ -141,14 +155,11 @@ export async function startGateway(options: StartOptions = {}): Promise<GatewayP
       });
     },
     get: (target) => fetch(url + target, { headers: { 'x-api-key': client.apiKey } }),
+    accessLine,
     logged: async () => {
       const marker = `logged-${randomBytes(8).toString('hex')}`;
       await fetch(`${url}/healthz`, { headers: { 'x-request-id': marker } });
-      for (const end = Date.now() + 10_000; Date.now() < end;) {
-        if (output.some((l) => l.includes(`"reqId":"${marker}"`))) return;
-        await new Promise((r) => setTimeout(r, 20));
-      }
-      throw new Error(`the gateway did not log the marker request ${marker}`);
+      await accessLine(marker);
     },
     stop: (signal = 'SIGTERM') =>
       new Promise((resolve) => {

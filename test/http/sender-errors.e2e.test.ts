@@ -45,18 +45,6 @@ async function send(headers: Record<string, string>): Promise<{
   };
 }
 
-/** The request log line of one request (written after the answer; waits for it). */
-async function logLineOf(requestId: string): Promise<Record<string, unknown>> {
-  for (let i = 0; i < 100; i++) {
-    const line = gw.output.find(
-      (l) => l.includes(`"reqId":"${requestId}"`) && l.includes('"msg":"request"'),
-    );
-    if (line !== undefined) return JSON.parse(line) as Record<string, unknown>;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`no request line for ${requestId}`);
-}
-
 describe('401 answers say which header to fix', () => {
   it.each([
     [
@@ -119,7 +107,7 @@ describe('401 answers say which header to fix', () => {
       const text = JSON.stringify(r.problem);
       expect(text).not.toContain(gw.client.apiKey);
       expect(text).not.toContain(gw.client.signingSecret);
-      const line = await logLineOf(r.requestId);
+      const line = await gw.accessLine(r.requestId);
       expect(line.code).toBe(code);
       expect(line.status).toBe(401);
     },
@@ -141,12 +129,12 @@ describe('401 answers say which header to fix', () => {
         `^header X-Codex-Timestamp ${sent} is outside the accepted window: server time ${serverTime} \\(\\d{4}-.*Z\\), tolerance 120 s$`,
       ),
     );
-    expect((await logLineOf(r.requestId)).code).toBe('timestamp_out_of_range');
+    expect((await gw.accessLine(r.requestId)).code).toBe('timestamp_out_of_range');
   });
 
   it('a request that passes carries no code in its log line', async () => {
     const r = await send(signed());
     expect(r.status).toBe(200);
-    expect((await logLineOf(r.requestId)).code).toBeUndefined();
+    expect((await gw.accessLine(r.requestId)).code).toBeUndefined();
   });
 });
