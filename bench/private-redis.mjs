@@ -36,6 +36,8 @@ export async function startPrivateRedis(port, cpus) {
     cpus === undefined
       ? spawn('redis-server', args, { stdio: 'ignore' })
       : spawn('taskset', ['-c', cpus, 'redis-server', ...args], { stdio: 'ignore' });
+  // A bench that fails half-way must not leave its redis-server running (taskset execs it).
+  process.once('exit', () => child.kill('SIGTERM'));
   const stop = () =>
     new Promise((resolve) => {
       if (child.exitCode !== null || child.signalCode !== null) return resolve();
@@ -70,4 +72,25 @@ export async function redisAnswers(url) {
   } finally {
     redis.disconnect();
   }
+}
+
+/**
+ * Deletes only the keys under `prefix` at `url` (SCAN + DEL, never KEYS or FLUSH*, so a
+ * shared Redis keeps everyone else's data); resolves how many were deleted.
+ */
+export async function deleteRedisPrefix(url, prefix) {
+  const { Redis } = await import('ioredis');
+  const redis = new Redis(url, { maxRetriesPerRequest: 1 });
+  let deleted = 0;
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length > 0) deleted += await redis.del(...keys);
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
+  return deleted;
 }

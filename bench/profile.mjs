@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 /**
  * `npm run bench:profile [-- 1KiB|64KiB] [redis]`: where the gateway's main-thread CPU goes.
- * Starts dist/main.js (memory mode, or Redis mode with `redis`) under V8's sampling
+ * Starts dist/main.js (memory mode, or Redis mode with `redis`: against a redis-server of
+ * its own, bench/private-redis.mjs, or REDIS_URL when set, whose keys under the run's
+ * prefix are deleted afterwards) under V8's sampling
  * profiler (--cpu-prof), drives signed events at it with bench/load-driver.mjs for
  * BENCH_PROFILE_SEC seconds (default 8) over BENCH_PROFILE_CONNECTIONS connections (default 8),
  * stops it, and prints the share of samples per
@@ -20,6 +22,7 @@ import {
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { deleteRedisPrefix, startPrivateRedis } from './private-redis.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..');
@@ -84,6 +87,12 @@ base.metadata.pad = 'x'.repeat(size - Buffer.byteLength(JSON.stringify(base)));
 const body = JSON.stringify(base);
 
 const port = 20000 + Math.floor(Math.random() * 20000);
+const redisPrefix = `profile-${process.pid}:`;
+const privateRedis =
+  redis && process.env.REDIS_URL === undefined ? await startPrivateRedis(port + 1) : undefined;
+if (redis && process.env.REDIS_URL === undefined && privateRedis === undefined)
+  throw new Error('bench:profile redis: could not start a redis-server (or set REDIS_URL)');
+const redisUrl = privateRedis?.url ?? process.env.REDIS_URL;
 const profDir = path.join(tmp, 'prof');
 const server = spawn(
   process.execPath,
@@ -103,8 +112,8 @@ const server = spawn(
       GATEWAY_LOG_ORIGIN: 'profile.codex-gateway.local/log',
       ...(redis
         ? {
-            REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
-            REDIS_PREFIX: `profile-${process.pid}:`,
+            REDIS_URL: redisUrl,
+            REDIS_PREFIX: redisPrefix,
           }
         : {}),
     },
@@ -138,6 +147,8 @@ await new Promise((r) => {
   server.once('exit', r);
   server.kill('SIGTERM');
 });
+if (redis) await deleteRedisPrefix(redisUrl, redisPrefix);
+await privateRedis?.stop();
 
 const file = readdirSync(profDir).find((f) => f.endsWith('.cpuprofile'));
 const profile = JSON.parse(readFileSync(path.join(profDir, file), 'utf8'));

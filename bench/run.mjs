@@ -50,7 +50,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createBenchDatabase, postgresReachable } from './pg-bench-db.mjs';
-import { redisAnswers, startPrivateRedis } from './private-redis.mjs';
+import { deleteRedisPrefix, redisAnswers, startPrivateRedis } from './private-redis.mjs';
 import { contextSwitches, cpuSeconds } from './proc-cpu.mjs';
 import { renderMarkdown } from './report.mjs';
 
@@ -207,24 +207,6 @@ function drive(job, script = 'load-driver.mjs') {
       resolve(JSON.parse(line));
     });
   });
-}
-
-/** Deletes only the keys under our private prefix (SCAN, never KEYS or FLUSH*). */
-async function deleteRedisPrefix(prefix) {
-  const { Redis } = await import('ioredis');
-  const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
-  let deleted = 0;
-  try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length > 0) deleted += await redis.del(...keys);
-    } while (cursor !== '0');
-  } finally {
-    redis.disconnect();
-  }
-  return deleted;
 }
 
 /** The gateway's `/metrics` text (the bench client holds `metrics:read`). */
@@ -570,7 +552,7 @@ try {
   }
   if (!results.redisSkipped) {
     try {
-      results.redisKeysDeleted = await deleteRedisPrefix(redisPrefix);
+      results.redisKeysDeleted = await deleteRedisPrefix(REDIS_URL, redisPrefix);
     } catch (err) {
       log(`could not delete Redis prefix ${redisPrefix}: ${err}`);
     }
