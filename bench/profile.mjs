@@ -90,9 +90,9 @@ const port = 20000 + Math.floor(Math.random() * 20000);
 const redisPrefix = `profile-${process.pid}:`;
 const privateRedis =
   redis && process.env.REDIS_URL === undefined ? await startPrivateRedis(port + 1) : undefined;
-if (redis && process.env.REDIS_URL === undefined && privateRedis === undefined)
-  throw new Error('bench:profile redis: could not start a redis-server (or set REDIS_URL)');
 const redisUrl = privateRedis?.url ?? process.env.REDIS_URL;
+if (redis && redisUrl === undefined)
+  throw new Error('bench:profile redis: could not start a redis-server (or set REDIS_URL)');
 const profDir = path.join(tmp, 'prof');
 const server = spawn(
   process.execPath,
