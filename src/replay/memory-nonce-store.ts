@@ -1,8 +1,13 @@
-import { sha256Hex } from '../crypto/index.js';
-import { MinHeap } from './min-heap.js';
+import { randomBytes, sha256Hex } from '../crypto/index.js';
 
 /** Outcome of claiming a nonce. */
 export type NonceClaim = 'claimed' | 'replayed' | 'too_old';
+
+/** A key is a SHA-256 digest: eight 32-bit words. */
+const KEY_WORDS = 8;
+const KEY_BYTES = 32;
+/** Entries the store makes room for at first; it doubles up to its capacity. */
+const FIRST_ROOM = 1024;
 
 /**
  * Bounded in-memory nonce memory (docs/protocol.md §2 check 6) for the single-process default.
@@ -14,11 +19,36 @@ export type NonceClaim = 'claimed' | 'replayed' | 'too_old';
  * request whose timestamp is not newer than the mark is refused, so a forgotten nonce can
  * never be replayed. Dropping the oldest (not the most recently inserted) keeps the mark as
  * low as possible, so a flood costs legitimate senders the least.
+ *
+ * Everything lives in typed arrays: the digests' bytes, a min-heap of entry numbers by
+ * timestamp, and an open-addressing hash table (linear probing, backward-shift deletion).
+ * A store of JS strings in a Set promoted two objects per request into the old generation
+ * and dropped two when full, and the mark-compacts that garbage caused stalled the event
+ * loop for ~20 ms every few seconds at a steady rate (bench/README.md, issue 19). The
+ * table's slot for a digest is a salted mix of all its words with a per-process random
+ * salt, so a client grinding nonces offline cannot aim them at one slot (as V8's seeded
+ * string hash protected the Set).
  */
 export class MemoryNonceStore {
-  private readonly seen = new Set<string>();
-  private readonly byTimestamp = new MinHeap<string>();
+  private count = 0;
   private highWaterMark = -1;
+  /** Entry numbers handed out so far; freed ones are reused first. */
+  private used = 0;
+  private room = 0;
+  private keys = new Uint32Array(0);
+  private stamps = new Float64Array(0);
+  /** Each entry's mixed hash, so moving it in the table needs no re-hashing. */
+  private hashes = new Int32Array(0);
+  /** Entry numbers, a binary min-heap by timestamp over the first `count`. */
+  private heap = new Int32Array(0);
+  private free = new Int32Array(0);
+  private freeCount = 0;
+  /** Entry number + 1 per slot; 0 is an empty slot. Length a power of two ≥ 2 × room. */
+  private slots = new Int32Array(0);
+  private readonly salt = new Uint32Array(Uint8Array.from(randomBytes(KEY_BYTES)).buffer);
+  /** The digest being looked up, as bytes and as words (no allocation per request). */
+  private readonly probe = Buffer.alloc(KEY_BYTES);
+  private readonly probeWords = new Uint32Array(this.probe.buffer, this.probe.byteOffset, 8);
 
   constructor(
     private readonly capacity: number,
@@ -26,11 +56,12 @@ export class MemoryNonceStore {
   ) {
     if (!Number.isInteger(capacity) || capacity < 1)
       throw new RangeError('capacity must be a positive integer');
+    this.grow(Math.min(capacity, FIRST_ROOM));
   }
 
   /** Number of remembered nonces. */
   get size(): number {
-    return this.seen.size;
+    return this.count;
   }
 
   /** Timestamp (unix s) of the newest entry dropped for capacity; -1 if none. */
@@ -75,30 +106,151 @@ export class MemoryNonceStore {
   }
 
   private insert(key: string, timestamp: number): NonceClaim {
-    if (this.seen.has(key)) return 'replayed';
-    while (this.seen.size >= this.capacity) this.evictOldest();
-    this.seen.add(key);
-    this.byTimestamp.push(timestamp, key);
+    if (key.length !== 2 * KEY_BYTES || this.probe.write(key, 'hex') !== KEY_BYTES)
+      throw new RangeError('a nonce key is the hex SHA-256 of client and nonce');
+    const hash = this.mix(this.probeWords, 0);
+    if (this.find(hash) !== -1) return 'replayed';
+    while (this.count >= this.capacity) this.evictOldest();
+    const entry = this.takeEntry();
+    this.keys.set(this.probeWords, entry * KEY_WORDS);
+    this.stamps[entry] = timestamp;
+    this.hashes[entry] = hash;
+    this.place(entry);
+    this.push(entry);
     return 'claimed';
   }
 
   private expire(nowMs: number): void {
     const oldestAcceptable = nowMs / 1000 - this.toleranceSeconds;
-    for (
-      let t = this.byTimestamp.peekPriority();
-      t !== undefined && t < oldestAcceptable;
-      t = this.byTimestamp.peekPriority()
-    ) {
-      this.seen.delete(this.byTimestamp.pop()!.value);
-    }
+    while (this.count > 0 && this.stamps[this.heap[0]!]! < oldestAcceptable)
+      this.forget(this.pop());
   }
 
   private evictOldest(): void {
-    const dropped = this.byTimestamp.pop();
-    if (dropped === undefined) return;
-    this.seen.delete(dropped.value);
-    this.highWaterMark = Math.max(this.highWaterMark, dropped.priority);
+    const entry = this.pop();
+    this.highWaterMark = Math.max(this.highWaterMark, this.stamps[entry]!);
+    this.forget(entry);
   }
+
+  // --- entries ------------------------------------------------------------------------
+
+  private takeEntry(): number {
+    if (this.freeCount > 0) return this.free[--this.freeCount]!;
+    if (this.used === this.room) this.grow(Math.min(this.capacity, 2 * this.room));
+    return this.used++;
+  }
+
+  private forget(entry: number): void {
+    this.unplace(entry);
+    this.free[this.freeCount++] = entry;
+  }
+
+  /** Makes room for `room` entries: longer arrays and a table rebuilt for them. */
+  private grow(room: number): void {
+    this.keys = extend(this.keys, new Uint32Array(room * KEY_WORDS));
+    this.stamps = extend(this.stamps, new Float64Array(room));
+    this.hashes = extend(this.hashes, new Int32Array(room));
+    this.heap = extend(this.heap, new Int32Array(room));
+    this.free = extend(this.free, new Int32Array(room));
+    this.room = room;
+    let size = 1;
+    while (size < 2 * room) size *= 2;
+    this.slots = new Int32Array(size);
+    for (let i = 0; i < this.count; i++) this.place(this.heap[i]!);
+  }
+
+  // --- the hash table -----------------------------------------------------------------
+
+  /** A salted mix of a digest's eight words (it need only spread, not resist inversion). */
+  private mix(words: Uint32Array, at: number): number {
+    let h = 0x6a09e667;
+    for (let i = 0; i < KEY_WORDS; i++) {
+      h = Math.imul(h ^ words[at + i]! ^ this.salt[i]!, 0x9e3779b1);
+      h ^= h >>> 16;
+    }
+    return h;
+  }
+
+  /** The entry holding the probe digest (whose mix is `hash`), or -1. */
+  private find(hash: number): number {
+    const mask = this.slots.length - 1;
+    for (let slot = hash & mask; ; slot = (slot + 1) & mask) {
+      const held = this.slots[slot]!;
+      if (held === 0) return -1;
+      if (this.hashes[held - 1] === hash && this.holdsProbe(held - 1)) return held - 1;
+    }
+  }
+
+  private holdsProbe(entry: number): boolean {
+    const at = entry * KEY_WORDS;
+    for (let i = 0; i < KEY_WORDS; i++) if (this.keys[at + i] !== this.probeWords[i]) return false;
+    return true;
+  }
+
+  private place(entry: number): void {
+    const mask = this.slots.length - 1;
+    let slot = this.hashes[entry]! & mask;
+    while (this.slots[slot] !== 0) slot = (slot + 1) & mask;
+    this.slots[slot] = entry + 1;
+  }
+
+  /** Removes `entry` from the table, moving later entries of its run back into the gap. */
+  private unplace(entry: number): void {
+    const mask = this.slots.length - 1;
+    let gap = this.hashes[entry]! & mask;
+    while (this.slots[gap] !== entry + 1) gap = (gap + 1) & mask;
+    this.slots[gap] = 0;
+    for (let slot = (gap + 1) & mask; this.slots[slot] !== 0; slot = (slot + 1) & mask) {
+      const held = this.slots[slot]!;
+      const home = this.hashes[held - 1]! & mask;
+      // The entry may fill the gap unless its home lies cyclically after the gap.
+      if (((slot - home) & mask) >= ((slot - gap) & mask)) {
+        this.slots[gap] = held;
+        this.slots[slot] = 0;
+        gap = slot;
+      }
+    }
+  }
+
+  // --- the min-heap by timestamp ------------------------------------------------------
+
+  private push(entry: number): void {
+    const { heap, stamps } = this;
+    const stamp = stamps[entry]!;
+    let i = this.count++;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (stamps[heap[parent]!]! <= stamp) break;
+      heap[i] = heap[parent]!;
+      i = parent;
+    }
+    heap[i] = entry;
+  }
+
+  /** Removes and returns the entry with the oldest timestamp (the heap is not empty). */
+  private pop(): number {
+    const { heap, stamps } = this;
+    const top = heap[0]!;
+    const last = heap[--this.count]!;
+    const stamp = stamps[last]!;
+    const n = this.count;
+    let i = 0;
+    for (;;) {
+      let child = 2 * i + 1;
+      if (child >= n) break;
+      if (child + 1 < n && stamps[heap[child + 1]!]! < stamps[heap[child]!]!) child += 1;
+      if (stamps[heap[child]!]! >= stamp) break;
+      heap[i] = heap[child]!;
+      i = child;
+    }
+    heap[i] = last;
+    return top;
+  }
+}
+
+function extend<A extends Uint32Array | Int32Array | Float64Array>(from: A, to: A): A {
+  to.set(from as ArrayLike<number>);
+  return to;
 }
 
 /** Store key of a nonce: hex SHA-256 of `client\nnonce` (the same digest the audit log records). */

@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { MemoryNonceStore } from '../../src/replay/memory-nonce-store.js';
+import {
+  MemoryNonceStore,
+  type NonceClaim,
+  nonceKey,
+} from '../../src/replay/memory-nonce-store.js';
 
 const T0 = 1_700_000_000;
 const ms = (s: number): number => s * 1000;
@@ -57,4 +61,117 @@ describe('MemoryNonceStore', () => {
       }
     });
   });
+
+  describe('its typed-array table', () => {
+    it('agrees with a plain model over random claims, replays, recoveries and expiry', () => {
+      // Small capacities keep the table busy: long probe runs, many evictions and deletions.
+      for (const capacity of [1, 7, 64, 1500]) {
+        const store = new MemoryNonceStore(capacity, 300);
+        const model = new ModelStore(capacity, 300);
+        const random = seeded(capacity);
+        const used: string[] = [];
+        // Distinct timestamps: which of two equal ones is dropped first is left to the store.
+        const stamps = new Set<number>();
+        let now = T0;
+        for (let i = 0; i < 30_000; i++) {
+          now += random() < 0.01 ? 120 : 0;
+          let ts: number;
+          do ts = now + 60 - Math.floor(random() * 400_000) / 1000;
+          while (stamps.has(ts));
+          stamps.add(ts);
+          const replay = used.length > 0 && random() < 0.3;
+          const key = replay ? used[Math.floor(random() * used.length)]! : nonceKey('c', `n-${i}`);
+          if (!replay) used.push(key);
+          if (random() < 0.05) {
+            store.remember(key, ts, ms(now));
+            model.remember(key, ts, ms(now));
+          } else {
+            expect(store.claim('c', '', ts, ms(now), key)).toBe(model.claim(key, ts, ms(now)));
+          }
+          expect(store.size).toBe(model.size);
+          expect(store.highWater).toBe(model.highWater);
+        }
+      }
+    });
+
+    it('grows to a capacity of 100,000 and still refuses every nonce it holds', () => {
+      const store = new MemoryNonceStore(100_000, 300);
+      const keys = Array.from({ length: 100_000 }, (_, i) => nonceKey('c', `nonce-${i}`));
+      for (const key of keys) expect(store.claim('c', '', T0, ms(T0), key)).toBe('claimed');
+      expect(store.size).toBe(100_000);
+      for (const key of keys) expect(store.claim('c', '', T0 + 1, ms(T0), key)).toBe('replayed');
+      expect(store.claim('c', 'one more', T0 + 1, ms(T0))).toBe('claimed');
+      expect(store.size).toBe(100_000);
+      expect(store.highWater).toBe(T0);
+    });
+
+    it('refuses a key that is not a hex SHA-256 digest', () => {
+      const store = new MemoryNonceStore(10, 300);
+      for (const key of ['', 'ab', 'z'.repeat(64), `${'0'.repeat(63)}g`, '0'.repeat(66)])
+        expect(() => store.claim('c', 'n', T0, ms(T0), key)).toThrow(RangeError);
+      expect(() => store.remember('0'.repeat(62), T0, ms(T0))).toThrow(RangeError);
+      expect(store.size).toBe(0);
+    });
+  });
 });
+
+/** The store's rules over a Map, evicting by a full scan: the reference for the table. */
+class ModelStore {
+  private readonly seen = new Map<string, number>();
+  highWater = -1;
+
+  constructor(
+    private readonly capacity: number,
+    private readonly tolerance: number,
+  ) {}
+
+  get size(): number {
+    return this.seen.size;
+  }
+
+  claim(key: string, ts: number, nowMs: number): NonceClaim {
+    this.expire(nowMs);
+    if (ts <= this.highWater) return 'too_old';
+    return this.insert(key, ts);
+  }
+
+  remember(key: string, ts: number, nowMs: number): void {
+    this.expire(nowMs);
+    if (ts < nowMs / 1000 - this.tolerance || ts <= this.highWater) return;
+    this.insert(key, ts);
+  }
+
+  private insert(key: string, ts: number): NonceClaim {
+    if (this.seen.has(key)) return 'replayed';
+    while (this.seen.size >= this.capacity) {
+      const [oldest, when] = this.oldest()!;
+      this.seen.delete(oldest);
+      this.highWater = Math.max(this.highWater, when);
+    }
+    this.seen.set(key, ts);
+    return 'claimed';
+  }
+
+  private expire(nowMs: number): void {
+    for (const [key, ts] of [...this.seen])
+      if (ts < nowMs / 1000 - this.tolerance) this.seen.delete(key);
+  }
+
+  private oldest(): [string, number] | undefined {
+    let best: [string, number] | undefined;
+    for (const e of this.seen) if (best === undefined || e[1] < best[1]) best = e;
+    return best;
+  }
+}
+
+/** A small deterministic PRNG (mulberry32), so a failure can be replayed. */
+function seeded(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
