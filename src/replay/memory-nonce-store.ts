@@ -48,7 +48,11 @@ export class MemoryNonceStore {
   private readonly salt = new Uint32Array(Uint8Array.from(randomBytes(KEY_BYTES)).buffer);
   /** The digest being looked up, as bytes and as words (no allocation per request). */
   private readonly probe = Buffer.alloc(KEY_BYTES);
-  private readonly probeWords = new Uint32Array(this.probe.buffer, this.probe.byteOffset, 8);
+  private readonly probeWords = new Uint32Array(
+    this.probe.buffer,
+    this.probe.byteOffset,
+    KEY_WORDS,
+  );
 
   constructor(
     private readonly capacity: number,
