@@ -13,42 +13,44 @@ export class MinHeap<T> {
   }
 
   push(priority: number, value: T): void {
-    this.priorities.push(priority);
-    this.values.push(value);
-    let i = this.values.length - 1;
+    const { priorities, values } = this;
+    // Sift a hole up from the end, moving parents down, then fill it once (no swaps).
+    let i = values.length;
+    priorities.push(priority);
+    values.push(value);
     while (i > 0) {
       const parent = (i - 1) >> 1;
-      if (this.priorities[parent]! <= priority) break;
-      this.swap(i, parent);
+      if (priorities[parent]! <= priority) break;
+      priorities[i] = priorities[parent]!;
+      values[i] = values[parent]!;
       i = parent;
     }
+    priorities[i] = priority;
+    values[i] = value;
   }
 
   /** Removes and returns the entry with the smallest priority. */
   pop(): { priority: number; value: T } | undefined {
-    const n = this.values.length;
-    if (n === 0) return undefined;
-    const top = { priority: this.priorities[0]!, value: this.values[0]! };
-    this.swap(0, n - 1);
-    this.priorities.pop();
-    this.values.pop();
+    const { priorities, values } = this;
+    if (values.length === 0) return undefined;
+    const top = { priority: priorities[0]!, value: values[0]! };
+    const lastPriority = priorities.pop()!;
+    const lastValue = values.pop()!;
+    const n = values.length;
+    if (n === 0) return top;
+    // Sift a hole down from the root, moving the smaller child up, then put the last entry in.
     let i = 0;
-    const size = n - 1;
     for (;;) {
-      const l = 2 * i + 1;
-      const r = l + 1;
-      let m = i;
-      if (l < size && this.priorities[l]! < this.priorities[m]!) m = l;
-      if (r < size && this.priorities[r]! < this.priorities[m]!) m = r;
-      if (m === i) break;
-      this.swap(i, m);
-      i = m;
+      let child = 2 * i + 1;
+      if (child >= n) break;
+      if (child + 1 < n && priorities[child + 1]! < priorities[child]!) child += 1;
+      if (priorities[child]! >= lastPriority) break;
+      priorities[i] = priorities[child]!;
+      values[i] = values[child]!;
+      i = child;
     }
+    priorities[i] = lastPriority;
+    values[i] = lastValue;
     return top;
-  }
-
-  private swap(a: number, b: number): void {
-    [this.priorities[a], this.priorities[b]] = [this.priorities[b]!, this.priorities[a]!];
-    [this.values[a], this.values[b]] = [this.values[b]!, this.values[a]!];
   }
 }
