@@ -1,4 +1,5 @@
 import { randomBytes, sha256Hex } from '../crypto/index.js';
+import { MinHeap } from './min-heap.js';
 
 /** Outcome of claiming a nonce. */
 export type NonceClaim = 'claimed' | 'replayed' | 'too_old';
@@ -20,8 +21,9 @@ const FIRST_ROOM = 1024;
  * never be replayed. Dropping the oldest (not the most recently inserted) keeps the mark as
  * low as possible, so a flood costs legitimate senders the least.
  *
- * Everything lives in typed arrays: the digests' bytes, a min-heap of entry numbers by
- * timestamp, and an open-addressing hash table (linear probing, backward-shift deletion).
+ * No object per nonce: the digests' bytes live in typed arrays with an open-addressing
+ * hash table (linear probing, backward-shift deletion), and the min-heap by timestamp holds
+ * entry numbers.
  * A store of JS strings in a Set promoted two objects per request into the old generation
  * and dropped two when full, and the mark-compacts that garbage caused stalled the event
  * loop for ~20 ms every few seconds at a steady rate (bench/README.md, issue 19). The
@@ -30,17 +32,15 @@ const FIRST_ROOM = 1024;
  * string hash protected the Set).
  */
 export class MemoryNonceStore {
-  private count = 0;
   private highWaterMark = -1;
   /** Entry numbers handed out so far; freed ones are reused first. */
   private used = 0;
   private room = 0;
   private keys = new Uint32Array(0);
-  private stamps = new Float64Array(0);
   /** Each entry's mixed hash, so moving it in the table needs no re-hashing. */
   private hashes = new Int32Array(0);
-  /** Entry numbers, a binary min-heap by timestamp over the first `count`. */
-  private heap = new Int32Array(0);
+  /** Entry numbers by timestamp. */
+  private readonly byTimestamp = new MinHeap<number>();
   private free = new Int32Array(0);
   private freeCount = 0;
   /** Entry number + 1 per slot; 0 is an empty slot. Length a power of two ≥ 2 × room. */
@@ -65,7 +65,7 @@ export class MemoryNonceStore {
 
   /** Number of remembered nonces. */
   get size(): number {
-    return this.count;
+    return this.byTimestamp.size;
   }
 
   /** Timestamp (unix s) of the newest entry dropped for capacity; -1 if none. */
@@ -112,28 +112,33 @@ export class MemoryNonceStore {
   private insert(key: string, timestamp: number): NonceClaim {
     if (key.length !== 2 * KEY_BYTES || this.probe.write(key, 'hex') !== KEY_BYTES)
       throw new RangeError('a nonce key is the hex SHA-256 of client and nonce');
-    const hash = this.mix(this.probeWords, 0);
+    const hash = this.mixProbe();
     if (this.find(hash) !== -1) return 'replayed';
-    while (this.count >= this.capacity) this.evictOldest();
+    while (this.byTimestamp.size >= this.capacity) this.evictOldest();
     const entry = this.takeEntry();
     this.keys.set(this.probeWords, entry * KEY_WORDS);
-    this.stamps[entry] = timestamp;
     this.hashes[entry] = hash;
     this.place(entry);
-    this.push(entry);
+    this.byTimestamp.push(timestamp, entry);
     return 'claimed';
   }
 
   private expire(nowMs: number): void {
     const oldestAcceptable = nowMs / 1000 - this.toleranceSeconds;
-    while (this.count > 0 && this.stamps[this.heap[0]!]! < oldestAcceptable)
-      this.forget(this.pop());
+    for (
+      let t = this.byTimestamp.peekPriority();
+      t !== undefined && t < oldestAcceptable;
+      t = this.byTimestamp.peekPriority()
+    ) {
+      this.forget(this.byTimestamp.pop()!.value);
+    }
   }
 
   private evictOldest(): void {
-    const entry = this.pop();
-    this.highWaterMark = Math.max(this.highWaterMark, this.stamps[entry]!);
-    this.forget(entry);
+    const dropped = this.byTimestamp.pop();
+    if (dropped === undefined) return;
+    this.highWaterMark = Math.max(this.highWaterMark, dropped.priority);
+    this.forget(dropped.value);
   }
 
   // --- entries ------------------------------------------------------------------------
@@ -152,24 +157,23 @@ export class MemoryNonceStore {
   /** Makes room for `room` entries: longer arrays and a table rebuilt for them. */
   private grow(room: number): void {
     this.keys = extend(this.keys, new Uint32Array(room * KEY_WORDS));
-    this.stamps = extend(this.stamps, new Float64Array(room));
     this.hashes = extend(this.hashes, new Int32Array(room));
-    this.heap = extend(this.heap, new Int32Array(room));
     this.free = extend(this.free, new Int32Array(room));
     this.room = room;
+    const old = this.slots;
     let size = 1;
     while (size < 2 * room) size *= 2;
     this.slots = new Int32Array(size);
-    for (let i = 0; i < this.count; i++) this.place(this.heap[i]!);
+    for (const held of old) if (held !== 0) this.place(held - 1);
   }
 
   // --- the hash table -----------------------------------------------------------------
 
-  /** A salted mix of a digest's eight words (it need only spread, not resist inversion). */
-  private mix(words: Uint32Array, at: number): number {
+  /** A salted mix of the probe's eight words (it need only spread, not resist inversion). */
+  private mixProbe(): number {
     let h = 0x6a09e667;
     for (let i = 0; i < KEY_WORDS; i++) {
-      h = Math.imul(h ^ words[at + i]! ^ this.salt[i]!, 0x9e3779b1);
+      h = Math.imul(h ^ this.probeWords[i]! ^ this.salt[i]!, 0x9e3779b1);
       h ^= h >>> 16;
     }
     return h;
@@ -215,44 +219,9 @@ export class MemoryNonceStore {
       }
     }
   }
-
-  // --- the min-heap by timestamp ------------------------------------------------------
-
-  private push(entry: number): void {
-    const { heap, stamps } = this;
-    const stamp = stamps[entry]!;
-    let i = this.count++;
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      if (stamps[heap[parent]!]! <= stamp) break;
-      heap[i] = heap[parent]!;
-      i = parent;
-    }
-    heap[i] = entry;
-  }
-
-  /** Removes and returns the entry with the oldest timestamp (the heap is not empty). */
-  private pop(): number {
-    const { heap, stamps } = this;
-    const top = heap[0]!;
-    const last = heap[--this.count]!;
-    const stamp = stamps[last]!;
-    const n = this.count;
-    let i = 0;
-    for (;;) {
-      let child = 2 * i + 1;
-      if (child >= n) break;
-      if (child + 1 < n && stamps[heap[child + 1]!]! < stamps[heap[child]!]!) child += 1;
-      if (stamps[heap[child]!]! >= stamp) break;
-      heap[i] = heap[child]!;
-      i = child;
-    }
-    heap[i] = last;
-    return top;
-  }
 }
 
-function extend<A extends Uint32Array | Int32Array | Float64Array>(from: A, to: A): A {
+function extend<A extends Uint32Array | Int32Array>(from: A, to: A): A {
   to.set(from as ArrayLike<number>);
   return to;
 }
