@@ -23,10 +23,9 @@ const FIRST_ROOM = 1024;
  *
  * No object per nonce: the digests' bytes live in typed arrays with an open-addressing
  * hash table (linear probing, backward-shift deletion), and the min-heap by timestamp holds
- * entry numbers.
- * A store of JS strings in a Set promoted two objects per request into the old generation
- * and dropped two when full, and the mark-compacts that garbage caused stalled the event
- * loop for ~20 ms every few seconds at a steady rate (bench/README.md, issue 19). The
+ * entry numbers. A Set of hex strings promoted objects per request into the old generation
+ * and dropped as many when full, and the mark-compacts that garbage caused stalled the
+ * event loop for ~20 ms every few seconds at a steady rate (bench/README.md, issue 19). The
  * table's slot for a digest is a salted mix of all its words with a per-process random
  * salt, so a client grinding nonces offline cannot aim them at one slot (as V8's seeded
  * string hash protected the Set).
