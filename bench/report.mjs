@@ -143,6 +143,12 @@ function halfRateCostTable(load) {
   ];
 }
 
+/** `; rounds 0.31–0.36`: the lowest and highest per-round ratio, when there were rounds. */
+function roundRange(ratios) {
+  if (!Array.isArray(ratios) || ratios.length < 2) return '';
+  return `; rounds ${fmt(Math.min(...ratios), 2)}–${fmt(Math.max(...ratios), 2)}`;
+}
+
 export function renderMarkdown(results) {
   const openLoop = results.settings?.rateDriver === 'open-loop';
   const warnings = [];
@@ -150,7 +156,10 @@ export function renderMarkdown(results) {
   const m = results.machine ?? {};
   lines.push(
     `Machine: ${m.cpus} × ${m.cpuModel}, Node ${m.node}, ${m.platform}. ` +
-      `Runs of ${results.settings?.durationSec} s; connections ${results.settings?.connections?.join(', ')} for the maximum; ` +
+      `Runs of ${results.settings?.durationSec} s; connections ${results.settings?.connections?.join(', ')} for the maximum` +
+      (results.settings?.rounds === undefined
+        ? '; '
+        : ` (${results.settings.rounds} rounds, targets alternated inside each; the median round at the best level counts, and the ratio column gives the range of each round's ratio to the echo's run of that round); `) +
       `${rateWording(results.settings)} at 50% of the maximum. Gateway LOG_LEVEL=${results.settings?.gatewayLogLevel}.` +
       (results.settings?.redis === undefined ? '' : ` Redis mode: ${results.settings.redis}.`),
     '',
@@ -170,7 +179,7 @@ export function renderMarkdown(results) {
           0,
         );
         lines.push(
-          `| ${size} | ${name} | ${fmt(max.rps)} (${max.connections ?? '–'}) | ${name === 'echo' ? '1.00' : fmt(max.rps / echo, 2) + ` (${pct(max.rps / echo)})`} | ` +
+          `| ${size} | ${name} | ${fmt(max.rps)} (${max.connections ?? '–'}) | ${name === 'echo' ? '1.00' : fmt(max.rps / echo, 2) + ` (${pct(max.rps / echo)}${roundRange(max.roundRatios)})`} | ` +
             `${fmt(max.serverCpuUsPerRequest?.main)} / ${fmt(max.serverCpuUsPerRequest?.all)} | ` +
             `${fmt(max.latencyMs?.p50, 1)} / ${fmt(max.latencyMs?.p99, 1)} | ${fmt(half.offeredRate)}` +
             `${openLoop ? ` (${fmt(half.rps)})` : ''} | ` +

@@ -11,7 +11,8 @@
  *   gateway in PostgreSQL mode (DATABASE_URL: the audit log in a database this run creates
  *   and drops, bench/pg-bench-db.mjs; BENCH_PG_URL names the server's admin database);
  *   bodies: 1 KiB and 64 KiB valid events. Phase 1 (autocannon, closed loop) finds each
- *   target's maximum rate over a couple of connection levels; phase 2 offers 50% of that
+ *   target's maximum rate over a couple of connection levels (the median of BENCH_ROUNDS
+ *   rounds, targets alternated inside each); phase 2 offers 50% of that
  *   maximum as an open-loop constant arrival rate over 64 keep-alive connections and records
  *   p50/p99 there, each latency counted from the request's scheduled time (corrected for
  *   coordinated omission, as wrk2 does; bench/README.md says why), then offers the echo the
@@ -23,7 +24,8 @@
  *   each printing one JSON line; a missing script is reported, not fatal.
  * Output: bench/results/latest.json and bench/results/latest.md (see bench/README.md).
  *
- * Env: BENCH_DURATION_SEC (default 6), BENCH_CONNECTIONS (default "8,64"),
+ * Env: BENCH_DURATION_SEC (default 5), BENCH_ROUNDS (runs of each target at each level for
+ *      the maximum, default 3; the median counts), BENCH_CONNECTIONS (default "8,64"),
  *      BENCH_RATE_CONNECTIONS (phase 2's connections, default 64; 8 with autocannon),
  *      BENCH_RATE_DRIVER=autocannon (phase 2 as before: autocannon's `overallRate`, closed
  *      loop, 8 connections, whole-millisecond latencies; for comparison),
@@ -57,7 +59,9 @@ import { renderMarkdown } from './report.mjs';
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..');
 const dist = path.join(root, 'dist');
-const DURATION = Number(process.env.BENCH_DURATION_SEC ?? 6);
+const DURATION = Number(process.env.BENCH_DURATION_SEC ?? 5);
+/** Runs of each target at each level for the maximum; the median one counts. */
+const ROUNDS = Math.max(1, Math.floor(Number(process.env.BENCH_ROUNDS ?? 3)));
 const CONNECTIONS = (process.env.BENCH_CONNECTIONS ?? '8,64').split(',').map(Number);
 /**
  * Phase 2's driver: `open-loop` (bench/open-loop-driver.mjs, constant arrival rate) or
@@ -294,6 +298,15 @@ function auditBatchesBetween(before, after) {
   };
 }
 
+/**
+ * The median round of one target at one connection level (the middle one by req/s; the
+ * lower middle for an even count), with every round's req/s in run order as `roundsRps`.
+ */
+function medianRound(rounds) {
+  const sorted = [...rounds].sort((a, b) => a.rps - b.rps);
+  return { ...sorted[(sorted.length - 1) >> 1], roundsRps: rounds.map((r) => r.rps) };
+}
+
 /** The run-output words for a phase's audit batches (empty for the echo). */
 function batchWords(r) {
   const b = r.auditBatches;
@@ -465,7 +478,7 @@ try {
     if (gateway)
       r.auditBatches = auditBatchesBetween(batchesBefore, await auditBatchCounters(server.url));
     // The server's CPU was read around the whole drive, the open-loop warm-up included.
-    const done = (r.requests ?? 0) + (r.openLoop?.warmupRequests ?? 0);
+    const done = (r.requests ?? 0) + (r.warmupRequests ?? 0) + (r.openLoop?.warmupRequests ?? 0);
     if (before !== undefined && after !== undefined && done > 0) {
       r.serverCpuUsPerRequest = {
         main: ((after.main - before.main) * 1e6) / done,
@@ -486,17 +499,33 @@ try {
   const load = {};
   for (const size of Object.keys(SIZES)) {
     load[size] = Object.fromEntries(servers.map((s) => [s.name, { levels: [] }]));
-    for (const connections of CONNECTIONS)
-      for (const s of servers) {
-        const r = await driveMeasured(s, job(s, size, { connections, durationSec: DURATION }));
-        log(
-          `${size} ${s.name} c=${connections}: ${Math.round(r.rps)} req/s p99 ${r.latencyMs.p99} ms non2xx ${r.non2xx} errors ${r.errors}${batchWords(r)}`,
-        );
-        load[size][s.name].levels.push({ connections, ...r });
-      }
+    // Rounds of every level and target in turn, so a burst of machine noise lands on one
+    // round of every target rather than on all runs of one.
+    for (let round = 1; round <= ROUNDS; round++)
+      for (const connections of CONNECTIONS)
+        for (const s of servers) {
+          const r = await driveMeasured(
+            s,
+            job(s, size, { connections, durationSec: DURATION, warmupSec: 1 }),
+          );
+          log(
+            `${size} ${s.name} c=${connections} round ${round}/${ROUNDS}: ${Math.round(r.rps)} req/s p99 ${r.latencyMs.p99} ms non2xx ${r.non2xx} errors ${r.errors}${batchWords(r)}`,
+          );
+          load[size][s.name].levels.push({ connections, round, ...r });
+        }
     for (const s of servers) {
       const entry = load[size][s.name];
-      entry.max = entry.levels.reduce((a, b) => (b.rps > a.rps ? b : a));
+      entry.max = CONNECTIONS.map((c) =>
+        medianRound(entry.levels.filter((r) => r.connections === c)),
+      ).reduce((a, b) => (b.rps > a.rps ? b : a));
+    }
+    // Each round's ratio to the echo's run of the same round (both at their best level):
+    // the two ran a few seconds apart, so the spread of these shows the machine's noise.
+    const echoRounds = load[size].echo?.max.roundsRps;
+    for (const s of servers) {
+      const max = load[size][s.name].max;
+      if (echoRounds !== undefined)
+        max.roundRatios = max.roundsRps.map((rps, i) => rps / echoRounds[i]);
     }
     for (const s of servers) {
       const entry = load[size][s.name];
@@ -572,6 +601,7 @@ results.machine = {
 };
 results.settings = {
   durationSec: DURATION,
+  rounds: ROUNDS,
   connections: CONNECTIONS,
   rateConnections: RATE_CONNECTIONS,
   rateDriver: RATE_DRIVER,
