@@ -121,7 +121,8 @@ function halfRateCostTable(load) {
         : (half.rps * half.serverCpuUsPerRequest.all) / 1e6;
     rows.push(
       `| ${size} | ${name} | ${fmt(half?.offeredRate)} | ${fmt(max?.serverCpuUsPerRequest?.all)} / ${fmt(half?.serverCpuUsPerRequest?.all)} | ${fmt(busy, 2)} | ` +
-        `${fmt(max?.serverSwitchesPerRequest?.all, 1)} / ${fmt(half?.serverSwitchesPerRequest?.all, 1)} | ${fmt(half?.serverSwitchesPerRequest?.mainPreempted, 1)} | ${fmt(half?.latencyMs?.p99, 2)} |`,
+        `${fmt(max?.serverSwitchesPerRequest?.all, 1)} / ${fmt(half?.serverSwitchesPerRequest?.all, 1)} | ${fmt(half?.serverSwitchesPerRequest?.mainPreempted, 1)} | ` +
+        `${fmt(max?.serverMinorFaultsPerRequest, 2)} / ${fmt(half?.serverMinorFaultsPerRequest, 2)} | ${fmt(half?.latencyMs?.p99, 2)} |`,
     );
   };
   for (const [size, targets] of Object.entries(load)) {
@@ -134,10 +135,10 @@ function halfRateCostTable(load) {
   );
   if (!measured) return [];
   return [
-    'What a request costs the server at its maximum and at the 50% rate (CPU over all threads, from `/proc`; context switches from `/proc/<pid>/task/*/status`; core busy = answered rate × CPU per request):',
+    'What a request costs the server at its maximum and at the 50% rate (CPU over all threads and minor page faults, from `/proc/<pid>/stat`; context switches from `/proc/<pid>/task/*/status`; core busy = answered rate × CPU per request):',
     '',
-    '| body | target | 50% rate (req/s) | CPU µs/req, max / 50% | core busy at 50% | context switches per req, max / 50% | main thread preempted per req at 50% | p99 at 50% (ms) |',
-    '|---|---|---:|---:|---:|---:|---:|---:|',
+    '| body | target | 50% rate (req/s) | CPU µs/req, max / 50% | core busy at 50% | context switches per req, max / 50% | main thread preempted per req at 50% | minor page faults per req, max / 50% | p99 at 50% (ms) |',
+    '|---|---|---:|---:|---:|---:|---:|---:|---:|',
     ...rows,
     '',
   ];
@@ -161,6 +162,9 @@ export function renderMarkdown(results) {
         ? '; '
         : ` (${results.settings.rounds} rounds, targets alternated inside each; the median round at the best level counts, and the ratio column gives the range of each round's ratio to the echo's run of that round); `) +
       `${rateWording(results.settings)} at 50% of the maximum. Gateway LOG_LEVEL=${results.settings?.gatewayLogLevel}.` +
+      (results.settings?.glibcTunables
+        ? ` Every server: GLIBC_TUNABLES=${results.settings.glibcTunables}.`
+        : '') +
       (results.settings?.redis === undefined ? '' : ` Redis mode: ${results.settings.redis}.`),
     '',
   );

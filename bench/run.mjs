@@ -29,6 +29,7 @@
  *      BENCH_RATE_CONNECTIONS (phase 2's connections, default 64; 8 with autocannon),
  *      BENCH_RATE_DRIVER=autocannon (phase 2 as before: autocannon's `overallRate`, closed
  *      loop, 8 connections, whole-millisecond latencies; for comparison),
+ *      BENCH_GLIBC_TUNABLES (every server's GLIBC_TUNABLES; '' for glibc's defaults),
  *      BENCH_SIZES (e.g. 1KiB), BENCH_LOG_LEVEL (gateway LOG_LEVEL, default info), BENCH_SKIP_MICRO=1,
  *      BENCH_MICRO_TIMEOUT_SEC (default 300), REDIS_URL (a shared Redis instead of the run's
  *      own redis-server; the fallback when redis-server is missing: redis://127.0.0.1:6379),
@@ -53,7 +54,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createBenchDatabase, postgresReachable } from './pg-bench-db.mjs';
 import { deleteRedisPrefix, redisAnswers, startPrivateRedis } from './private-redis.mjs';
-import { contextSwitches, cpuSeconds } from './proc-cpu.mjs';
+import { contextSwitches, cpuSeconds, minorFaults } from './proc-cpu.mjs';
 import { renderMarkdown } from './report.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -122,7 +123,7 @@ function freePort() {
 /**
  * CPU seconds the server has used so far, read from /proc (Linux): `main` is the main
  * thread only (the event loop: what limits the rate), `all` every thread (libuv's fsync
- * pool, GC helpers). Per-request figures from these stay meaningful on a noisy machine,
+ * pool, GC helpers), with context switches and minor page faults. Per-request figures from these stay meaningful on a noisy machine,
  * since they count the server's own work, not wall time. Undefined off Linux.
  */
 function serverCpuSeconds(pid) {
@@ -132,6 +133,7 @@ function serverCpuSeconds(pid) {
       main: total(cpuSeconds(`/proc/${pid}/task/${pid}/stat`)),
       all: total(cpuSeconds(`/proc/${pid}/stat`)),
       switches: contextSwitches(pid),
+      minorFaults: minorFaults(pid),
     };
   } catch {
     return undefined;
@@ -152,6 +154,20 @@ const pinned = (cpus, args) =>
     ? [process.execPath, args]
     : ['taskset', ['-c', cpus, process.execPath, ...args]];
 
+/**
+ * glibc's allocator settings for every server of the run, echo and gateways alike
+ * (`BENCH_GLIBC_TUNABLES`, '' for glibc's defaults). By default glibc hands freed memory at
+ * the top of its heap back to the kernel once more than 128 KiB is free there, and serves
+ * blocks over 128 KiB with their own mmap: the echo's two fresh 64 KiB buffers per request
+ * then touched newly mapped pages again and again. On these virtual machines that cost
+ * the echo 2–5 page faults and 20–30% more CPU per 64 KiB request, and it came and went
+ * between runs (bench/README.md). Keeping up to 256 MiB mapped removes it; the gateway,
+ * whose faults come from elsewhere, measured the same either way.
+ */
+const GLIBC_TUNABLES =
+  process.env.BENCH_GLIBC_TUNABLES ??
+  'glibc.malloc.trim_threshold=268435456:glibc.malloc.mmap_threshold=268435456:glibc.malloc.top_pad=67108864';
+
 /** Starts a server process and waits until GET /healthz answers 200. */
 async function startServer(name, args, env) {
   const port = await freePort();
@@ -161,6 +177,7 @@ async function startServer(name, args, env) {
     env: {
       PATH: process.env.PATH,
       HOME: process.env.HOME,
+      ...(GLIBC_TUNABLES === '' ? {} : { GLIBC_TUNABLES }),
       ...env,
       PORT: String(port),
       HOST: '127.0.0.1',
@@ -484,6 +501,7 @@ try {
         main: ((after.main - before.main) * 1e6) / done,
         all: ((after.all - before.all) * 1e6) / done,
       };
+      r.serverMinorFaultsPerRequest = (after.minorFaults - before.minorFaults) / done;
       r.serverSwitchesPerRequest = {
         all: (after.switches.all - before.switches.all) / done,
         mainPreempted: (after.switches.mainPreempted - before.switches.mainPreempted) / done,
@@ -602,6 +620,7 @@ results.machine = {
 results.settings = {
   durationSec: DURATION,
   rounds: ROUNDS,
+  glibcTunables: GLIBC_TUNABLES,
   connections: CONNECTIONS,
   rateConnections: RATE_CONNECTIONS,
   rateDriver: RATE_DRIVER,
