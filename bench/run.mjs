@@ -123,8 +123,9 @@ function freePort() {
 /**
  * CPU seconds the server has used so far, read from /proc (Linux): `main` is the main
  * thread only (the event loop: what limits the rate), `all` every thread (libuv's fsync
- * pool, GC helpers), with context switches and minor page faults. Per-request figures from these stay meaningful on a noisy machine,
- * since they count the server's own work, not wall time. Undefined off Linux.
+ * pool, GC helpers), with context switches and minor page faults. Per-request figures
+ * from these stay meaningful on a noisy machine, since they count the server's own work,
+ * not wall time. Undefined off Linux.
  */
 function serverCpuSeconds(pid) {
   const total = ({ user, system }) => user + system;
@@ -157,9 +158,9 @@ const pinned = (cpus, args) =>
 /**
  * glibc's allocator settings for every server of the run, echo and gateways alike
  * (`BENCH_GLIBC_TUNABLES`, '' for glibc's defaults). By default glibc hands freed memory at
- * the top of its heap back to the kernel once more than 128 KiB is free there, and serves
- * blocks over 128 KiB with their own mmap: the echo's two fresh 64 KiB buffers per request
- * then touched newly mapped pages again and again. On these virtual machines that cost
+ * the top of its heap back to the kernel once more than 128 KiB is free there (and maps
+ * blocks over 128 KiB on their own): the echo's two fresh 64 KiB buffers per request then
+ * touched newly mapped pages again and again. On these virtual machines that cost
  * the echo 2–5 page faults and 20–30% more CPU per 64 KiB request, and it came and went
  * between runs (bench/README.md). Keeping up to 256 MiB mapped removes it; the gateway,
  * whose faults come from elsewhere, measured the same either way.
