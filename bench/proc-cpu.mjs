@@ -15,9 +15,8 @@ export const CLOCK_TICKS =
  * Throws when the file cannot be read.
  */
 export function cpuSeconds(statFile) {
-  const stat = readFileSync(statFile, 'utf8');
-  // Fields after the command name (which may hold spaces): utime is the 12th, stime the 13th.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // utime is the 12th field after the command name, stime the 13th.
+  const fields = statFields(statFile);
   return { user: Number(fields[11]) / CLOCK_TICKS, system: Number(fields[12]) / CLOCK_TICKS };
 }
 
@@ -28,8 +27,13 @@ export function cpuSeconds(statFile) {
  * kernel and touches it again pays per request (bench/README.md). Throws when unreadable.
  */
 export function minorFaults(pid) {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[7]);
+  return Number(statFields(`/proc/${pid}/stat`)[7]);
+}
+
+/** The fields of a /proc `stat` file after the command name (which may hold spaces). */
+function statFields(statFile) {
+  const stat = readFileSync(statFile, 'utf8');
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
 }
 
 /**
