@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   MemoryNonceStore,
@@ -7,6 +8,23 @@ import {
 
 const T0 = 1_700_000_000;
 const ms = (s: number): number => s * 1000;
+
+/** True in about `percent` of 100 draws. */
+const sometimes = (percent: number) => fc.nat(99).map((n) => n < percent);
+/**
+ * One step of the model test: time moves on by 2 minutes (1%), the timestamp lies up to
+ * 400 s before now + 60 s, a used nonce is sent again (30%), or the step is a recovery
+ * (`remember`, 5%) rather than a claim.
+ */
+const operation = fc.record({
+  advance: sometimes(1),
+  back: fc.nat(400_000),
+  replay: sometimes(30),
+  pick: fc.nat(),
+  remember: sometimes(5),
+});
+/** Long enough to fill a capacity of 1,500 and wrap it. */
+const OPERATIONS = { minLength: 1000, maxLength: 4000, size: 'max' } as const;
 
 describe('MemoryNonceStore', () => {
   it('claims a nonce once and refuses it again for the same client only', () => {
@@ -64,34 +82,41 @@ describe('MemoryNonceStore', () => {
 
   describe('its typed-array table', () => {
     it('agrees with a plain model over random claims, replays, recoveries and expiry', () => {
-      // Small capacities keep the table busy: long probe runs, many evictions and deletions.
-      for (const capacity of [1, 7, 64, 1500]) {
-        const store = new MemoryNonceStore(capacity, 300);
-        const model = new ModelStore(capacity, 300);
-        const random = seeded(capacity);
-        const used: string[] = [];
-        // Distinct timestamps: which of two equal ones is dropped first is left to the store.
-        const stamps = new Set<number>();
-        let now = T0;
-        for (let i = 0; i < 30_000; i++) {
-          now += random() < 0.01 ? 120 : 0;
-          let ts: number;
-          do ts = now + 60 - Math.floor(random() * 400_000) / 1000;
-          while (stamps.has(ts));
-          stamps.add(ts);
-          const replay = used.length > 0 && random() < 0.3;
-          const key = replay ? used[Math.floor(random() * used.length)]! : nonceKey('c', `n-${i}`);
-          if (!replay) used.push(key);
-          if (random() < 0.05) {
-            store.remember(key, ts, ms(now));
-            model.remember(key, ts, ms(now));
-          } else {
-            expect(store.claim('c', '', ts, ms(now), key)).toBe(model.claim(key, ts, ms(now)));
-          }
-          expect(store.size).toBe(model.size);
-          expect(store.highWater).toBe(model.highWater);
-        }
-      }
+      fc.assert(
+        // Small capacities keep the table busy: long probe runs, many evictions and deletions.
+        fc.property(
+          fc.constantFrom(1, 7, 64, 1500),
+          fc.array(operation, OPERATIONS),
+          (capacity, ops) => {
+            const store = new MemoryNonceStore(capacity, 300);
+            const model = new ModelStore(capacity, 300);
+            const used: string[] = [];
+            // Distinct timestamps: which of two equal ones is dropped first is left to the store.
+            const stamps = new Set<number>();
+            let now = T0;
+            for (const [i, op] of ops.entries()) {
+              if (op.advance) now += 120;
+              const ts = now + 60 - op.back / 1000;
+              if (stamps.has(ts)) continue;
+              stamps.add(ts);
+              const replay = op.replay && used.length > 0;
+              const key = replay ? used[op.pick % used.length]! : nonceKey('c', `n-${i}`);
+              if (!replay) used.push(key);
+              if (op.remember) {
+                store.remember(key, ts, ms(now));
+                model.remember(key, ts, ms(now));
+              } else {
+                expect(store.claim('c', '', ts, ms(now), key)).toBe(model.claim(key, ts, ms(now)));
+              }
+              expect(store.size).toBe(model.size);
+              expect(store.highWater).toBe(model.highWater);
+            }
+          },
+        ),
+        // No shrinking: over thousands of steps it takes minutes. The report still gives the
+        // seed and path that replay the failing case.
+        { numRuns: 60, endOnFailure: true },
+      );
     });
 
     it('grows to a capacity of 100,000 and still refuses every nonce it holds', () => {
@@ -162,16 +187,4 @@ class ModelStore {
     for (const e of this.seen) if (best === undefined || e[1] < best[1]) best = e;
     return best;
   }
-}
-
-/** A small deterministic PRNG (mulberry32), so a failure can be replayed. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
