@@ -1,17 +1,22 @@
+import { getRequestListener } from '@hono/node-server';
 import { Hono, type MiddlewareHandler } from 'hono';
+import type { RequestListener } from 'node:http';
 import type { Logger } from 'pino';
 import type { AuditAppender } from './audit/audit-log.js';
 import type { AuditReader } from './audit/audit-service.js';
 import type { ClientRegistry } from './config/clients.js';
 import type { Clock } from './clock.js';
 import { randomId } from './crypto/index.js';
-import { GatewayError, isGatewayError } from './errors.js';
+import { GatewayError } from './errors.js';
 import { keyAuth, signedAuth } from './http/auth.js';
 import type { GatewayEnv } from './http/env.js';
 import type { HttpDeps, ReadinessCheck } from './http/http-deps.js';
 import { buildOpenApiDocument } from './http/openapi/build-document.js';
 import { problemResponse } from './http/problem.js';
+import { withEventsLane } from './http/events-lane.js';
+import { refusalFor } from './http/failure.js';
 import { requestContext } from './http/request-context.js';
+import { requestRecorder, type RequestRecorder } from './http/request-record.js';
 import { ROUTES, type RouteSpec } from './http/route-table.js';
 import { noopMetrics, type MetricsEndpoint } from './metrics/metrics-port.js';
 import type { PolicyProvider } from './policy/active-policy.js';
@@ -81,7 +86,32 @@ const NO_METRICS: MetricsEndpoint = {
  * No globals; no adapter is chosen here.
  */
 export function createApp(deps: AppDeps): Hono<GatewayEnv> {
-  const app = new Hono<GatewayEnv>();
+  const http = httpDepsFor(deps);
+  return mountApp(http, requestRecorder(http.logger, http.metrics));
+}
+
+/**
+ * What the server listens with (main.ts): `POST /v1/events` on the Node lane
+ * (http/events-lane.ts), every other request on the app createApp builds; both share one
+ * set of dependencies.
+ */
+export function createRequestListener(
+  deps: AppDeps,
+  options: { readonly hostname?: string } = {},
+): RequestListener {
+  const http = httpDepsFor(deps);
+  const record = requestRecorder(http.logger, http.metrics);
+  const app = mountApp(http, record);
+  const events = ROUTES.find((r) => r.method === 'post' && r.path === '/v1/events');
+  const [scope] = events?.scopes ?? [];
+  if (events === undefined || scope === undefined)
+    throw new TypeError('the route table has no POST /v1/events');
+  const rest = getRequestListener(app.fetch, options);
+  return withEventsLane(http, { path: events.path, scope }, record, rest);
+}
+
+/** The dependencies of the routes, built once per app (wires the use cases' ports). */
+function httpDepsFor(deps: AppDeps): HttpDeps {
   const nowMs = (): number => deps.clock.nowMs();
   const { metrics, render } = deps.metrics ?? NO_METRICS;
   const watch = deps.deployWatch ?? new MemoryDeployWatch();
@@ -104,7 +134,7 @@ export function createApp(deps: AppDeps): Hono<GatewayEnv> {
           wake: () => deps.deliveries?.wake(),
           ...(attestation !== undefined && { attestation }),
         };
-  const http: HttpDeps = {
+  return {
     clients: deps.clients,
     admission: deps.admission,
     policy: deps.policy,
@@ -133,8 +163,13 @@ export function createApp(deps: AppDeps): Hono<GatewayEnv> {
     openApiDocument: buildOpenApiDocument(ROUTES),
     nowMs,
   };
+}
 
-  app.use('*', requestContext(deps.logger, metrics));
+/** The Hono app: the request context, every route of the table with its auth, the error mapping. */
+function mountApp(http: HttpDeps, record: RequestRecorder): Hono<GatewayEnv> {
+  const app = new Hono<GatewayEnv>();
+  const { metrics, logger } = http;
+  app.use('*', requestContext(record));
   for (const route of ROUTES) {
     const handler = route.handler(http);
     if (handler === undefined) continue;
@@ -150,20 +185,8 @@ export function createApp(deps: AppDeps): Hono<GatewayEnv> {
     return problemResponse(new GatewayError('not_found'), c.get('requestId'));
   });
   app.onError((err, c) => {
-    if (isGatewayError(err)) {
-      metrics.refusal(err.code);
-      if (err.code === 'unavailable' || err.code === 'internal') {
-        deps.logger.error(
-          { reqId: c.get('requestId'), code: err.code, err: err.cause },
-          'request failed',
-        );
-      }
-      return problemResponse(err, c.get('requestId'));
-    }
-    // Anything else is a bug: log it, answer 500 with no detail.
-    deps.logger.error({ reqId: c.get('requestId'), err }, 'unhandled error');
-    metrics.refusal('internal');
-    return problemResponse(new GatewayError('internal'), c.get('requestId'));
+    const requestId = c.get('requestId');
+    return problemResponse(refusalFor(err, requestId, logger, metrics), requestId);
   });
   return app;
 }

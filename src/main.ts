@@ -3,9 +3,8 @@
  * Composition root: read the environment once, build the adapters, create the app,
  * listen, and drain on SIGTERM/SIGINT. `serve` is also what `codex-gateway serve` runs.
  */
-import { serve as serveHttp, type ServerType } from '@hono/node-server';
-import type { Server } from 'node:http';
-import { createApp } from './app.js';
+import { createServer } from 'node:http';
+import { createRequestListener } from './app.js';
 import { isEntryPoint } from './entry-point.js';
 import { buildGateway } from './compose.js';
 import { ConfigError, loadConfig } from './config/env.js';
@@ -43,20 +42,16 @@ export async function serve(env: NodeJS.ProcessEnv = process.env): Promise<void>
   } catch (err) {
     return fatal(err);
   }
-  const app = createApp(gateway.deps);
-  const server: ServerType = serveHttp({
-    fetch: app.fetch,
-    hostname: config.host,
-    port: config.port,
-    serverOptions: {
+  const http = createServer(
+    {
       maxHeaderSize: SERVER_LIMITS.maxHeaderSize,
       requestTimeout: SERVER_LIMITS.requestTimeoutMs,
       headersTimeout: SERVER_LIMITS.headersTimeoutMs,
       keepAliveTimeout: SERVER_LIMITS.keepAliveTimeoutMs,
       connectionsCheckingInterval: SERVER_LIMITS.connectionsCheckingIntervalMs,
     },
-  });
-  const http = server as Server;
+    createRequestListener(gateway.deps, { hostname: config.host }),
+  );
   // Set on the instance too: not every Node 20 release reads all of these from options.
   http.headersTimeout = SERVER_LIMITS.headersTimeoutMs;
   http.requestTimeout = SERVER_LIMITS.requestTimeoutMs;
@@ -67,6 +62,7 @@ export async function serve(env: NodeJS.ProcessEnv = process.env): Promise<void>
     await new Promise<void>((resolve, reject) => {
       http.once('listening', resolve);
       http.once('error', reject);
+      http.listen(config.port, config.host);
     });
   } catch (err) {
     await gateway.close();

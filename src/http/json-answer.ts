@@ -19,6 +19,11 @@ export function jsonAnswer(c: Context<GatewayEnv>, body: unknown, status: number
   return stamped(c, text, Buffer.byteLength(text), status);
 }
 
+/** The same for a JSON document already serialised. */
+export function jsonTextAnswer(c: Context<GatewayEnv>, text: string, status: number): Response {
+  return stamped(c, text, Buffer.byteLength(text), status);
+}
+
 /** The same for a JSON document already encoded as UTF-8 (allow-answer.ts). */
 export function jsonBytesAnswer(c: Context<GatewayEnv>, bytes: Buffer, status: number): Response {
   return stamped(c, bytes, bytes.length, status);

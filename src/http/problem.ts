@@ -33,11 +33,25 @@ export function statusOf(code: ErrorCode): number {
   return PROBLEMS[code][0];
 }
 
+/** A problem+json answer: status, header lines and the JSON text. */
+export interface ProblemAnswer {
+  readonly status: number;
+  /** Lower-case names in ascending order, as a WHATWG `Headers` lists them. */
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: string;
+}
+
+/** problemAnswer as a Response (the Hono app's error handler). */
+export function problemResponse(err: GatewayError, requestId: string | undefined): Response {
+  const { status, headers, body } = problemAnswer(err, requestId);
+  return new Response(body, { status, headers });
+}
+
 /**
  * An RFC 9457 problem document for `err`. A 5xx never carries detail or extras, so no
  * internal state can leak to the client.
  */
-export function problemResponse(err: GatewayError, requestId: string | undefined): Response {
+export function problemAnswer(err: GatewayError, requestId: string | undefined): ProblemAnswer {
   const [status, title] = PROBLEMS[err.code];
   const serverSide = status >= 500;
   const body: Record<string, unknown> = {
@@ -49,8 +63,8 @@ export function problemResponse(err: GatewayError, requestId: string | undefined
   };
   if (!serverSide && err.detail !== undefined) body.detail = err.detail;
   const headers: Record<string, string> = { 'content-type': 'application/problem+json' };
-  if (requestId !== undefined) headers['x-request-id'] = requestId;
   if (err.retryAfter !== undefined)
     headers['retry-after'] = String(Math.max(1, Math.ceil(err.retryAfter)));
-  return new Response(JSON.stringify(body), { status, headers });
+  if (requestId !== undefined) headers['x-request-id'] = requestId;
+  return { status, headers, body: JSON.stringify(body) };
 }

@@ -32,7 +32,7 @@ export async function readRawRequest(
   limitBytes: number,
 ): Promise<RawRequest> {
   const node = nodeRequest(c);
-  if (node !== undefined) return readFromNode(node, limitBytes);
+  if (node !== undefined) return readNodeRequest(node, limitBytes);
   return readFromFetch(c.req.raw, limitBytes);
 }
 
@@ -42,7 +42,11 @@ function declaredTooLarge(contentLength: string | null | undefined, limitBytes: 
   return Number.isFinite(n) && n > limitBytes;
 }
 
-async function readFromNode(req: IncomingMessage, limitBytes: number): Promise<RawRequest> {
+/** The same, from a Node request. */
+export async function readNodeRequest(
+  req: IncomingMessage,
+  limitBytes: number,
+): Promise<RawRequest> {
   if (declaredTooLarge(req.headers['content-length'], limitBytes)) throw payloadTooLarge();
   refuseTransferCodings(req.headers['transfer-encoding']);
   const body = await readNodeBody(req, limitBytes);

@@ -1,9 +1,8 @@
-import { serve } from '@hono/node-server';
-import type { Server } from 'node:http';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import pino from 'pino';
-import { createApp } from '../../src/app.js';
+import { createRequestListener } from '../../src/app.js';
 import { buildGateway, type Gateway, type GatewayOverrides } from '../../src/compose.js';
 import { loadConfig } from '../../src/config/env.js';
 import type { NewCredentials } from '../../src/config/dev-client.js';
@@ -55,9 +54,8 @@ export async function startInProcessGateway(options: {
     () => {},
     options.overrides,
   );
-  const app = createApp(gateway.deps);
-  const server = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }) as Server;
-  await new Promise<void>((resolve) => server.once('listening', resolve));
+  const server = createServer(createRequestListener(gateway.deps, { hostname: '127.0.0.1' }));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   gateway.start();
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const first = clients[0]!;

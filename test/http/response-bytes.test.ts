@@ -8,6 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GatewayEnv } from '../../src/http/env.js';
 import { jsonAnswer, jsonBytesAnswer } from '../../src/http/json-answer.js';
 import { requestContext } from '../../src/http/request-context.js';
+import { requestRecorder } from '../../src/http/request-record.js';
+import { noopMetrics } from '../../src/metrics/metrics-port.js';
 
 /**
  * jsonAnswer and jsonBytesAnswer (issue 19) against what it replaced on `POST /v1/events`, `c.json(body,
@@ -22,7 +24,7 @@ let next: { body: unknown; status: number } = { body: null, status: 200 };
 
 beforeAll(async () => {
   const app = new Hono<GatewayEnv>();
-  app.use('*', requestContext(pino({ level: 'silent' })));
+  app.use('*', requestContext(requestRecorder(pino({ level: 'silent' }), noopMetrics)));
   app.post('/old', (c) => c.json(next.body, next.status as 200));
   app.post('/new', (c) => jsonAnswer(c, next.body, next.status));
   app.post('/bytes', (c) =>

@@ -3,10 +3,10 @@ import { GatewayError } from '../../errors.js';
 import { eventSchema } from '../../events/event-schema.js';
 import { acceptEvent } from '../../events/event-validator.js';
 import { decideEvent } from '../../gateway/decide-event.js';
-import type { GatewayEnv } from '../env.js';
+import type { GatewayEnv, SignedRequest } from '../env.js';
 import type { HttpDeps } from '../http-deps.js';
 import { allowAnswerBytes } from '../allow-answer.js';
-import { jsonAnswer, jsonBytesAnswer } from '../json-answer.js';
+import { jsonBytesAnswer, jsonTextAnswer } from '../json-answer.js';
 import { parseJsonBody } from '../json-body.js';
 import { jsonStringsArePrintableAscii } from '../../json/printable-ascii.js';
 import { pendingDeployAnswer } from '../responses/deploy-view.js';
@@ -18,42 +18,59 @@ import { pendingDeployAnswer } from '../responses/deploy-view.js';
  */
 export function eventsRoute(deps: HttpDeps) {
   return async (c: Context<GatewayEnv>): Promise<Response> => {
-    const { raw, bodySha256, replay, policy } = c.get('signed');
-    const event = parseJsonBody(eventSchema, raw.header('content-type'), raw.body, acceptEvent);
-    const decided = await decideEvent(deps.ports, {
-      clientId: c.get('client').id,
-      event,
-      request: `sha256:${bodySha256}`,
-      policy,
-      replay,
-      facts: { printableAscii: jsonStringsArePrintableAscii(raw.body) },
-    });
-    switch (decided.decision) {
-      case 'deny':
-        throw new GatewayError('policy_denied', {
-          detail: `denied by ${decided.reasons.join(', ')}`,
-          extras: {
-            decision: 'deny',
-            id: decided.id,
-            policy: decided.policy,
-            reasons: decided.reasons,
-            audit: decided.audit,
-          },
-        });
-      case 'allow':
-        return jsonBytesAnswer(c, allowAnswerBytes(decided.id, decided.policy, decided.audit), 200);
-      case 'pending':
-        return jsonAnswer(
-          c,
-          {
-            decision: 'pending',
-            id: decided.id,
-            policy: decided.policy,
-            deploy: pendingDeployAnswer(decided.deploy, deps.nowMs()),
-            audit: decided.audit,
-          },
-          202,
-        );
-    }
+    const answer = await answerEvent(deps, c.get('signed'), c.get('client').id);
+    return typeof answer.body === 'string'
+      ? jsonTextAnswer(c, answer.body, answer.status)
+      : jsonBytesAnswer(c, answer.body, answer.status);
   };
+}
+
+/** The answer of `POST /v1/events` after checks 1–6: 200 or 202 with its JSON; refusals throw. */
+export interface EventAnswer {
+  readonly status: 200 | 202;
+  readonly body: Buffer | string;
+}
+
+/** Check 7, the decision, and the answer's JSON (both the Hono route and the Node lane). */
+export async function answerEvent(
+  deps: HttpDeps,
+  signed: SignedRequest,
+  clientId: string,
+): Promise<EventAnswer> {
+  const { raw, bodySha256, replay, policy } = signed;
+  const event = parseJsonBody(eventSchema, raw.header('content-type'), raw.body, acceptEvent);
+  const decided = await decideEvent(deps.ports, {
+    clientId,
+    event,
+    request: `sha256:${bodySha256}`,
+    policy,
+    replay,
+    facts: { printableAscii: jsonStringsArePrintableAscii(raw.body) },
+  });
+  switch (decided.decision) {
+    case 'deny':
+      throw new GatewayError('policy_denied', {
+        detail: `denied by ${decided.reasons.join(', ')}`,
+        extras: {
+          decision: 'deny',
+          id: decided.id,
+          policy: decided.policy,
+          reasons: decided.reasons,
+          audit: decided.audit,
+        },
+      });
+    case 'allow':
+      return { status: 200, body: allowAnswerBytes(decided.id, decided.policy, decided.audit) };
+    case 'pending':
+      return {
+        status: 202,
+        body: JSON.stringify({
+          decision: 'pending',
+          id: decided.id,
+          policy: decided.policy,
+          deploy: pendingDeployAnswer(decided.deploy, deps.nowMs()),
+          audit: decided.audit,
+        }),
+      };
+  }
 }
