@@ -86,12 +86,12 @@ export function withEventsLane(
     res.writeHead(status, headers);
     res.end(body);
     if (!req.readableEnded) dropUnreadBody(req);
-    const q = req.url?.indexOf('?') ?? -1;
     record({
       requestId,
       route: path,
       method: 'POST',
-      path: q === -1 ? path : (req.url?.slice(0, q) ?? path),
+      // The lane takes only `path` itself, with or without a query.
+      path,
       status,
       ms: performance.now() - started,
       client,

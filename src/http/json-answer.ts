@@ -2,7 +2,7 @@ import type { Context } from 'hono';
 import type { GatewayEnv } from './env.js';
 
 /**
- * A JSON answer (`c.json(body, status)`) that already carries the request's
+ * A JSON answer (`c.json(body, status)` of the serialised `text`) that already carries the request's
  * `X-Request-Id`, for the hot routes (`POST /v1/events`).
  *
  * With `c.json`, the request-context middleware adds the id afterwards through
@@ -14,12 +14,6 @@ import type { GatewayEnv } from './env.js';
  * the server adapter); test/http/response-bytes.test.ts compares the bytes with `c.json`'s.
  * The middleware sees `c.var.stamped === c.res` and leaves the answer alone.
  */
-export function jsonAnswer(c: Context<GatewayEnv>, body: unknown, status: number): Response {
-  const text = JSON.stringify(body);
-  return stamped(c, text, Buffer.byteLength(text), status);
-}
-
-/** The same for a JSON document already serialised. */
 export function jsonTextAnswer(c: Context<GatewayEnv>, text: string, status: number): Response {
   return stamped(c, text, Buffer.byteLength(text), status);
 }
