@@ -1,13 +1,13 @@
 import type { MiddlewareHandler } from 'hono';
-import type { ClientRegistry, Scope } from '../config/clients.js';
+import type { Client, ClientRegistry, Scope } from '../config/clients.js';
 import { authenticateApiKey } from './api-key.js';
 import { noopMetrics, timeAsync, type Metrics } from '../metrics/metrics-port.js';
 import type { PolicyProvider } from '../policy/active-policy.js';
 import type { AdmissionStore } from '../replay/admission.js';
-import type { GatewayEnv } from './env.js';
+import type { GatewayEnv, SignedRequest } from './env.js';
 import { GatewayError } from '../errors.js';
 import { headerOf, headerRepeated } from './incoming.js';
-import { readRawRequest } from './raw-request.js';
+import { readRawRequest, type RawRequest } from './raw-request.js';
 import { authenticateSignedRequest } from './signed-request.js';
 
 /**
@@ -65,14 +65,33 @@ export function signedAuth(
   bodyLimitBytes: number,
 ): MiddlewareHandler<GatewayEnv> {
   return async (c, next) => {
-    const raw = await readRawRequest(c, bodyLimitBytes);
-    // The snapshot taken here serves the whole request, even if a reload lands meanwhile.
-    const policy = deps.policy.current();
-    const auth = await timeAsync(deps.metrics ?? noopMetrics, 'verify', () =>
-      authenticateSignedRequest(deps, raw, scope, (id) => policy?.ratePerMinute(id)),
+    const { client, signed } = await checkSignedRequest(
+      deps,
+      await readRawRequest(c, bodyLimitBytes),
+      scope,
     );
-    c.set('client', auth.client);
-    c.set('signed', { raw, bodySha256: auth.bodySha256, replay: auth.replay, policy });
+    c.set('client', client);
+    c.set('signed', signed);
     await next();
+  };
+}
+
+/**
+ * Checks 1–6 of a request whose body was read (timed as stage `verify`) under ONE policy
+ * snapshot, which then serves the whole request even if a reload lands meanwhile. Used by
+ * signedAuth and by the events lane (events-lane.ts).
+ */
+export async function checkSignedRequest(
+  deps: SignedAuthDeps,
+  raw: RawRequest,
+  scope: Scope,
+): Promise<{ client: Client; signed: SignedRequest }> {
+  const policy = deps.policy.current();
+  const auth = await timeAsync(deps.metrics ?? noopMetrics, 'verify', () =>
+    authenticateSignedRequest(deps, raw, scope, (id) => policy?.ratePerMinute(id)),
+  );
+  return {
+    client: auth.client,
+    signed: { raw, bodySha256: auth.bodySha256, replay: auth.replay, policy },
   };
 }

@@ -5,14 +5,15 @@ import type {
   ServerResponse,
 } from 'node:http';
 import type { Scope } from '../config/clients.js';
-import { timeAsync } from '../metrics/metrics-port.js';
+import { checkSignedRequest } from './auth.js';
 import { refusalFor } from './failure.js';
 import type { HttpDeps } from './http-deps.js';
+import { nodeHeader } from './incoming.js';
+import { jsonAnswerHeaders } from './json-answer.js';
 import { problemAnswer } from './problem.js';
 import { readNodeRequest } from './raw-request.js';
 import { requestIdFor, type RequestRecorder } from './request-record.js';
 import { answerEvent } from './routes/events-route.js';
-import { authenticateSignedRequest } from './signed-request.js';
 
 /** The route the lane serves, as the route table names it. */
 export interface LaneRoute {
@@ -27,12 +28,12 @@ export interface LaneRoute {
  * measured A/B (bench/README.md, issue 19).
  *
  * The lane runs the same code as the app's route for everything that decides: the body
- * read with its limit (raw-request.ts), checks 1–6 timed as stage `verify`
- * (signed-request.ts), check 7, the decision and the answer's JSON (events-route.ts), the
- * problem+json of a refusal (problem.ts) with the same logging and counting (failure.ts),
- * and the access line and request metric (request-record.ts). What it does itself is only
- * what Hono did around them: take the request id, write the answer's status, header lines
- * and body, and drop a body a refusal left unread. test/http/events-lane.test.ts sends
+ * read with its limit (raw-request.ts), checks 1–6 under one policy snapshot timed as stage
+ * `verify` (`checkSignedRequest`, auth.ts), check 7, the decision and the answer's JSON
+ * (events-route.ts) with its header lines (json-answer.ts), the problem+json of a refusal
+ * (problem.ts) with the same logging and counting (failure.ts), and the access line and
+ * request metric (request-record.ts). What it does itself is only what Hono did around
+ * them: write the answer and drop a body a refusal left unread. test/http/events-lane.test.ts sends
  * every outcome to both and compares the bytes on the wire, the log lines and the metrics.
  *
  * Only the exact origin-form target (`/v1/events`, optionally with a query) is taken:
@@ -49,33 +50,21 @@ export function withEventsLane(
   const withQuery = `${path}?`;
   const serve = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const started = performance.now();
-    const offered = req.headers['x-request-id'];
-    const requestId = requestIdFor(Array.isArray(offered) ? offered.join(', ') : offered);
+    const requestId = requestIdFor(nodeHeader(req, 'x-request-id'));
     let client: string | undefined;
     let code: string | undefined;
     let status: number;
     let headers: OutgoingHttpHeaders;
     let body: string | Buffer;
     try {
-      const raw = await readNodeRequest(req, deps.bodyLimitBytes);
-      // One policy snapshot for the whole request, as the app's signed middleware takes.
-      const policy = deps.policy.current();
-      const auth = await timeAsync(deps.metrics, 'verify', () =>
-        authenticateSignedRequest(deps, raw, scope, (id) => policy?.ratePerMinute(id)),
-      );
-      client = auth.client.id;
-      const answer = await answerEvent(
+      const checked = await checkSignedRequest(
         deps,
-        { raw, bodySha256: auth.bodySha256, replay: auth.replay, policy },
-        client,
+        await readNodeRequest(req, deps.bodyLimitBytes),
+        scope,
       );
-      ({ status, body } = answer);
-      // The app's answer (json-answer.ts): these three lines, in this order and case.
-      headers = {
-        'content-type': 'application/json',
-        'x-request-id': requestId,
-        'Content-Length': typeof body === 'string' ? Buffer.byteLength(body) : body.length,
-      };
+      client = checked.client.id;
+      ({ status, body } = await answerEvent(deps, checked.signed, client));
+      headers = jsonAnswerHeaders(requestId, body);
     } catch (err) {
       const refusal = refusalFor(err, requestId, deps.logger, deps.metrics);
       const problem = problemAnswer(refusal, requestId);

@@ -15,8 +15,12 @@ export function nodeRequest(c: Context<GatewayEnv>): IncomingMessage | undefined
 /** A request header (lower-case name), read without materialising a WHATWG Request. */
 export function headerOf(c: Context<GatewayEnv>, name: string): string | undefined {
   const node = nodeRequest(c);
-  if (node === undefined) return c.req.header(name);
-  const v = node.headers[name];
+  return node === undefined ? c.req.header(name) : nodeHeader(node, name);
+}
+
+/** A header (lower-case name) of a Node request; repeated lines arrive joined with ", ". */
+export function nodeHeader(req: IncomingMessage, name: string): string | undefined {
+  const v = req.headers[name];
   return Array.isArray(v) ? v.join(', ') : v;
 }
 

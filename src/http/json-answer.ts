@@ -2,8 +2,9 @@ import type { Context } from 'hono';
 import type { GatewayEnv } from './env.js';
 
 /**
- * A JSON answer (`c.json(body, status)` of the serialised `text`) that already carries the request's
- * `X-Request-Id`, for the hot routes (`POST /v1/events`).
+ * A JSON answer (what `c.json` gives, from the JSON text or its UTF-8 bytes, e.g.
+ * allow-answer.ts) that already carries the request's `X-Request-Id`, for the hot routes
+ * (`POST /v1/events`).
  *
  * With `c.json`, the request-context middleware adds the id afterwards through
  * `res.headers`, which turns @hono/node-server's lightweight answer into a WHATWG
@@ -14,29 +15,27 @@ import type { GatewayEnv } from './env.js';
  * the server adapter); test/http/response-bytes.test.ts compares the bytes with `c.json`'s.
  * The middleware sees `c.var.stamped === c.res` and leaves the answer alone.
  */
-export function jsonTextAnswer(c: Context<GatewayEnv>, text: string, status: number): Response {
-  return stamped(c, text, Buffer.byteLength(text), status);
-}
-
-/** The same for a JSON document already encoded as UTF-8 (allow-answer.ts). */
-export function jsonBytesAnswer(c: Context<GatewayEnv>, bytes: Buffer, status: number): Response {
-  return stamped(c, bytes, bytes.length, status);
-}
-
-function stamped(
+export function jsonAnswer(
   c: Context<GatewayEnv>,
   body: string | Buffer,
-  length: number,
   status: number,
 ): Response {
-  const res = new Response(body, {
-    status,
-    headers: {
-      'content-type': 'application/json',
-      'x-request-id': c.get('requestId'),
-      'Content-Length': String(length),
-    },
-  });
+  const res = new Response(body, { status, headers: jsonAnswerHeaders(c.get('requestId'), body) });
   c.set('stamped', res);
   return res;
+}
+
+/**
+ * The header lines of such an answer, in this order and name case: also what the events
+ * lane (events-lane.ts) writes, so both give the same bytes.
+ */
+export function jsonAnswerHeaders(
+  requestId: string,
+  body: string | Buffer,
+): { 'content-type': string; 'x-request-id': string; 'Content-Length': string } {
+  return {
+    'content-type': 'application/json',
+    'x-request-id': requestId,
+    'Content-Length': String(typeof body === 'string' ? Buffer.byteLength(body) : body.length),
+  };
 }

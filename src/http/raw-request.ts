@@ -2,7 +2,7 @@ import type { Context } from 'hono';
 import type { IncomingMessage } from 'node:http';
 import { GatewayError } from '../errors.js';
 import type { GatewayEnv } from './env.js';
-import { headerLineCount, nodeRequest } from './incoming.js';
+import { headerLineCount, nodeHeader, nodeRequest } from './incoming.js';
 import { payloadTooLarge, readNodeBody } from './node-body.js';
 
 /** What the signed-request path needs from HTTP, independent of how the request arrived. */
@@ -50,14 +50,10 @@ export async function readNodeRequest(
   if (declaredTooLarge(req.headers['content-length'], limitBytes)) throw payloadTooLarge();
   refuseTransferCodings(req.headers['transfer-encoding']);
   const body = await readNodeBody(req, limitBytes);
-  const headers = req.headers;
   return {
     method: req.method ?? 'GET',
     target: req.url ?? '/',
-    header: (name) => {
-      const v = headers[name];
-      return Array.isArray(v) ? v.join(', ') : v;
-    },
+    header: (name) => nodeHeader(req, name),
     repeated: (name) => headerLineCount(req.rawHeaders, name) > 1,
     body,
   };

@@ -6,13 +6,13 @@ import { connect, type AddressInfo } from 'node:net';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GatewayEnv } from '../../src/http/env.js';
-import { jsonBytesAnswer, jsonTextAnswer } from '../../src/http/json-answer.js';
+import { jsonAnswer } from '../../src/http/json-answer.js';
 import { requestContext } from '../../src/http/request-context.js';
 import { requestRecorder } from '../../src/http/request-record.js';
 import { noopMetrics } from '../../src/metrics/metrics-port.js';
 
 /**
- * jsonTextAnswer and jsonBytesAnswer (issue 19) against what it replaced on `POST /v1/events`, `c.json(body,
+ * jsonAnswer (issue 19), from text and from bytes, against what it replaced on `POST /v1/events`, `c.json(body,
  * status)` with the request-context middleware adding `X-Request-Id` afterwards: the same
  * request-context, the same body and status, served by @hono/node-server over a real
  * socket, must give byte-identical answers (status line, header names, case and order,
@@ -26,9 +26,9 @@ beforeAll(async () => {
   const app = new Hono<GatewayEnv>();
   app.use('*', requestContext(requestRecorder(pino({ level: 'silent' }), noopMetrics)));
   app.post('/old', (c) => c.json(next.body, next.status as 200));
-  app.post('/new', (c) => jsonTextAnswer(c, JSON.stringify(next.body), next.status));
+  app.post('/new', (c) => jsonAnswer(c, JSON.stringify(next.body), next.status));
   app.post('/bytes', (c) =>
-    jsonBytesAnswer(c, Buffer.from(JSON.stringify(next.body), 'utf8'), next.status),
+    jsonAnswer(c, Buffer.from(JSON.stringify(next.body), 'utf8'), next.status),
   );
   server = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }) as Server;
   await new Promise<void>((resolve) => server.once('listening', resolve));
@@ -56,7 +56,7 @@ function raw(path: string, requestId: string): Promise<string> {
   });
 }
 
-describe('jsonTextAnswer gives the bytes c.json + the request-context header gave', () => {
+describe('jsonAnswer gives the bytes c.json + the request-context header gave', () => {
   it('the receipt-shaped allow answer', async () => {
     next = {
       body: {

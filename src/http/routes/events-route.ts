@@ -6,7 +6,7 @@ import { decideEvent } from '../../gateway/decide-event.js';
 import type { GatewayEnv, SignedRequest } from '../env.js';
 import type { HttpDeps } from '../http-deps.js';
 import { allowAnswerBytes } from '../allow-answer.js';
-import { jsonBytesAnswer, jsonTextAnswer } from '../json-answer.js';
+import { jsonAnswer } from '../json-answer.js';
 import { parseJsonBody } from '../json-body.js';
 import { jsonStringsArePrintableAscii } from '../../json/printable-ascii.js';
 import { pendingDeployAnswer } from '../responses/deploy-view.js';
@@ -19,9 +19,7 @@ import { pendingDeployAnswer } from '../responses/deploy-view.js';
 export function eventsRoute(deps: HttpDeps) {
   return async (c: Context<GatewayEnv>): Promise<Response> => {
     const answer = await answerEvent(deps, c.get('signed'), c.get('client').id);
-    return typeof answer.body === 'string'
-      ? jsonTextAnswer(c, answer.body, answer.status)
-      : jsonBytesAnswer(c, answer.body, answer.status);
+    return jsonAnswer(c, answer.body, answer.status);
   };
 }
 
