@@ -1,4 +1,5 @@
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
+import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Checkpoint } from '../../src/audit/checkpoint.js';
 import { tempDir, testClient, openPolicy } from '../helpers/credentials.js';
@@ -18,6 +19,12 @@ const WORKERS = 8;
 
 const dir = tempDir('codex-audit-crash-');
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/**
+ * The last byte of entries.log: 0 while the runway of zeros is there (left by a kill),
+ * `}` (the last record's JSON) once a clean stop cut it.
+ */
+const lastEntriesByte = () => readFileSync(path.join(dir, 'data', 'audit', 'entries.log')).at(-1);
 
 /** Concurrent signed events until the process dies; collects every acknowledged entry. */
 async function loadUntilKilled(
@@ -99,8 +106,11 @@ describe('audit log under SIGKILL (real gateway process)', () => {
         ]);
         expect(r.code, r.err).toBe(0);
         await gw.stop();
+        expect(lastEntriesByte()).toBe('}'.charCodeAt(0));
       } else {
         await loadUntilKilled(gw, round, killAfter, acks, checkpoints, key.verifier);
+        // The kill left the runway behind the last record; the next start cuts it.
+        expect(lastEntriesByte()).toBe(0);
       }
     }
     // Every round acknowledged something, and indices were never handed out twice.

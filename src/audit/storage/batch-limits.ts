@@ -5,10 +5,19 @@ export const MAX_BATCH_BYTES = 4 * 1024 * 1024;
 export const MAX_BATCH_LEAVES = 4096;
 
 /**
- * The most bytes one interrupted batch can leave at the end of the entries file; open()
- * refuses to cut more than this, because a longer bad stretch cannot come from a crash.
+ * Zeros kept written past the last record of the entries file while the log is open
+ * (group-commit.ts): a batch then overwrites blocks the file already has, and its
+ * fdatasync flushes data only, with no journal commit for a new file size.
  */
-export const MAX_TORN_TAIL_BYTES = MAX_BATCH_BYTES + RECORD_HEADER_BYTES + MAX_LEAF_BYTES_HARD;
+export const RUNWAY_BYTES = 1024 * 1024;
+
+/**
+ * The most bytes a crash can leave after the last complete record of the entries file: one
+ * interrupted batch and the runway after it. open() refuses to cut more than this, because
+ * a longer bad stretch cannot come from a crash.
+ */
+export const MAX_TORN_TAIL_BYTES =
+  MAX_BATCH_BYTES + RECORD_HEADER_BYTES + MAX_LEAF_BYTES_HARD + RUNWAY_BYTES;
 
 /** Offsets file: one fixed-width little-endian 48-bit byte offset (in 8 bytes) per leaf. */
 export const OFFSET_BYTES = 8;

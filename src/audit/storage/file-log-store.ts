@@ -3,7 +3,9 @@
  *
  * Layout on disk (one directory, e.g. $GATEWAY_DATA_DIR/audit, files 0600):
  * - `entries.log`  records `u32 LE length ‖ 32-byte leaf hash ‖ 0x00 ‖ leaf bytes`, in
- *                  index order. The leaf hash doubles as the record checksum.
+ *                  index order. The leaf hash doubles as the record checksum. While
+ *                  open, zeros follow the last record (the runway, group-commit.ts);
+ *                  close() cuts them.
  * - `offsets.bin`  8 bytes per leaf: the byte offset of record i, so `leaf(i)` is O(1).
  * - `hashes.bin`   32-byte tree hashes in the Go sumdb/tlog dense order (tlog-layout.ts):
  *                  appending leaf n writes its leaf hash plus one hash per trailing 1 bit
@@ -32,8 +34,8 @@
  * damaged or missing record that the other files vouch for means acknowledged data was
  * altered: open() refuses with a one-line AuditCorruptionError, as it does for any stored
  * hash or offset that disagrees with the entries. Only a bad stretch at the end of
- * entries.log that nothing vouches for, no longer than one batch, is an interrupted
- * unacknowledged batch: it is cut, and missing offsets/hashes of intact records are
+ * entries.log that nothing vouches for, no longer than one batch and the runway, is an
+ * interrupted unacknowledged batch: it is cut, and missing offsets/hashes of intact records are
  * recomputed. So a fsynced (acknowledged) entry is never dropped silently. (The vouching
  * argument assumes completed writes survive, as they do when the process is killed. After
  * a power loss the indexes of a signing log may disagree with entries.log: they are
@@ -306,6 +308,11 @@ class FileLogStore implements MerkleLogStore {
     if (this.closed) return;
     this.closed = true;
     await this.committer.drain();
+    try {
+      this.committer.trimRunway();
+    } catch {
+      // Best effort: open() cuts a runway it finds, as after a crash.
+    }
     this.headFile?.close();
     closeLogFiles(this.files);
     this.unlock();
