@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { checkpointHeadSigner, noteVerifier } from '../../src/audit/checkpoint.js';
 import type { MerkleLogStore } from '../../src/audit/log-store.js';
-import { RUNWAY_BYTES } from '../../src/audit/storage/batch-limits.js';
+import { RUNWAY_BYTES, RUNWAY_MAX_BATCH_BYTES } from '../../src/audit/storage/batch-limits.js';
 import { openFileLogStore } from '../../src/audit/storage/file-log-store.js';
 import { FILE_NAMES } from '../../src/audit/storage/log-files.js';
 import { HEAD_FILE } from '../../src/audit/storage/head-file.js';
@@ -21,7 +21,6 @@ const key = generateEd25519KeyPair();
 const signer = checkpointHeadSigner(noteVerifier(ORIGIN, key.publicKey), key.secretKey);
 const recordBytes = (leaves: readonly Uint8Array[]): number =>
   leaves.reduce((sum, l) => sum + RECORD_HEADER_BYTES + l.length, 0);
-const bigLeaf = (i: number): Uint8Array => new Uint8Array(600 * 1024).fill(0x61 + i);
 
 describe('entries.log runway', () => {
   let tmp: ReturnType<typeof tempDir>;
@@ -67,18 +66,45 @@ describe('entries.log runway', () => {
 
   it('grows by another runway when a batch runs past the end of the current one', async () => {
     const s = await open(tmp.dir);
-    const leaves = [0, 1, 2].map(bigLeaf);
+    // 60 KiB leaves: each batch of one is under RUNWAY_MAX_BATCH_BYTES.
+    const leaf = (i: number) => new Uint8Array(60 * 1024).fill(0x61 + (i % 26));
+    const leaves = [leaf(0)];
     await s.append(leaves[0]!);
-    const first = recordBytes(leaves.slice(0, 1));
-    expect(sizeOf(tmp.dir)).toBe(first + RUNWAY_BYTES);
-    await s.append(leaves[1]!); // 600 KiB: still inside the 1 MiB runway
-    expect(sizeOf(tmp.dir)).toBe(first + RUNWAY_BYTES);
-    await s.append(leaves[2]!); // past it: the file grows to this batch's end plus a runway
+    const runwayEnd = recordBytes(leaves) + RUNWAY_BYTES;
+    expect(sizeOf(tmp.dir)).toBe(runwayEnd);
+    // Batches that fit write inside it; the first that does not grows the file.
+    while (recordBytes([...leaves, leaf(leaves.length)]) <= runwayEnd) {
+      leaves.push(leaf(leaves.length));
+      await s.append(leaves.at(-1)!);
+      expect(sizeOf(tmp.dir)).toBe(runwayEnd);
+    }
+    leaves.push(leaf(leaves.length));
+    await s.append(leaves.at(-1)!);
     const end = recordBytes(leaves);
-    expect(end).toBeGreaterThan(first + RUNWAY_BYTES);
     expect(sizeOf(tmp.dir)).toBe(end + RUNWAY_BYTES);
     expect(tail(tmp.dir, end).every((b) => b === 0)).toBe(true);
-    expect(await s.leaf(2)).toEqual(leaves[2]);
+    expect(await s.leaf(leaves.length - 1)).toEqual(leaves.at(-1));
+  });
+
+  it('appends a batch over RUNWAY_MAX_BATCH_BYTES without writing zeros after it', async () => {
+    const s = await open(tmp.dir);
+    const big = new Uint8Array(RUNWAY_MAX_BATCH_BYTES).fill(0x62);
+    await s.append(big);
+    expect(sizeOf(tmp.dir)).toBe(recordBytes([big]));
+    // The next small batch lays a runway again.
+    await s.append(sampleLeaf(1));
+    expect(sizeOf(tmp.dir)).toBe(recordBytes([big, sampleLeaf(1)]) + RUNWAY_BYTES);
+    // A large batch inside the runway uses it; one that runs past it grows the file by itself.
+    const inside = new Uint8Array(RUNWAY_BYTES / 2).fill(0x63);
+    await s.append(inside);
+    expect(sizeOf(tmp.dir)).toBe(recordBytes([big, sampleLeaf(1)]) + RUNWAY_BYTES);
+    await s.append(inside);
+    const end = recordBytes([big, sampleLeaf(1), inside, inside]);
+    expect(end).toBeGreaterThan(recordBytes([big, sampleLeaf(1)]) + RUNWAY_BYTES);
+    expect(sizeOf(tmp.dir)).toBe(end);
+    await s.close();
+    expect(sizeOf(tmp.dir)).toBe(end);
+    expect((await open(tmp.dir)).size()).toBe(4);
   });
 
   it('opens a crash image of an open log with every acknowledged entry and cuts its runway', async () => {

@@ -10,6 +10,8 @@ export const MAX_BATCH_LEAVES = 4096;
  * fdatasync flushes data only, with no journal commit for a new file size.
  */
 export const RUNWAY_BYTES = 1024 * 1024;
+/** Only a batch of at most this many bytes writes a new runway (group-commit.ts). */
+export const RUNWAY_MAX_BATCH_BYTES = 64 * 1024;
 
 /**
  * The most bytes a crash can leave after the last complete record of the entries file: one

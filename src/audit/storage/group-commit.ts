@@ -8,6 +8,7 @@ import {
   MAX_BATCH_LEAVES,
   OFFSET_BYTES,
   RUNWAY_BYTES,
+  RUNWAY_MAX_BATCH_BYTES,
   writeOffsetAt,
 } from './batch-limits.js';
 import { type LogFiles, datasync, writeFully } from './log-files.js';
@@ -60,7 +61,7 @@ export class GroupCommitter {
   size: number;
   entriesEnd: number;
   private stack: Uint8Array[];
-  /** End of the zeros written past `entriesEnd` (the runway; equal to it when there is none). */
+  /** End of the zeros written past `entriesEnd` (the runway); at most `entriesEnd` when none is left. */
   private runwayEnd: number;
   private queue: Pending[] = [];
   private running: Promise<void> | null = null;
@@ -108,7 +109,7 @@ export class GroupCommitter {
    * with its last record. A crash leaves it: open() cuts it as an unacknowledged tail.
    */
   trimRunway(): void {
-    if (this.runwayEnd === this.entriesEnd) return;
+    if (this.runwayEnd <= this.entriesEnd) return;
     ftruncateSync(this.files.entries, this.entriesEnd);
     fdatasyncSync(this.files.entries);
     this.runwayEnd = this.entriesEnd;
@@ -182,9 +183,11 @@ export class GroupCommitter {
     try {
       writeFully(this.files.entries, entries, this.entriesEnd);
       const end = this.entriesEnd + entryBytes;
-      if (end > this.runwayEnd) {
+      if (end > this.runwayEnd && entryBytes <= RUNWAY_MAX_BATCH_BYTES) {
         // Used up: the next runway goes out with this batch and its fdatasync, so the file
-        // grows (and ext4 commits its journal) about once per RUNWAY_BYTES of records.
+        // grows (and ext4 commits its journal) about once per RUNWAY_BYTES of records. A
+        // larger batch appends without one: its flush is mostly its own data, and zeros
+        // written ahead of it would double that.
         writeFully(this.files.entries, zeros(), end);
         this.runwayEnd = end + RUNWAY_BYTES;
       }
