@@ -8,6 +8,8 @@ const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
 /** True for `application/json` with optional parameters (e.g. `; charset=utf-8`). */
 export function isJsonContentType(value: string | undefined): boolean {
   if (value === undefined) return false;
+  // What nearly every sender writes; the parse below gives the same answer for it.
+  if (value === 'application/json') return true;
   const [type = '', ...params] = value.split(';');
   if (type.trim().toLowerCase() !== 'application/json') return false;
   // A declared charset other than UTF-8 would change what the bytes mean: refuse it.
