@@ -46,11 +46,9 @@ interface Pending {
  * After any I/O error the committer fails closed: every later append rejects until the
  * log is reopened (which re-verifies the files and cuts whatever was half written).
  *
- * The runway: RUNWAY_BYTES of zeros are kept written past the last record, so a batch
- * overwrites blocks entries.log already has and its fdatasync flushes data only (no new
- * file size, no ext4 journal commit): on the benchmark machine 88–123 µs instead of
- * 233–237 per fdatasync (docs/audit.md). A crash leaves the zeros behind the last record,
- * where open() cuts them with any torn batch (MAX_TORN_TAIL_BYTES counts them).
+ * The runway (RUNWAY_BYTES, batch-limits.ts; measured in docs/audit.md): zeros kept
+ * written past the last record, so a batch's fdatasync finds no new file size to commit.
+ * A crash leaves them behind the last record, where open() cuts them with any torn batch.
  *
  * With `heads` (docs/protocol.md §9 receipts) each batch is signed ONCE: the checkpoint of the tree
  * after the batch is written to head.bin once the batch's records are durable, and
