@@ -22,7 +22,6 @@
 import {
   closeSync,
   constants,
-  fdatasync,
   fstatSync,
   fsyncSync,
   ftruncateSync,
@@ -31,10 +30,10 @@ import {
   readFileSync,
   renameSync,
   rmSync,
-  writeSync,
 } from 'node:fs';
 import { join } from 'node:path';
 import { lockLogDir } from '../audit/storage/dir-lock.js';
+import { datasync, fsyncDir, writeFully } from '../audit/storage/log-files.js';
 import { randomId } from '../crypto/index.js';
 import type {
   ClaimedDelivery,
@@ -129,24 +128,6 @@ function recover(fd: number, state: OutboxState): number {
     fsyncSync(fd);
   }
   return scan.end;
-}
-
-function fsyncDir(dir: string): void {
-  const dirFd = openSync(dir, constants.O_RDONLY);
-  try {
-    fsyncSync(dirFd);
-  } finally {
-    closeSync(dirFd);
-  }
-}
-
-function datasync(fd: number): Promise<void> {
-  return new Promise((resolve, reject) => fdatasync(fd, (err) => (err ? reject(err) : resolve())));
-}
-
-function writeFully(fd: number, buf: Buffer, position: number): void {
-  let done = 0;
-  while (done < buf.length) done += writeSync(fd, buf, done, buf.length - done, position + done);
 }
 
 /** The file-backed Outbox (see the file comment). Build it with `openFileOutbox`. */

@@ -32,12 +32,7 @@ export function openLogFiles(dir: string): LogFiles {
   const fds: number[] = [];
   try {
     for (const name of Object.values(FILE_NAMES)) fds.push(openSync(join(dir, name), flags, 0o600));
-    const dirFd = openSync(dir, constants.O_RDONLY);
-    try {
-      fsyncSync(dirFd);
-    } finally {
-      closeSync(dirFd);
-    }
+    fsyncDir(dir);
   } catch (err) {
     for (const fd of fds) closeSync(fd);
     throw err;
@@ -50,6 +45,16 @@ export function closeLogFiles(files: LogFiles): void {
   closeSync(files.entries);
   closeSync(files.hashes);
   closeSync(files.offsets);
+}
+
+/** fsyncs the directory `dir`, so a file created, renamed or removed in it survives a crash. */
+export function fsyncDir(dir: string): void {
+  const dirFd = openSync(dir, constants.O_RDONLY);
+  try {
+    fsyncSync(dirFd);
+  } finally {
+    closeSync(dirFd);
+  }
 }
 
 /** Writes all of `buf` at `position` (regular files may still return short counts). */
