@@ -28,7 +28,10 @@
  * Result: load-driver.mjs' fields (rps, requests, durationSec, latencyMs {p50,p90,p99,max,mean},
  * status2xx, non2xx, errors, timeouts) plus `openLoop`: offered and sent rates, how far the
  * scheduler fell behind (`behindMs`, max over wakes), the longest connection queue, the
- * driver's own CPU, and `warning` when the schedule was not kept.
+ * driver's own lag (`sendLagMs` p50/p99/max: from each request's scheduled time to its write,
+ * the part of its latency spent before the server could see it: waiting for a free
+ * connection or a late wake), the driver's own CPU, and `warning` when the schedule was not
+ * kept.
  */
 import { createHash, createHmac, randomBytes } from 'node:crypto';
 import net from 'node:net';
@@ -76,6 +79,8 @@ const t0 = process.hrtime.bigint();
 const nowNs = () => Number(process.hrtime.bigint() - t0);
 let startNs = 0; // start of the current schedule (warm-up, then the measured one)
 const latencies = new Float64Array(Math.max(total, Math.floor(rate * WARMUP_SEC)));
+/** Per request of the current schedule: its write's time minus its scheduled time (ns). */
+const sendLags = new Float64Array(latencies.length);
 /** OPEN_LOOP_TRACE=<file>: each request's due time and latency (ms), for looking at stalls. */
 const trace =
   process.env.OPEN_LOOP_TRACE === undefined
@@ -157,6 +162,7 @@ function send(conn) {
   conn.busy = true;
   conn.index = i;
   conn.dueNs = startNs + i * intervalNs;
+  sendLags[i] = nowNs() - conn.dueNs;
   const s = conn.socket;
   if (job.sign === undefined) s.write(unsignedRequest);
   else {
@@ -308,11 +314,16 @@ if (trace !== undefined) {
   );
   writeFileSync(process.env.OPEN_LOOP_TRACE, lines.join('\n') + '\n');
 }
-const sorted = latencies.subarray(0, samples).sort();
 const ms = (ns) => Math.round(ns / 1e3) / 1e3; // ns → ms, µs precision
-const pick = (p) => (samples === 0 ? NaN : ms(sorted[Math.max(0, Math.ceil(p * samples) - 1)]));
+/** The `p` quantile (ms) of the first `n` values of `values`, sorted in place. */
+const quantile = (values, n) => {
+  const sorted = values.subarray(0, n).sort();
+  return (p) => (n === 0 ? NaN : ms(sorted[Math.max(0, Math.ceil(p * n) - 1)]));
+};
+const pick = quantile(latencies, samples);
+const lag = quantile(sendLags, dispatched);
 let sum = 0;
-for (let i = 0; i < samples; i++) sum += sorted[i];
+for (let i = 0; i < samples; i++) sum += latencies[i];
 const runNs = Math.max(lastAnswerNs, lastSentNs) - startNs;
 const sentSec = (lastSentNs - startNs) / 1e9;
 const sentRate = sentSec > 0 ? (total - 1) / sentSec : NaN;
@@ -351,6 +362,7 @@ process.stdout.write(
       warmupBehindMs: ms(warmupBehindNs),
       warmupMaxQueued,
       maxQueued,
+      sendLagMs: { p50: lag(0.5), p99: lag(0.99), max: lag(1) },
       driverCpuPct: Math.round(((cpu.user + cpu.system) / 1e3 / (runNs / 1e6)) * 100),
       ...(warnings.length > 0 && { warning: warnings.join('; ') }),
     },

@@ -110,7 +110,8 @@ function batchTable(load) {
  * threads, how busy its one core was at 50%, and its context switches per request (all
  * threads; and how often the main thread was preempted). The bare echo is also shown at
  * the memory-mode gateway's 50% rate, so the cost of serving that rate on this machine is
- * read apart from the gateway's own work.
+ * read apart from the gateway's own work. The last column is the open-loop driver's own
+ * share of the latency: from each request's scheduled time to its write.
  */
 function halfRateCostTable(load) {
   const rows = [];
@@ -122,7 +123,7 @@ function halfRateCostTable(load) {
     rows.push(
       `| ${size} | ${name} | ${fmt(half?.offeredRate)} | ${fmt(max?.serverCpuUsPerRequest?.all)} / ${fmt(half?.serverCpuUsPerRequest?.all)} | ${fmt(busy, 2)} | ` +
         `${fmt(max?.serverSwitchesPerRequest?.all, 1)} / ${fmt(half?.serverSwitchesPerRequest?.all, 1)} | ${fmt(half?.serverSwitchesPerRequest?.mainPreempted, 1)} | ` +
-        `${fmt(max?.serverMinorFaultsPerRequest, 2)} / ${fmt(half?.serverMinorFaultsPerRequest, 2)} | ${fmt(half?.latencyMs?.p99, 2)} |`,
+        `${fmt(max?.serverMinorFaultsPerRequest, 2)} / ${fmt(half?.serverMinorFaultsPerRequest, 2)} | ${fmt(half?.latencyMs?.p99, 2)} | ${fmt(half?.openLoop?.sendLagMs?.p50, 2)} / ${fmt(half?.openLoop?.sendLagMs?.p99, 2)} |`,
     );
   };
   for (const [size, targets] of Object.entries(load)) {
@@ -137,8 +138,8 @@ function halfRateCostTable(load) {
   return [
     'What a request costs the server at its maximum and at the 50% rate (CPU over all threads and minor page faults, from `/proc/<pid>/stat`; context switches from `/proc/<pid>/task/*/status`; core busy = answered rate × CPU per request):',
     '',
-    '| body | target | 50% rate (req/s) | CPU µs/req, max / 50% | core busy at 50% | context switches per req, max / 50% | main thread preempted per req at 50% | minor page faults per req, max / 50% | p99 at 50% (ms) |',
-    '|---|---|---:|---:|---:|---:|---:|---:|---:|',
+    "| body | target | 50% rate (req/s) | CPU µs/req, max / 50% | core busy at 50% | context switches per req, max / 50% | main thread preempted per req at 50% | minor page faults per req, max / 50% | p99 at 50% (ms) | driver's send lag at 50%, p50 / p99 (ms) |",
+    '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|',
     ...rows,
     '',
   ];
