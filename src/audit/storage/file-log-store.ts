@@ -35,8 +35,8 @@
  * altered: open() refuses with a one-line AuditCorruptionError, as it does for any stored
  * hash or offset that disagrees with the entries. Only a bad stretch at the end of
  * entries.log that nothing vouches for, no longer than one batch and the runway, is an
- * interrupted unacknowledged batch: it is cut, and missing offsets/hashes of intact records are
- * recomputed. So a fsynced (acknowledged) entry is never dropped silently. (The vouching
+ * interrupted unacknowledged batch: it is cut, and missing offsets/hashes of intact
+ * records are recomputed. So a fsynced (acknowledged) entry is never dropped silently. (The vouching
  * argument assumes completed writes survive, as they do when the process is killed. After
  * a power loss the indexes of a signing log may disagree with entries.log: they are
  * rebuilt from it, the records the head signed must all be intact (never cut), and the
