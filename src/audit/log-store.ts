@@ -83,6 +83,12 @@ export interface MerkleLogStore {
 }
 
 /** Options of the file-backed store. */
+/**
+ * Where the file log's fdatasyncs run: `pool` on the libuv thread pool (the event loop goes
+ * on meanwhile), `inline` on the event loop itself, `auto` chooses (storage/flusher.ts).
+ */
+export type FlushMode = 'auto' | 'pool' | 'inline';
+
 export interface FileLogStoreOptions {
   /** Largest accepted leaf in bytes (default 1 MiB); larger appends reject with RangeError. */
   readonly maxLeafBytes?: number;
@@ -110,6 +116,12 @@ export interface FileLogStoreOptions {
   readonly onIndexesRebuilt?: ((reason: string) => void) | undefined;
   /** Called once per committed batch, after it is durable (the gateway's batch metrics). */
   readonly observe?: ((o: FileBatchObservation) => void) | undefined;
+  /**
+   * Where the batches' fdatasyncs run (storage/flusher.ts): `auto` (default) inline on the
+   * event loop when the process has one CPU and the disk flushes fast, on the libuv
+   * thread pool otherwise; `pool` or `inline` always.
+   */
+  readonly flush?: FlushMode;
 }
 
 /** One committed batch of the file log. */

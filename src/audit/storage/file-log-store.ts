@@ -69,6 +69,7 @@ import {
   storedLeafHash,
 } from './record-format.js';
 import { type CommitHeads, GroupCommitter } from './group-commit.js';
+import { Flusher } from './flusher.js';
 import { HEAD_FILE, HeadFile } from './head-file.js';
 import { type LogFiles, closeLogFiles, openLogFiles } from './log-files.js';
 import { OFFSET_BYTES, readOffset } from './batch-limits.js';
@@ -113,7 +114,13 @@ export async function openFileLogStore(
       );
       heads = { signer: opts.signer, file: headFile, head };
     }
-    const committer = new GroupCommitter(files, state, heads, opts.observe);
+    const committer = new GroupCommitter(
+      files,
+      state,
+      heads,
+      opts.observe,
+      new Flusher(opts.flush),
+    );
     return new FileLogStore(files, committer, maxLeafBytes, unlock, headFile);
   } catch (err) {
     unlock?.();

@@ -11,7 +11,8 @@ import {
   RUNWAY_MAX_BATCH_BYTES,
   writeOffsetAt,
 } from './batch-limits.js';
-import { type LogFiles, datasync, writeFully } from './log-files.js';
+import { type LogFiles, writeFully } from './log-files.js';
+import { Flusher } from './flusher.js';
 import { recordSize, writeRecord } from './record-format.js';
 import type { RecoveredLog } from './recovery.js';
 import type { HeadFile } from './head-file.js';
@@ -72,6 +73,7 @@ export class GroupCommitter {
     state: RecoveredLog,
     private readonly heads?: CommitHeads,
     private readonly observe?: (o: FileBatchObservation) => void,
+    private readonly flusher: Flusher = new Flusher(),
   ) {
     this.size = state.count;
     this.entriesEnd = state.entriesEnd;
@@ -79,6 +81,9 @@ export class GroupCommitter {
     this.stack = [...state.stack];
     this.head = heads?.head;
   }
+
+  /** The flusher's fdatasync, for head.bin. */
+  private readonly flush = (fd: number): Promise<void> => this.flusher.sync(fd);
 
   /**
    * Queues `leaf` (bytes the committer now owns, or a well-formed string whose UTF-8 is the
@@ -191,20 +196,21 @@ export class GroupCommitter {
       }
       writeFully(this.files.offsets, offsets, first * OFFSET_BYTES);
       writeFully(this.files.hashes, Buffer.concat(b.hashes), b.firstHashPos * HASH_BYTES);
-      // The records' fdatasync starts first; the checkpoint is signed (node:crypto, once per
-      // batch) while it runs. Measured A/B (receipt.bench.mjs, short alternating rounds):
-      // signing before issuing the fsyncs delays them by the signature and cost ~10-14% of
-      // appends/s; this order costs 0-4%.
+      // The records' fdatasync starts first; on the pool, the checkpoint is signed
+      // (node:crypto, once per batch) while it runs. Measured A/B (receipt.bench.mjs, short
+      // alternating rounds): signing before issuing the fsyncs delays them by the signature
+      // and cost ~10-14% of appends/s; this order costs 0-4%. An inline flush (flusher.ts,
+      // one CPU) has returned before the signing starts.
       syncStart = performance.now();
-      syncs.push(datasync(this.files.entries));
+      syncs.push(this.flusher.sync(this.files.entries));
       // A signing log's durable pair is entries.log and head.bin: the indexes are derived
       // from entries.log, and open() rebuilds them when a power loss left them behind
       // (file-log-store.ts). Each fdatasync costs ~100 µs of CPU on the committing core.
       if (heads === undefined) {
-        syncs.push(datasync(this.files.offsets), datasync(this.files.hashes));
+        syncs.push(this.flusher.sync(this.files.offsets), this.flusher.sync(this.files.hashes));
       } else {
         head = { note: heads.signer.sign(b.size, b.root), size: b.size, root: b.root };
-        // The receipts' proofs are computed from memory while the fsyncs run off-thread.
+        // The receipts' proofs are computed from memory while a pool fsync runs.
         proofs = leafHashes.map((_, i) => b.proof(first + i));
         // Their hex, each distinct node encoded once for the whole batch (batch-hex.ts).
         proofHexes = proofs.map((proof) => proof.map((n) => (hex as BatchHex).of(n)));
@@ -213,7 +219,7 @@ export class GroupCommitter {
       if (heads !== undefined && head !== undefined) {
         // Written once the records it covers are durable, so even after a power loss a head
         // on disk never signs records the disk lost. Synced before any append resolves.
-        const written = heads.file.write(head.note);
+        const written = heads.file.write(head.note, this.flush);
         undoHead = written.undo;
         const headSynced = written.sync();
         syncs.push(headSynced);

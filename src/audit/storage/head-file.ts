@@ -77,9 +77,13 @@ export class HeadFile {
 
   /**
    * Writes `note` into the free slot (a completed write, not yet synced) and returns how
-   * to make it durable and how to take it back if the batch fails.
+   * to make it durable (with `flush`, an fdatasync) and how to take it back if the batch
+   * fails.
    */
-  write(note: string): { readonly sync: () => Promise<void>; readonly undo: () => void } {
+  write(
+    note: string,
+    flush: (fd: number) => Promise<void> = datasync,
+  ): { readonly sync: () => Promise<void>; readonly undo: () => void } {
     const bytes = new TextEncoder().encode(note);
     if (bytes.length > HEAD_SLOT_BYTES - SLOT_HEADER)
       throw new RangeError(`checkpoint note of ${bytes.length} bytes does not fit a head slot`);
@@ -91,7 +95,7 @@ export class HeadFile {
     writeFully(this.fd, buf, slot * HEAD_SLOT_BYTES);
     return {
       sync: async () => {
-        await datasync(this.fd);
+        await flush(this.fd);
         this.current = slot;
       },
       // A cleared slot reads as empty: a failed batch must not leave a head over leaves
