@@ -82,13 +82,13 @@ export interface MerkleLogStore {
   ready?(): Promise<boolean>;
 }
 
-/** Options of the file-backed store. */
 /**
  * Where the file log's fdatasyncs run: `pool` on the libuv thread pool (the event loop goes
  * on meanwhile), `inline` on the event loop itself, `auto` chooses (storage/flusher.ts).
  */
 export type FlushMode = 'auto' | 'pool' | 'inline';
 
+/** Options of the file-backed store. */
 export interface FileLogStoreOptions {
   /** Largest accepted leaf in bytes (default 1 MiB); larger appends reject with RangeError. */
   readonly maxLeafBytes?: number;

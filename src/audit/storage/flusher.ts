@@ -17,8 +17,8 @@ const AVERAGE_WEIGHT = 1 / 32;
 const COUNTED_AT_MOST_MS = 2 * SLOW_FLUSH_MS;
 /**
  * The average `auto` starts from, at open and after each stretch on the pool: below the
- * limit, so that a fast disk stays inline, and close to it, so that a slow one is noticed
- * within about seven flushes.
+ * limit, so that a fast disk stays inline, and close to it, so that a disk taking 2 ms or
+ * more per flush is noticed within eight flushes.
  */
 const STARTING_AVERAGE_MS = 0.75 * SLOW_FLUSH_MS;
 
@@ -37,9 +37,9 @@ export interface FlusherOptions {
  * Why inline at all: with one CPU the pool thread runs on the event loop's own core, so
  * handing it a flush saves no CPU; it adds two thread switches and an event-loop wake-up
  * per flush, which on the virtual machines measured cost more than the flush itself
- * (bench/README.md, issue 19: 11-16% less CPU per request at half load, and more requests
- * per second at the maximum, in every alternated pair). With several CPUs the pool
- * flushes in parallel with the event loop, so `auto` keeps it there.
+ * (bench/README.md, issue 19: 11-16% less CPU per request at half load, in every
+ * alternated pair). With several CPUs the pool flushes in parallel with the event loop,
+ * so `auto` keeps it there.
  *
  * An inline flush blocks the event loop for as long as the disk takes, which is cheap
  * only on a fast disk: `auto` with one CPU flushes inline while the running average of
