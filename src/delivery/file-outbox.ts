@@ -7,7 +7,8 @@
  *
  * Durability: an enqueue resolves only after its `add` records are written and the file
  * is fdatasynced (group commit: concurrent enqueues share one write and one fsync), so
- * an event is answered 200 only once its deliveries survive `kill -9`.
+ * an event is answered 200 only once its deliveries survive `kill -9`. The fsync runs
+ * where the audit log's do (audit/storage/flusher.ts: inline with one CPU).
  *
  * Recovery (open): the journal is read from the start and every record's checksum is
  * checked. A bad stretch at the end no longer than one batch is the unacknowledged tail of
@@ -33,7 +34,9 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { lockLogDir } from '../audit/storage/dir-lock.js';
-import { datasync, fsyncDir, writeFully } from '../audit/storage/log-files.js';
+import type { FlushMode } from '../audit/log-store.js';
+import { Flusher } from '../audit/storage/flusher.js';
+import { fsyncDir, writeFully } from '../audit/storage/log-files.js';
 import { randomId } from '../crypto/index.js';
 import type {
   ClaimedDelivery,
@@ -63,6 +66,8 @@ export interface FileOutboxOptions {
   readonly maxBodyBytes?: number;
   /** Journal size from which compaction is considered (default 16 MiB). */
   readonly compactFromBytes?: number;
+  /** Where the batches' fdatasyncs run, as for the audit log (default `auto`, audit/storage/flusher.ts). */
+  readonly flush?: FlushMode;
 }
 
 /** Thrown when the journal holds damaged acknowledged data; the message is one line. */
@@ -140,6 +145,7 @@ export class FileOutbox implements Outbox {
   readonly #leaseMs: number;
   readonly #maxBodyBytes: number;
   readonly #compactFrom: number;
+  readonly #flusher: Flusher;
   #queue: Pending[] = [];
   #running: Promise<void> | null = null;
   #failure: Error | null = null;
@@ -163,6 +169,7 @@ export class FileOutbox implements Outbox {
     this.#leaseMs = options.leaseMs ?? 30_000;
     this.#maxBodyBytes = options.maxBodyBytes ?? 256 * 1024 * 1024;
     this.#compactFrom = options.compactFromBytes ?? 16 * 1024 * 1024;
+    this.#flusher = new Flusher(options.flush);
   }
 
   /** Byte length of the journal (tests, metrics). */
@@ -264,7 +271,7 @@ export class FileOutbox implements Outbox {
             : Buffer.concat(batch.map((p) => p.bytes));
         try {
           writeFully(this.#fd, buf, this.#end);
-          await datasync(this.#fd);
+          await this.#flusher.sync(this.#fd);
         } catch (err) {
           try {
             ftruncateSync(this.#fd, this.#end); // reported as failed: try not to keep them

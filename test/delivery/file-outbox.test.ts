@@ -3,6 +3,7 @@ import { appendFileSync, readFileSync, statSync, truncateSync, writeFileSync } f
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { FlushMode } from '../../src/audit/log-store.js';
 import type { NewDelivery } from '../../src/delivery/delivery.js';
 import { JOURNAL_FILE, openFileOutbox, type FileOutbox } from '../../src/delivery/file-outbox.js';
 import { owed, registryOf, tempOutboxDir } from './harness.js';
@@ -77,26 +78,27 @@ describe('FileOutbox', () => {
     });
   });
 
-  it('rebuilds exactly the acknowledged state on reopen (leases are not kept)', async () => {
-    const dir = tempOutboxDir();
-    let o = open(dir);
-    const ds = owed(targets, 4, 1_000);
-    await o.enqueue(ds);
-    const [c0, c1] = await o.claim(1_000, A, 2);
-    await o.settle(c0!, { state: 'delivered', attempts: 1, status: 202 }, 1_500);
-    await o.settle(c1!, { state: 'dead', attempts: 30, status: null }, 1_600);
-    await o.claim(1_000, A, 10); // leased, never settled: due again after a restart
-    const before = await Promise.all(
-      (['pending', 'delivered', 'dead'] as const).map((s) => o.list(s, 10)),
-    );
-    o = await reopen(o, dir);
-    const after = await Promise.all(
-      (['pending', 'delivered', 'dead'] as const).map((s) => o.list(s, 10)),
-    );
-    expect(after).toEqual(before);
-    const rest = ds.filter((d) => d.id !== c0!.id && d.id !== c1!.id).map((d) => d.body);
-    expect((await o.claim(1_000, A, 10)).map((c) => c.body).sort()).toEqual(rest.sort());
-  });
+  for (const flush of ['pool', 'inline'] as const)
+    it(`rebuilds exactly the acknowledged state on reopen (leases are not kept; ${flush} flushes)`, async () => {
+      const dir = tempOutboxDir();
+      let o = open(dir, { flush });
+      const ds = owed(targets, 4, 1_000);
+      await o.enqueue(ds);
+      const [c0, c1] = await o.claim(1_000, A, 2);
+      await o.settle(c0!, { state: 'delivered', attempts: 1, status: 202 }, 1_500);
+      await o.settle(c1!, { state: 'dead', attempts: 30, status: null }, 1_600);
+      await o.claim(1_000, A, 10); // leased, never settled: due again after a restart
+      const before = await Promise.all(
+        (['pending', 'delivered', 'dead'] as const).map((s) => o.list(s, 10)),
+      );
+      o = await reopen(o, dir);
+      const after = await Promise.all(
+        (['pending', 'delivered', 'dead'] as const).map((s) => o.list(s, 10)),
+      );
+      expect(after).toEqual(before);
+      const rest = ds.filter((d) => d.id !== c0!.id && d.id !== c1!.id).map((d) => d.body);
+      expect((await o.claim(1_000, A, 10)).map((c) => c.body).sort()).toEqual(rest.sort());
+    });
 
   it('keeps a second process out of the directory', () => {
     const dir = tempOutboxDir();
@@ -186,9 +188,11 @@ describe('FileOutbox durability across SIGKILL', () => {
     tag: string,
     killAfterMs: number,
     pad: number,
+    flush: FlushMode,
   ): Promise<string[]> {
     return new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, ['--import', 'tsx', WRITER, dir, tag, String(pad)], {
+      const args = ['--import', 'tsx', WRITER, dir, tag, String(pad), flush];
+      const child = spawn(process.execPath, args, {
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       const acked: string[] = [];
@@ -212,32 +216,34 @@ describe('FileOutbox durability across SIGKILL', () => {
     });
   }
 
-  it('never loses an acknowledged delivery', async () => {
-    const dir = tempOutboxDir();
-    const all = new Set<string>();
-    const rounds = [
-      { delay: 30, pad: 97 },
-      { delay: 250, pad: 97 },
-      { delay: 10, pad: 200_000 },
-      { delay: 150, pad: 20_000 },
-    ];
-    for (const [i, r] of rounds.entries()) {
-      const acked = await runAndKill(dir, `${i}`, r.delay, r.pad);
-      expect(acked.length).toBeGreaterThan(0);
-      for (const id of acked) all.add(id);
-      const o = openFileOutbox(dir);
-      try {
-        const present = new Set([
-          ...(await o.list('pending', 1e9)).map((d) => d.id),
-          ...(await o.list('delivered', 1e9)).map((d) => d.id),
-        ]);
-        for (const id of all) expect(present.has(id)).toBe(true);
-      } finally {
-        await o.close();
+  // Both places the batches' fdatasyncs can run (audit/storage/flusher.ts).
+  for (const flush of ['pool', 'inline'] as const)
+    it(`never loses an acknowledged delivery (${flush} flushes)`, async () => {
+      const dir = tempOutboxDir();
+      const all = new Set<string>();
+      const rounds = [
+        { delay: 30, pad: 97 },
+        { delay: 250, pad: 97 },
+        { delay: 10, pad: 200_000 },
+        { delay: 150, pad: 20_000 },
+      ];
+      for (const [i, r] of rounds.entries()) {
+        const acked = await runAndKill(dir, `${i}`, r.delay, r.pad, flush);
+        expect(acked.length).toBeGreaterThan(0);
+        for (const id of acked) all.add(id);
+        const o = openFileOutbox(dir);
+        try {
+          const present = new Set([
+            ...(await o.list('pending', 1e9)).map((d) => d.id),
+            ...(await o.list('delivered', 1e9)).map((d) => d.id),
+          ]);
+          for (const id of all) expect(present.has(id)).toBe(true);
+        } finally {
+          await o.close();
+        }
       }
-    }
-    expect(all.size).toBeGreaterThan(rounds.length);
-  }, 60_000);
+      expect(all.size).toBeGreaterThan(rounds.length);
+    }, 60_000);
 });
 
 // Unused-import guard for the type: NewDelivery documents what the writer child records.
