@@ -29,18 +29,18 @@
  * (checking each record's framing and checksum) and compares it with hashes.bin, checks
  * every offset, and checks every interior hash of hashes.bin against the hashes below it
  * (for big logs a worker thread checks the tree, then shares the record checks in blocks:
- * record-check.ts, block-board.ts). Because of the write
- * order, an offset or hash for leaf n proves record n was completely written, so a
- * damaged or missing record that the other files vouch for means acknowledged data was
- * altered: open() refuses with a one-line AuditCorruptionError, as it does for any stored
- * hash or offset that disagrees with the entries. Only a bad stretch at the end of
- * entries.log that nothing vouches for, no longer than one batch and the runway, is an
- * interrupted unacknowledged batch: it is cut, and missing offsets/hashes of intact
- * records are recomputed. So a fsynced (acknowledged) entry is never dropped silently. (The vouching
- * argument assumes completed writes survive, as they do when the process is killed. After
- * a power loss the indexes of a signing log may disagree with entries.log: they are
- * rebuilt from it, the records the head signed must all be intact (never cut), and the
- * rebuilt tree must have the signed root.)
+ * record-check.ts, block-board.ts). Because of the write order, an offset or hash for
+ * leaf n proves record n was completely written, so a damaged or missing record that the
+ * other files vouch for means acknowledged data was altered: open() refuses with a
+ * one-line AuditCorruptionError, as it does for any stored hash or offset that disagrees
+ * with the entries. Only a bad stretch at the end of entries.log that nothing vouches
+ * for, no longer than one batch and the runway, is an interrupted unacknowledged batch:
+ * it is cut, and missing offsets/hashes of intact records are recomputed. So a fsynced
+ * (acknowledged) entry is never dropped silently. (The vouching argument assumes
+ * completed writes survive, as they do when the process is killed. After a power loss
+ * the indexes of a signing log may disagree with entries.log: they are rebuilt from it,
+ * the records the head signed must all be intact (never cut), and the rebuilt tree must
+ * have the signed root.)
  */
 import { readSync } from 'node:fs';
 import {
@@ -117,9 +117,9 @@ export async function openFileLogStore(
     const committer = new GroupCommitter(
       files,
       state,
+      new Flusher(opts.flush),
       heads,
       opts.observe,
-      new Flusher(opts.flush),
     );
     return new FileLogStore(files, committer, maxLeafBytes, unlock, headFile);
   } catch (err) {

@@ -12,7 +12,7 @@ import {
   writeOffsetAt,
 } from './batch-limits.js';
 import { type LogFiles, writeFully } from './log-files.js';
-import { Flusher } from './flusher.js';
+import type { Flusher } from './flusher.js';
 import { recordSize, writeRecord } from './record-format.js';
 import type { RecoveredLog } from './recovery.js';
 import type { HeadFile } from './head-file.js';
@@ -71,9 +71,9 @@ export class GroupCommitter {
   constructor(
     private readonly files: LogFiles,
     state: RecoveredLog,
+    private readonly flusher: Flusher,
     private readonly heads?: CommitHeads,
     private readonly observe?: (o: FileBatchObservation) => void,
-    private readonly flusher: Flusher = new Flusher(),
   ) {
     this.size = state.count;
     this.entriesEnd = state.entriesEnd;
