@@ -8,17 +8,23 @@
  * Durability: an enqueue resolves only after its `add` records are written and the file
  * is fdatasynced (group commit: concurrent enqueues share one write and one fsync), so
  * an event is answered 200 only once its deliveries survive `kill -9`. The fsync runs
- * where the audit log's do (audit/storage/flusher.ts: inline with one CPU).
+ * where the audit log's do (audit/storage/flusher.ts: inline with one CPU). While the
+ * outbox is open, zeros are kept written past the last record (audit/storage/runway.ts),
+ * so that fsync finds no new file size to commit; a clean close cuts them.
  *
  * Recovery (open): the journal is read from the start and every record's checksum is
- * checked. A bad stretch at the end no longer than one batch is the unacknowledged tail of
- * an interrupted batch: it is cut (and the cut fsynced). A checksum-valid record that does
+ * checked. A bad stretch at the end no longer than one batch and the runway is the
+ * unacknowledged tail of an interrupted batch, or the zeros a crash left: it is cut (and
+ * the cut fsynced). A checksum-valid record that does
  * not parse or apply, or a longer bad stretch, means acknowledged data was damaged: open
  * refuses with one line, like the audit log, rather than silently dropping a delivery.
  *
  * Compaction: when the journal outgrows twice the live state (and 16 MiB), the live state
  * is written as `put` records to `outbox.log.tmp`, fsynced, renamed over the journal, and
  * the directory fsynced; a crash at any point leaves either the old or the new journal.
+ * Sizing the live state encodes all of it, so after a check that finds compaction not yet
+ * worth it the next one waits until the journal has grown by half: a backlog of pending
+ * deliveries (a target down for long) costs each enqueue O(1), not O(backlog).
  */
 import {
   closeSync,
@@ -37,6 +43,7 @@ import { lockLogDir } from '../audit/storage/dir-lock.js';
 import type { FlushMode } from '../audit/log-store.js';
 import { Flusher } from '../audit/storage/flusher.js';
 import { fsyncDir, writeFully } from '../audit/storage/log-files.js';
+import { Runway } from '../audit/storage/runway.js';
 import { randomId } from '../crypto/index.js';
 import type {
   ClaimedDelivery,
@@ -145,7 +152,10 @@ export class FileOutbox implements Outbox {
   readonly #leaseMs: number;
   readonly #maxBodyBytes: number;
   readonly #compactFrom: number;
+  /** The journal size at which compaction is next considered. */
+  #nextCompactCheck: number;
   readonly #flusher: Flusher;
+  readonly #runway: Runway;
   #queue: Pending[] = [];
   #running: Promise<void> | null = null;
   #failure: Error | null = null;
@@ -169,7 +179,9 @@ export class FileOutbox implements Outbox {
     this.#leaseMs = options.leaseMs ?? 30_000;
     this.#maxBodyBytes = options.maxBodyBytes ?? 256 * 1024 * 1024;
     this.#compactFrom = options.compactFromBytes ?? 16 * 1024 * 1024;
+    this.#nextCompactCheck = this.#compactFrom;
     this.#flusher = new Flusher(options.flush);
+    this.#runway = new Runway(end);
   }
 
   /** Byte length of the journal (tests, metrics). */
@@ -231,6 +243,11 @@ export class FileOutbox implements Outbox {
     if (this.#closed) return;
     this.#closed = true;
     while (this.#running) await this.#running;
+    try {
+      if (this.#failure === null) this.#runway.trim(this.#fd, this.#end);
+    } catch {
+      // Best effort: open() cuts a runway it finds, as after a crash.
+    }
     closeSync(this.#fd);
     this.#unlock();
   }
@@ -271,9 +288,11 @@ export class FileOutbox implements Outbox {
             : Buffer.concat(batch.map((p) => p.bytes));
         try {
           writeFully(this.#fd, buf, this.#end);
+          this.#runway.extend(this.#fd, this.#end + buf.length, buf.length);
           await this.#flusher.sync(this.#fd);
         } catch (err) {
           try {
+            this.#runway.reset(this.#end);
             ftruncateSync(this.#fd, this.#end); // reported as failed: try not to keep them
           } catch {
             // open() re-checks whatever is left
@@ -296,9 +315,13 @@ export class FileOutbox implements Outbox {
 
   /** Rewrites the journal as the live state once it has grown well past it. */
   #maybeCompact(): void {
-    if (this.#end < this.#compactFrom) return;
+    if (this.#end < this.#nextCompactCheck) return;
     const snapshot = Buffer.concat(this.#state.snapshot().map(encodeRecord));
-    if (this.#end < 2 * snapshot.length) return;
+    if (this.#end < 2 * snapshot.length) {
+      // Geometric: the checks' total cost stays proportional to the bytes journaled.
+      this.#nextCompactCheck = Math.max(2 * snapshot.length, 1.5 * this.#end);
+      return;
+    }
     const tmp = join(this.#dir, TMP_FILE);
     const fd = openSync(tmp, constants.O_RDWR | constants.O_CREAT | constants.O_TRUNC, 0o600);
     try {
@@ -314,5 +337,7 @@ export class FileOutbox implements Outbox {
     closeSync(this.#fd);
     this.#fd = fd;
     this.#end = snapshot.length;
+    this.#runway.reset(this.#end);
+    this.#nextCompactCheck = Math.max(this.#compactFrom, 2 * snapshot.length);
   }
 }

@@ -1,3 +1,4 @@
+import { RUNWAY_BYTES } from '../audit/storage/batch-limits.js';
 import { sha256 } from '../crypto/index.js';
 
 /**
@@ -14,10 +15,12 @@ export const MAX_RECORD_BYTES = 160 * 1024 * 1024;
 export const MAX_BATCH_BYTES = 8 * 1024 * 1024;
 
 /**
- * The most bytes one interrupted batch can leave at the end of the journal; recovery
+ * The most bytes a crash can leave after the last whole record of the journal: one
+ * interrupted batch and the runway of zeros after it (audit/storage/runway.ts). Recovery
  * refuses to cut more, because a longer bad stretch cannot come from a crash.
  */
-export const MAX_TORN_TAIL_BYTES = MAX_BATCH_BYTES + JOURNAL_HEADER_BYTES + MAX_RECORD_BYTES;
+export const MAX_TORN_TAIL_BYTES =
+  MAX_BATCH_BYTES + JOURNAL_HEADER_BYTES + MAX_RECORD_BYTES + RUNWAY_BYTES;
 
 /** Frames one operation. */
 export function encodeRecord(op: object): Buffer {

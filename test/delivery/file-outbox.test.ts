@@ -2,10 +2,13 @@ import { spawn } from 'node:child_process';
 import { appendFileSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { FlushMode } from '../../src/audit/log-store.js';
+import { RUNWAY_BYTES, RUNWAY_MAX_BATCH_BYTES } from '../../src/audit/storage/batch-limits.js';
 import type { NewDelivery } from '../../src/delivery/delivery.js';
 import { JOURNAL_FILE, openFileOutbox, type FileOutbox } from '../../src/delivery/file-outbox.js';
+import { scanJournal } from '../../src/delivery/journal-format.js';
+import { OutboxState } from '../../src/delivery/outbox-state.js';
 import { owed, registryOf, tempOutboxDir } from './harness.js';
 
 const WRITER = fileURLToPath(new URL('./fixtures/outbox-writer.ts', import.meta.url));
@@ -125,6 +128,35 @@ describe('FileOutbox', () => {
     expect((await o.list('pending', 10)).length).toBe(4);
   });
 
+  it('keeps zeros past the last record while open (the runway), and cuts them on close and after a crash', async () => {
+    const dir = tempOutboxDir();
+    const file = path.join(dir, JOURNAL_FILE);
+    let o = open(dir);
+    await o.enqueue(owed(targets, 3));
+    const first = o.journalBytes;
+    expect(statSync(file).size).toBe(first + RUNWAY_BYTES);
+    await o.enqueue(owed(targets, 2)); // inside the runway: the file does not grow
+    expect(statSync(file).size).toBe(first + RUNWAY_BYTES);
+    const crashImage = readFileSync(file); // what a kill -9 leaves: the records, then zeros
+    const acked = o.journalBytes;
+    expect(crashImage.subarray(acked).every((b) => b === 0)).toBe(true);
+    o = await reopen(o, dir);
+    expect(statSync(file).size).toBe(acked); // a clean close cut the zeros
+    await o.close();
+    opened.pop();
+    writeFileSync(file, crashImage);
+    o = open(dir);
+    expect(statSync(file).size).toBe(acked); // open() cut them as an unacknowledged tail
+    expect(await o.list('pending', 10)).toHaveLength(5);
+
+    // A batch larger than RUNWAY_MAX_BATCH_BYTES that runs past the zeros writes none.
+    const big = owed(targets, 1).map((d) => ({ ...d, body: 'b'.repeat(RUNWAY_MAX_BATCH_BYTES) }));
+    const freshDir = tempOutboxDir();
+    const fresh = open(freshDir);
+    await fresh.enqueue(big);
+    expect(statSync(path.join(freshDir, JOURNAL_FILE)).size).toBe(fresh.journalBytes);
+  });
+
   it('refuses to open, in one line, when an acknowledged record was damaged', async () => {
     const dir = tempOutboxDir();
     const o = open(dir);
@@ -156,6 +188,22 @@ describe('FileOutbox', () => {
     const o = open(tempOutboxDir(), { maxBodyBytes: 2_000 });
     await o.enqueue(owed(targets, 1));
     await expect(o.enqueue(owed(targets, 20))).rejects.toThrow(/outbox is full/);
+  });
+
+  it('sizes its live state for compaction a logarithmic number of times while a backlog grows', async () => {
+    // Sizing encodes every record; done per batch, a backlog of pending deliveries (a
+    // target down for long) made each enqueue cost O(backlog): 5 enqueues/s at ~24,000.
+    const sized = vi.spyOn(OutboxState.prototype, 'snapshot');
+    try {
+      const o = open(tempOutboxDir(), { compactFromBytes: 16 * 1024 });
+      for (let i = 0; i < 1_500; i++) await o.enqueue(owed(targets, 1));
+      expect(o.journalBytes).toBeGreaterThan(40 * 16 * 1024); // ~60 checks' worth, one per 16 KiB
+      expect(sized.mock.calls.length).toBeGreaterThan(0); // it did check
+      expect(sized.mock.calls.length).toBeLessThanOrEqual(12); // log1.5(40) ≈ 9, not one per batch
+      expect(await o.list('pending', 2_000)).toHaveLength(1_500); // nothing was worth compacting
+    } finally {
+      sized.mockRestore();
+    }
   });
 
   it('compacts the journal, keeping the live state across a reopen', async () => {
@@ -221,6 +269,7 @@ describe('FileOutbox durability across SIGKILL', () => {
     it(`never loses an acknowledged delivery (${flush} flushes)`, async () => {
       const dir = tempOutboxDir();
       const all = new Set<string>();
+      let runwaysLeft = 0;
       const rounds = [
         { delay: 30, pad: 97 },
         { delay: 250, pad: 97 },
@@ -231,6 +280,9 @@ describe('FileOutbox durability across SIGKILL', () => {
         const acked = await runAndKill(dir, `${i}`, r.delay, r.pad, flush);
         expect(acked.length).toBeGreaterThan(0);
         for (const id of acked) all.add(id);
+        const image = readFileSync(path.join(dir, JOURNAL_FILE));
+        const { end } = scanJournal(image);
+        if (end < image.length && image.subarray(end).every((b) => b === 0)) runwaysLeft += 1;
         const o = openFileOutbox(dir);
         try {
           const present = new Set([
@@ -243,6 +295,7 @@ describe('FileOutbox durability across SIGKILL', () => {
         }
       }
       expect(all.size).toBeGreaterThan(rounds.length);
+      expect(runwaysLeft).toBeGreaterThan(0); // the kills hit a journal with zeros after it
     }, 60_000);
 });
 

@@ -1,29 +1,16 @@
-import { fdatasyncSync, ftruncateSync } from 'node:fs';
+import { ftruncateSync } from 'node:fs';
 import { frontierRoot, integrateBatch } from '../batch-tree.js';
 import type { FileBatchObservation, HeadSigner, SignedHead, StoredLeaf } from '../log-store.js';
 import { BatchHex } from '../batch-hex.js';
 import { HASH_BYTES, hashFromHex } from '../merkle.js';
-import {
-  MAX_BATCH_BYTES,
-  MAX_BATCH_LEAVES,
-  OFFSET_BYTES,
-  RUNWAY_BYTES,
-  RUNWAY_MAX_BATCH_BYTES,
-  writeOffsetAt,
-} from './batch-limits.js';
+import { MAX_BATCH_BYTES, MAX_BATCH_LEAVES, OFFSET_BYTES, writeOffsetAt } from './batch-limits.js';
 import { type LogFiles, writeFully } from './log-files.js';
 import type { Flusher } from './flusher.js';
 import { recordSize, writeRecord } from './record-format.js';
 import type { RecoveredLog } from './recovery.js';
 import type { HeadFile } from './head-file.js';
+import { Runway } from './runway.js';
 import { storedHashCount } from './tlog-layout.js';
-
-let runwayZeros: Buffer | undefined;
-/** RUNWAY_BYTES of zeros, allocated on first use and only read after. */
-function zeros(): Buffer {
-  runwayZeros ??= Buffer.alloc(RUNWAY_BYTES);
-  return runwayZeros;
-}
 
 /** How a committer signs: the signer, the head file, and the durable head at open. */
 export interface CommitHeads {
@@ -47,9 +34,9 @@ interface Pending {
  * After any I/O error the committer fails closed: every later append rejects until the
  * log is reopened (which re-verifies the files and cuts whatever was half written).
  *
- * The runway (RUNWAY_BYTES, batch-limits.ts; measured in docs/audit.md): zeros kept
- * written past the last record, so a batch's fdatasync finds no new file size to commit.
- * A crash leaves them behind the last record, where open() cuts them with any torn batch.
+ * The runway (runway.ts; measured in docs/audit.md): zeros kept written past the last
+ * record, so a batch's fdatasync finds no new file size to commit. A crash leaves them
+ * behind the last record, where open() cuts them with any torn batch.
  *
  * With `heads` (docs/protocol.md §9 receipts) each batch is signed ONCE: the checkpoint of the tree
  * after the batch is written to head.bin once the batch's records are durable, and
@@ -60,8 +47,7 @@ export class GroupCommitter {
   size: number;
   entriesEnd: number;
   private stack: Uint8Array[];
-  /** End of the zeros written past `entriesEnd` (the runway); at most `entriesEnd` when none is left. */
-  private runwayEnd: number;
+  private readonly runway: Runway;
   private queue: Pending[] = [];
   private running: Promise<void> | null = null;
   private failure: Error | null = null;
@@ -77,7 +63,7 @@ export class GroupCommitter {
   ) {
     this.size = state.count;
     this.entriesEnd = state.entriesEnd;
-    this.runwayEnd = state.entriesEnd;
+    this.runway = new Runway(state.entriesEnd);
     this.stack = [...state.stack];
     this.head = heads?.head;
   }
@@ -112,10 +98,7 @@ export class GroupCommitter {
    * with its last record. A crash leaves it: open() cuts it as an unacknowledged tail.
    */
   trimRunway(): void {
-    if (this.runwayEnd <= this.entriesEnd) return;
-    ftruncateSync(this.files.entries, this.entriesEnd);
-    fdatasyncSync(this.files.entries);
-    this.runwayEnd = this.entriesEnd;
+    this.runway.trim(this.files.entries, this.entriesEnd);
   }
 
   private async run(): Promise<void> {
@@ -185,15 +168,7 @@ export class GroupCommitter {
     let syncStart = 0;
     try {
       writeFully(this.files.entries, entries, this.entriesEnd);
-      const end = this.entriesEnd + entryBytes;
-      if (end > this.runwayEnd && entryBytes <= RUNWAY_MAX_BATCH_BYTES) {
-        // Used up: the next runway goes out with this batch and its fdatasync, so the file
-        // grows (and ext4 commits its journal) about once per RUNWAY_BYTES of records. A
-        // larger batch appends without one: its flush is mostly its own data, and zeros
-        // written ahead of it would double that.
-        writeFully(this.files.entries, zeros(), end);
-        this.runwayEnd = end + RUNWAY_BYTES;
-      }
+      this.runway.extend(this.files.entries, this.entriesEnd + entryBytes, entryBytes);
       writeFully(this.files.offsets, offsets, first * OFFSET_BYTES);
       writeFully(this.files.hashes, Buffer.concat(b.hashes), b.firstHashPos * HASH_BYTES);
       // The records' fdatasync starts first; on the pool, the checkpoint is signed
@@ -232,7 +207,7 @@ export class GroupCommitter {
       // to find complete and keep. Best effort: the files may be unwritable right now.
       try {
         undoHead?.();
-        this.runwayEnd = this.entriesEnd;
+        this.runway.reset(this.entriesEnd);
         ftruncateSync(this.files.entries, this.entriesEnd);
         ftruncateSync(this.files.offsets, first * OFFSET_BYTES);
         ftruncateSync(this.files.hashes, storedHashCount(first) * HASH_BYTES);
