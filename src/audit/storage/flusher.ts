@@ -1,7 +1,7 @@
 import { fdatasyncSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
 import type { FlushMode } from '../log-store.js';
 import { datasync } from './log-files.js';
+import { usableCpus } from './usable-cpus.js';
 
 /** An inline flush slower than this, on average, blocks the event loop too long. */
 export const SLOW_FLUSH_MS = 1;
@@ -23,7 +23,7 @@ const COUNTED_AT_MOST_MS = 2 * SLOW_FLUSH_MS;
 const STARTING_AVERAGE_MS = 0.75 * SLOW_FLUSH_MS;
 
 export interface FlusherOptions {
-  /** CPUs this process may run on (default `os.availableParallelism()`). */
+  /** CPUs this process can keep busy (default `usableCpus()`: its CPUs, lowered by a CPU quota). */
   readonly cores?: number;
   /** Milliseconds clock (default `performance.now`). */
   readonly now?: () => number;
@@ -38,7 +38,8 @@ export interface FlusherOptions {
  * handing it a flush saves no CPU; it adds two thread switches and an event-loop wake-up
  * per flush, which on the virtual machines measured cost more than the flush itself
  * (bench/README.md, issue 19: 11-16% less CPU per request at half load, in every
- * alternated pair). With several CPUs the pool flushes in parallel with the event loop,
+ * alternated pair). The same holds under a CPU quota of one CPU or less (a container's
+ * `--cpus=1`), measured too. With more the pool flushes in parallel with the event loop,
  * so `auto` keeps it there.
  *
  * An inline flush blocks the event loop for as long as the disk takes, which is cheap
@@ -57,7 +58,7 @@ export class Flusher {
   #poolUntil = -Infinity;
 
   constructor(mode: FlushMode = 'auto', options: FlusherOptions = {}) {
-    const cores = options.cores ?? availableParallelism();
+    const cores = options.cores ?? usableCpus();
     this.#mode = mode === 'auto' && cores > 1 ? 'pool' : mode;
     this.#now = options.now ?? (() => performance.now());
     this.#syncNow = options.syncNow ?? fdatasyncSync;
