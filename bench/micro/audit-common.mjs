@@ -1,9 +1,12 @@
 /**
  * What the audit micro benchmarks share (audit.bench.mjs, receipt.bench.mjs,
- * pg-audit.bench.mjs): the compiled modules from dist/, a leaf the size of a decision
- * entry, medians, a log identity, and the timed append loop.
+ * pg-audit.bench.mjs, batch-cost.bench.mjs, outbox.bench.mjs): the compiled modules from
+ * dist/, pinning to the last core, a leaf the size of a decision entry, medians, a log
+ * identity, and the timed append loop.
  */
+import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -18,6 +21,24 @@ export async function fromDist(rel, bench) {
     process.exit(1);
   }
   return import(pathToFileURL(file).href);
+}
+
+/**
+ * Pins the calling script to the last core, as run.mjs pins the servers: when `taskset`
+ * exists and there are two or more cores, runs the script again under `taskset -c <last>`
+ * (with `envVar` set to that core, so the copy does not do it again) and exits with its
+ * status. Returns the core the script runs on, or 'none'.
+ */
+export function pinToLastCore(scriptUrl, envVar) {
+  const cores = os.cpus().length;
+  if (process.env[envVar] !== undefined) return process.env[envVar];
+  if (cores < 2 || spawnSync('taskset', ['-V']).status !== 0) return 'none';
+  const run = spawnSync(
+    'taskset',
+    ['-c', String(cores - 1), process.execPath, fileURLToPath(scriptUrl)],
+    { stdio: 'inherit', env: { ...process.env, [envVar]: String(cores - 1) } },
+  );
+  process.exit(run.status ?? 1);
 }
 
 export const ROUND_MS = Number(process.env.BENCH_ROUND_MS ?? 1500);

@@ -19,27 +19,13 @@
  *
  * Usage: node bench/micro/batch-cost.bench.mjs
  */
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { cpuSeconds } from '../proc-cpu.mjs';
-import { benchIdentity, fromDist, leafBytes, median } from './audit-common.mjs';
+import { benchIdentity, fromDist, leafBytes, median, pinToLastCore } from './audit-common.mjs';
 
-const cores = os.cpus().length;
-if (
-  process.env.BENCH_BATCH_PINNED === undefined &&
-  cores >= 2 &&
-  spawnSync('taskset', ['-V']).status === 0
-) {
-  const run = spawnSync(
-    'taskset',
-    ['-c', String(cores - 1), process.execPath, fileURLToPath(import.meta.url)],
-    { stdio: 'inherit', env: { ...process.env, BENCH_BATCH_PINNED: String(cores - 1) } },
-  );
-  process.exit(run.status ?? 1);
-}
+const pinnedToCore = pinToLastCore(import.meta.url, 'BENCH_BATCH_PINNED');
 
 const THREAD_STAT = '/proc/thread-self/stat';
 if (!existsSync(THREAD_STAT)) {
@@ -86,7 +72,7 @@ try {
 const us = (n, key) => Math.round(median(samples.get(n).map((s) => s[key])));
 const result = {
   bench: 'batch-cost',
-  pinnedToCore: process.env.BENCH_BATCH_PINNED ?? 'none',
+  pinnedToCore,
   roundMs: ROUND_MS,
 };
 for (const n of SIZES) {

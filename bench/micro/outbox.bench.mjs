@@ -17,26 +17,12 @@
  *
  * Usage: node bench/micro/outbox.bench.mjs
  */
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { fromDist, median } from './audit-common.mjs';
+import { fromDist, median, pinToLastCore } from './audit-common.mjs';
 
-const cores = os.cpus().length;
-if (
-  process.env.BENCH_OUTBOX_PINNED === undefined &&
-  cores >= 2 &&
-  spawnSync('taskset', ['-V']).status === 0
-) {
-  const run = spawnSync(
-    'taskset',
-    ['-c', String(cores - 1), process.execPath, fileURLToPath(import.meta.url)],
-    { stdio: 'inherit', env: { ...process.env, BENCH_OUTBOX_PINNED: String(cores - 1) } },
-  );
-  process.exit(run.status ?? 1);
-}
+const pinnedToCore = pinToLastCore(import.meta.url, 'BENCH_OUTBOX_PINNED');
 
 const ROUND_MS = Number(process.env.BENCH_OUTBOX_ROUND_MS ?? 1000);
 const ROUNDS = 5;
@@ -97,7 +83,7 @@ try {
 
 const result = {
   bench: 'outbox',
-  pinnedToCore: process.env.BENCH_OUTBOX_PINNED ?? 'none',
+  pinnedToCore,
   roundMs: ROUND_MS,
   pendingAtEnd: backlog.pending,
   journalMiBAtEnd: backlog.journalMiB,
