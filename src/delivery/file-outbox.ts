@@ -292,8 +292,7 @@ export class FileOutbox implements Outbox {
           await this.#flusher.sync(this.#fd);
         } catch (err) {
           try {
-            this.#runway.reset(this.#end);
-            ftruncateSync(this.#fd, this.#end); // reported as failed: try not to keep them
+            this.#runway.cutBack(this.#fd, this.#end); // reported as failed: try not to keep them
           } catch {
             // open() re-checks whatever is left
           }

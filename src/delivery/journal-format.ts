@@ -1,4 +1,4 @@
-import { RUNWAY_BYTES } from '../audit/storage/batch-limits.js';
+import { RUNWAY_BYTES } from '../audit/storage/runway.js';
 import { sha256 } from '../crypto/index.js';
 
 /**

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { checkpointHeadSigner, noteVerifier } from '../../src/audit/checkpoint.js';
 import type { MerkleLogStore } from '../../src/audit/log-store.js';
-import { RUNWAY_BYTES, RUNWAY_MAX_BATCH_BYTES } from '../../src/audit/storage/batch-limits.js';
+import { RUNWAY_BYTES, RUNWAY_MAX_BATCH_BYTES } from '../../src/audit/storage/runway.js';
 import { openFileLogStore } from '../../src/audit/storage/file-log-store.js';
 import { FILE_NAMES } from '../../src/audit/storage/log-files.js';
 import { HEAD_FILE } from '../../src/audit/storage/head-file.js';
@@ -13,7 +13,7 @@ import { sampleLeaf, tempDir } from './fixtures/temp-log.js';
 
 /**
  * The zeros the file log keeps written past its last record while open (RUNWAY_BYTES,
- * group-commit.ts): batches overwrite blocks entries.log already has, a clean close cuts
+ * runway.ts, used by group-commit.ts): batches overwrite blocks entries.log already has, a clean close cuts
  * them, and a crash leaves them for open() to cut as an unacknowledged tail.
  */
 const ORIGIN = 'test.example/entries-runway';

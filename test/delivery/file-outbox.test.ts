@@ -4,7 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { FlushMode } from '../../src/audit/log-store.js';
-import { RUNWAY_BYTES, RUNWAY_MAX_BATCH_BYTES } from '../../src/audit/storage/batch-limits.js';
+import { RUNWAY_BYTES, RUNWAY_MAX_BATCH_BYTES } from '../../src/audit/storage/runway.js';
 import type { NewDelivery } from '../../src/delivery/delivery.js';
 import { JOURNAL_FILE, openFileOutbox, type FileOutbox } from '../../src/delivery/file-outbox.js';
 import { scanJournal } from '../../src/delivery/journal-format.js';

@@ -1,17 +1,9 @@
 import { MAX_LEAF_BYTES_HARD, RECORD_HEADER_BYTES } from './record-format.js';
+import { RUNWAY_BYTES } from './runway.js';
 
 /** A batch stops taking leaves once it holds this many bytes or leaves. */
 export const MAX_BATCH_BYTES = 4 * 1024 * 1024;
 export const MAX_BATCH_LEAVES = 4096;
-
-/**
- * Zeros kept written past the last record of the entries file while the log is open
- * (group-commit.ts): a batch then overwrites blocks the file already has, and its
- * fdatasync flushes data only, with no journal commit for a new file size.
- */
-export const RUNWAY_BYTES = 1024 * 1024;
-/** Only a batch of at most this many bytes writes a new runway (group-commit.ts). */
-export const RUNWAY_MAX_BATCH_BYTES = 64 * 1024;
 
 /**
  * The most bytes a crash can leave after the last complete record of the entries file: one

@@ -207,8 +207,7 @@ export class GroupCommitter {
       // to find complete and keep. Best effort: the files may be unwritable right now.
       try {
         undoHead?.();
-        this.runway.reset(this.entriesEnd);
-        ftruncateSync(this.files.entries, this.entriesEnd);
+        this.runway.cutBack(this.files.entries, this.entriesEnd);
         ftruncateSync(this.files.offsets, first * OFFSET_BYTES);
         ftruncateSync(this.files.hashes, storedHashCount(first) * HASH_BYTES);
       } catch {

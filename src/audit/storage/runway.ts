@@ -1,6 +1,10 @@
 import { fdatasyncSync, ftruncateSync } from 'node:fs';
-import { RUNWAY_BYTES, RUNWAY_MAX_BATCH_BYTES } from './batch-limits.js';
 import { writeFully } from './log-files.js';
+
+/** Zeros kept written past the last record while the file is open. */
+export const RUNWAY_BYTES = 1024 * 1024;
+/** Only a batch of at most this many bytes writes a new runway. */
+export const RUNWAY_MAX_BATCH_BYTES = 64 * 1024;
 
 let runwayZeros: Buffer | undefined;
 /** RUNWAY_BYTES of zeros, allocated on first use and only read after. */
@@ -36,9 +40,15 @@ export class Runway {
     this.#end = dataEnd + RUNWAY_BYTES;
   }
 
-  /** The file was cut back to, or rewritten up to, `dataEnd`: no zeros follow it now. */
+  /** The file was rewritten up to `dataEnd`: no zeros follow it now. */
   reset(dataEnd: number): void {
     this.#end = dataEnd;
+  }
+
+  /** Cuts the file back to `dataEnd` (a failed batch), zeros and all; not synced. */
+  cutBack(fd: number, dataEnd: number): void {
+    this.#end = dataEnd;
+    ftruncateSync(fd, dataEnd);
   }
 
   /** Cuts the zeros after `dataEnd` and makes the cut durable (a clean close). */
