@@ -46,6 +46,11 @@ export interface DispatcherOptions {
   readonly total?: number;
   /** How often due deliveries are looked for when nothing wakes the dispatcher, ms (default 500). */
   readonly pollMs?: number;
+  /**
+   * While a target is unavailable, how often one of its deliveries never tried goes out as
+   * a probe, ms (default 1000).
+   */
+  readonly probeMs?: number;
   readonly observer?: DeliveryObserver;
   readonly log?: (level: 'info' | 'warn' | 'error', msg: string, fields?: object) => void;
 }
@@ -56,11 +61,21 @@ export interface DispatcherOptions {
  * retry schedule. Each target has its own connection pool and in-flight bound, so a slow
  * or dead target only ever occupies its own share (`perTarget`) of the `total` slots;
  * the request path only enqueues and never waits for a send.
+ *
+ * A target is unavailable from an attempt that found it down (no connection, no answer in
+ * time, or 429/502/503/504) until one of its attempts gets any other answer. Meanwhile its
+ * deliveries already tried keep their retry schedule, but of those never tried only one
+ * goes out per `probeMs`, as a probe: a target that is down would otherwise be tried once
+ * for every event, at the gateway's own rate, each try a connection and a journaled
+ * outcome (bench/README.md measured that cost). The others wait, untried, and go out
+ * as soon as the target answers again.
  */
 export class DeliveryDispatcher {
   readonly #o: Required<Omit<DispatcherOptions, 'log'>> & Pick<DispatcherOptions, 'log'>;
   readonly #senders = new Map<string, TargetSender>();
   readonly #inflight = new Map<string, number>();
+  /** Unavailable targets: when the next probe may go out (clock ms). */
+  readonly #probeAt = new Map<string, number>();
   readonly #running = new Set<Promise<void>>();
   #total = 0;
   #rotation = 0;
@@ -77,6 +92,7 @@ export class DeliveryDispatcher {
       perTarget: 4,
       total: 32,
       pollMs: 500,
+      probeMs: 1_000,
       observer: noopDeliveryObserver,
       ...options,
     };
@@ -86,6 +102,7 @@ export class DeliveryDispatcher {
       ['perTarget', this.#o.perTarget],
       ['total', this.#o.total],
       ['pollMs', this.#o.pollMs],
+      ['probeMs', this.#o.probeMs],
     ] as const) {
       if (!Number.isSafeInteger(v) || v < 1)
         throw new RangeError(`${name} must be a positive integer`);
@@ -154,19 +171,28 @@ export class DeliveryDispatcher {
     const ids = [...this.#inflight.keys()];
     this.#rotation = (this.#rotation + 1) % ids.length;
     const limits = new Map<string, number>();
+    const untriedLimits = new Map<string, number>();
+    const nowMs = this.#o.clock.nowMs();
     for (const id of [...ids.slice(this.#rotation), ...ids.slice(0, this.#rotation)]) {
       const room = this.#o.perTarget - (this.#inflight.get(id) ?? 0);
-      if (room > 0) limits.set(id, room);
+      if (room <= 0) continue;
+      limits.set(id, room);
+      const probeAt = this.#probeAt.get(id);
+      if (probeAt !== undefined) untriedLimits.set(id, nowMs >= probeAt ? 1 : 0);
     }
     if (limits.size === 0) return;
     let claims: ClaimedDelivery[];
     try {
-      claims = await this.#o.outbox.claim(this.#o.clock.nowMs(), limits, free);
+      claims = await this.#o.outbox.claim(nowMs, limits, free, untriedLimits);
     } catch (err) {
       this.#o.log?.('warn', 'delivery outbox unavailable; will retry', { err: errText(err) });
       return;
     }
     for (const claim of claims) {
+      // A probe went out: the next one waits its turn, whatever this one's answer.
+      // (One held past its window is not sent, so it does not use up the probe's turn.)
+      if (claim.attempts === 0 && this.#probeAt.has(claim.target) && !this.#expired(claim, nowMs))
+        this.#probeAt.set(claim.target, nowMs + this.#o.probeMs);
       if (this.#closed) break; // leased but not sent: the lease expires, another takes it
       const sender = this.#senders.get(claim.target);
       if (sender === undefined) continue;
@@ -185,15 +211,22 @@ export class DeliveryDispatcher {
   async #attempt(claim: ClaimedDelivery, sender: TargetSender): Promise<void> {
     const target = this.#o.targets.byId(claim.target);
     if (target === undefined) return;
-    const timestamp = Math.floor(this.#o.clock.nowMs() / 1000);
-    const started = performance.now();
-    const result = await sender.post(
-      webhookHeaders(target.keys, claim.id, timestamp, claim.body),
-      claim.body,
-    );
-    this.#o.observer.attempt(label(result), (performance.now() - started) / 1000);
-    const nowMs = this.#o.clock.nowMs();
-    let settlement = this.#settlement(claim, result, nowMs);
+    let settlement: Settlement;
+    let nowMs = this.#o.clock.nowMs();
+    if (this.#expired(claim, nowMs)) {
+      // Held untried while its target was down until its 24 h window ended: dead, unsent.
+      settlement = { state: 'dead', attempts: 0, status: null };
+    } else {
+      const started = performance.now();
+      const result = await sender.post(
+        webhookHeaders(target.keys, claim.id, Math.floor(nowMs / 1000), claim.body),
+        claim.body,
+      );
+      this.#o.observer.attempt(label(result), (performance.now() - started) / 1000);
+      nowMs = this.#o.clock.nowMs();
+      this.#availability(claim.target, result, nowMs);
+      settlement = this.#settlement(claim, result, nowMs);
+    }
     if (settlement.state !== 'pending') {
       try {
         await this.#o.audit({
@@ -233,6 +266,25 @@ export class DeliveryDispatcher {
     }
   }
 
+  /** A delivery never tried whose retry window has ended (it was held while its target was down). */
+  #expired(claim: ClaimedDelivery, nowMs: number): boolean {
+    return claim.attempts === 0 && nowMs >= claim.windowStartMs + this.#o.schedule.maxAgeMs;
+  }
+
+  /** Marks `target` unavailable after an attempt that found it down, available after any other answer. */
+  #availability(target: string, result: AttemptResult, nowMs: number): void {
+    if (foundDown(result)) {
+      if (this.#probeAt.has(target)) return; // already held; probes keep their own pace
+      this.#probeAt.set(target, nowMs + this.#o.probeMs);
+      this.#o.log?.('warn', 'delivery target unavailable; holding its new deliveries', {
+        target,
+        result: label(result),
+      });
+    } else if (this.#probeAt.delete(target)) {
+      this.#o.log?.('info', 'delivery target available again', { target });
+    }
+  }
+
   #settlement(claim: ClaimedDelivery, result: AttemptResult, nowMs: number): Settlement {
     const attempts = claim.attempts + 1;
     if (result.kind === 'answer' && result.status >= 200 && result.status <= 299)
@@ -257,6 +309,11 @@ export class DeliveryDispatcher {
       ? { state: 'dead', attempts, status }
       : { state: 'pending', attempts, status, nextAttemptAtMs: next.nextAttemptAtMs };
   }
+}
+
+/** No connection, no answer in time, or an answer that says the target cannot take deliveries now. */
+function foundDown(r: AttemptResult): boolean {
+  return r.kind !== 'answer' || [429, 502, 503, 504].includes(r.status);
 }
 
 function label(r: AttemptResult): AttemptLabel {

@@ -209,9 +209,10 @@ export class FileOutbox implements Outbox {
     nowMs: number,
     limits: ReadonlyMap<string, number>,
     max: number,
+    untriedLimits?: ReadonlyMap<string, number>,
   ): Promise<ClaimedDelivery[]> {
     this.#check();
-    return this.#state.claim(nowMs, limits, max, this.#leaseMs, randomId);
+    return this.#state.claim(nowMs, limits, max, this.#leaseMs, randomId, untriedLimits);
   }
 
   async settle(claim: ClaimedDelivery, result: Settlement, nowMs: number): Promise<boolean> {

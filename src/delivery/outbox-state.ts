@@ -53,8 +53,13 @@ export class JournalStateError extends Error {}
 
 export class OutboxState {
   readonly #records = new Map<string, Rec>();
-  /** Per target: (due ms, id) entries; stale ones are skipped when popped. */
+  /**
+   * Per target: (due ms, id) entries of deliveries tried at least once or leased; stale
+   * ones are skipped when popped.
+   */
   readonly #due = new Map<string, MinHeap<string>>();
+  /** Per target: the same for deliveries never tried (see `isUntried`). */
+  readonly #untried = new Map<string, MinHeap<string>>();
   /** Delivered ids in the order they were delivered, for trimming. */
   readonly #delivered = new Set<string>();
   #bodyBytes = 0;
@@ -135,27 +140,38 @@ export class OutboxState {
     max: number,
     leaseMs: number,
     token: () => string,
+    untriedLimits?: ReadonlyMap<string, number>,
   ): ClaimedDelivery[] {
     const out: ClaimedDelivery[] = [];
     for (const [target, limit] of limits) {
-      if (out.length >= max) break;
-      const heap = this.#due.get(target);
+      const tried = this.#due.get(target);
+      const untried = this.#untried.get(target);
+      let untriedRoom = untriedLimits?.get(target) ?? Infinity;
       let taken = 0;
-      while (
-        heap !== undefined &&
-        taken < limit &&
-        out.length < max &&
-        (heap.peekPriority() ?? Infinity) <= nowMs
-      ) {
+      while (taken < limit && out.length < max) {
+        // Oldest due first across both queues; the untried one only while it has room.
+        const t = tried?.peekPriority() ?? Infinity;
+        const u = untriedRoom > 0 ? (untried?.peekPriority() ?? Infinity) : Infinity;
+        if (Math.min(t, u) > nowMs) break;
+        const fromUntried = u < t;
+        const heap = (fromUntried ? untried : tried) as MinHeap<string>;
         const { priority, value: id } = heap.pop() as { priority: number; value: string };
         const rec = this.#records.get(id);
-        if (rec === undefined || rec.state !== 'pending' || priority !== dueOf(rec)) continue;
+        if (
+          rec === undefined ||
+          rec.state !== 'pending' ||
+          priority !== dueOf(rec) ||
+          isUntried(rec) !== fromUntried
+        )
+          continue; // a stale entry: the record moved on since it was queued
         rec.lease = token();
         rec.leaseUntil = nowMs + leaseMs;
-        // The lease's expiry is its next due time: if never settled, it is claimed again then.
+        // The lease's expiry is its next due time: if never settled, it is claimed again
+        // then, as a tried delivery (the attempt may have been made).
         this.#push(rec);
         out.push({ ...view(rec), lease: rec.lease });
         taken += 1;
+        if (fromUntried) untriedRoom -= 1;
       }
     }
     return out;
@@ -239,10 +255,11 @@ export class OutboxState {
   }
 
   #push(rec: Rec): void {
-    let heap = this.#due.get(rec.target);
+    const heaps = isUntried(rec) ? this.#untried : this.#due;
+    let heap = heaps.get(rec.target);
     if (heap === undefined) {
       heap = new MinHeap<string>();
-      this.#due.set(rec.target, heap);
+      heaps.set(rec.target, heap);
     }
     heap.push(dueOf(rec), rec.id);
   }
@@ -254,6 +271,11 @@ export class OutboxState {
       this.#records.delete(id);
     }
   }
+}
+
+/** Never tried and not leased: held back while its target is unavailable. */
+function isUntried(rec: Rec): boolean {
+  return rec.attempts === 0 && rec.lease === null;
 }
 
 /** When `rec` is next claimable: its lease's end while leased, else its next attempt. */

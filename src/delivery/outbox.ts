@@ -35,11 +35,15 @@ export interface Outbox {
   /**
    * Leases up to `limits.get(target)` due deliveries (next attempt ≤ `nowMs`) of each
    * target, oldest due first, visiting targets in the map's order, and at most `max` in all.
+   * For a target in `untriedLimits`, at most that many of them may be deliveries never
+   * tried yet (the dispatcher holds those back while a target is unavailable); deliveries
+   * already tried are claimed by their schedule either way.
    */
   claim(
     nowMs: number,
     limits: ReadonlyMap<string, number>,
     max: number,
+    untriedLimits?: ReadonlyMap<string, number>,
   ): Promise<ClaimedDelivery[]>;
   /** Applies `result` if `claim`'s lease is still held; resolves false (and changes nothing) if not. */
   settle(claim: ClaimedDelivery, result: Settlement, nowMs: number): Promise<boolean>;

@@ -4,7 +4,9 @@
  * them. Keys, under `<prefix>dlv:` (ARGV[1]):
  *   d:<id>        hash: the delivery (fields below); `lease` is the current claim token
  *   due:<target>  sorted set: id → unix ms it may next be claimed (next attempt, or a
- *                 lease's expiry while claimed)
+ *                 lease's expiry while claimed), for deliveries tried or claimed before
+ *   untried:<target>  sorted set: id → unix ms it became due, for deliveries never tried
+ *                 and not claimed (a claim moves them to due:<target>)
  *   pending       sorted set: id → unix ms its retry window began (oldest-pending age)
  *   dead          sorted set: id → unix ms it died
  *   delivered     sorted set: id → unix ms it was delivered (trimmed to the newest N)
@@ -26,7 +28,7 @@ for i = 2, #ARGV, 6 do
     redis.call('HSET', key, 'id', id, 'target', target, 'type', ARGV[i + 2],
       'decision', ARGV[i + 3], 'body', ARGV[i + 4], 'created', created, 'window', created,
       'state', 'pending', 'attempts', 0, 'status', '', 'next', created, 'lease', '', 'final', '')
-    redis.call('ZADD', p .. 'due:' .. target, created, id)
+    redis.call('ZADD', p .. 'untried:' .. target, created, id)
     redis.call('ZADD', p .. 'pending', created, id)
     added = added + 1
   end
@@ -34,27 +36,41 @@ end
 return added`;
 
 /**
- * ARGV: prefix, lease ms, token, max in all, then (target, limit) pairs. Leases due deliveries and
- * returns them as arrays: id, target, type, decision, body, created, window, attempts,
- * status, next, lease token.
+ * ARGV: prefix, lease ms, token, max in all, then (target, limit, untried limit) triples.
+ * Leases due deliveries, oldest due first across both of a target's queues, and returns
+ * them as arrays: id, target, type, decision, body, created, window, attempts, status,
+ * next, lease token.
  */
 export const CLAIM_LUA = `
 ${NOW_MS}
 local p, leaseMs, token, max = ARGV[1], tonumber(ARGV[2]), ARGV[3], tonumber(ARGV[4])
 local out = {}
 local k = 0
-for i = 5, #ARGV, 2 do
+for i = 5, #ARGV, 3 do
   if #out >= max then break end
   local target = ARGV[i]
   local limit = math.min(tonumber(ARGV[i + 1]), max - #out)
-  local dueKey = p .. 'due:' .. target
-  local ids = redis.call('ZRANGEBYSCORE', dueKey, '-inf', now, 'LIMIT', 0, limit)
-  for _, id in ipairs(ids) do
+  local dueKey, untriedKey = p .. 'due:' .. target, p .. 'untried:' .. target
+  local tried = redis.call('ZRANGEBYSCORE', dueKey, '-inf', now, 'WITHSCORES', 'LIMIT', 0, limit)
+  local untried = {}
+  local untriedLimit = math.min(tonumber(ARGV[i + 2]), limit)
+  if untriedLimit > 0 then
+    untried = redis.call('ZRANGEBYSCORE', untriedKey, '-inf', now, 'WITHSCORES', 'LIMIT', 0, untriedLimit)
+  end
+  local a, b = 1, 1
+  for _ = 1, limit do
+    local id, fromKey
+    if a <= #tried and (b > #untried or tonumber(tried[a + 1]) <= tonumber(untried[b + 1])) then
+      id, fromKey, a = tried[a], dueKey, a + 2
+    elseif b <= #untried then
+      id, fromKey, b = untried[b], untriedKey, b + 2
+    else
+      break
+    end
     local key = p .. 'd:' .. id
     local f = redis.call('HMGET', key, 'state', 'type', 'decision', 'body', 'created', 'window', 'attempts', 'status', 'next')
-    if f[1] ~= 'pending' then
-      redis.call('ZREM', dueKey, id)
-    else
+    redis.call('ZREM', fromKey, id)
+    if f[1] == 'pending' then
       k = k + 1
       local lease = token .. ':' .. k
       redis.call('HSET', key, 'lease', lease)
@@ -108,6 +124,6 @@ if not f[1] then return 'unknown_delivery' end
 if f[1] ~= 'dead' then return 'delivery_not_dead' end
 redis.call('HSET', key, 'state', 'pending', 'attempts', 0, 'window', now, 'next', now, 'final', '', 'lease', '')
 redis.call('ZREM', p .. 'dead', id)
-redis.call('ZADD', p .. 'due:' .. f[2], now, id)
+redis.call('ZADD', p .. 'untried:' .. f[2], now, id)
 redis.call('ZADD', p .. 'pending', now, id)
 return 'retried'`;

@@ -73,10 +73,12 @@ export class RedisOutbox implements Outbox {
     _nowMs: number,
     limits: ReadonlyMap<string, number>,
     max: number,
+    untriedLimits?: ReadonlyMap<string, number>,
   ): Promise<ClaimedDelivery[]> {
     if (limits.size === 0 || max < 1) return [];
     const args: Array<string | number> = [this.#p, this.#leaseMs, randomId(), max];
-    for (const [target, limit] of limits) args.push(target, limit);
+    for (const [target, limit] of limits)
+      args.push(target, limit, untriedLimits?.get(target) ?? limit);
     const reply = await this.#claim(...args);
     if (!Array.isArray(reply)) throw new Error('outbox claim: unexpected reply');
     return reply.map((row) => decodeClaim(row));

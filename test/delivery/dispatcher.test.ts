@@ -118,6 +118,82 @@ describe('DeliveryDispatcher with real receivers', () => {
     expect(await h.outbox.list('pending', 10)).toEqual([]);
   });
 
+  it('holds deliveries never tried while a target is down, probes it, and sends them all once it is back', async () => {
+    const port = await freePort(); // nothing listens there yet
+    const { targets } = registryOf([{ id: 'down', url: `http://127.0.0.1:${port}/hook` }]);
+    const attempts: string[] = [];
+    const h = run(targets, {
+      schedule: { ...FAST, maxAttempts: 1_000 },
+      probeMs: 200,
+      observer: { attempt: (label) => attempts.push(label), outcome: () => {} },
+    });
+    const [first] = owed(targets, 1);
+    await h.outbox.enqueue([first!]);
+    await expect.poll(() => attempts.length).toBeGreaterThan(0); // found down
+    const later = owed(targets, 50);
+    await h.outbox.enqueue(later);
+    await new Promise((r) => setTimeout(r, 1_000));
+
+    const pending = await h.outbox.list('pending', 100);
+    const tried = pending.filter((d) => d.attempts > 0);
+    // The one tried before keeps its schedule (retries every ≤ 200 ms); of the 50 new ones
+    // only probes went out, one per 200 ms: about 5 in a second, not 50.
+    expect(pending.find((d) => d.id === first!.id)!.attempts).toBeGreaterThan(2);
+    expect(tried.length).toBeGreaterThanOrEqual(3);
+    expect(tried.length).toBeLessThanOrEqual(1 + 8);
+    expect(attempts.every((a) => a === 'network')).toBe(true);
+
+    // The target comes back: the next probe or retry finds it, and everything goes out.
+    const rx = await receiver(undefined, port);
+    await expect.poll(() => h.audited.length, { timeout: 10_000 }).toBe(51);
+    expect(h.audited.every((a) => a.outcome === 'delivered')).toBe(true);
+    expect(new Set(rx.received.map((r) => r.id)).size).toBe(51);
+  });
+
+  it('makes a delivery held past its window dead without sending it, and audits it', async () => {
+    const port = await freePort(); // nothing listens there
+    const { targets } = registryOf([{ id: 'down', url: `http://127.0.0.1:${port}/hook` }]);
+    const attempts: string[] = [];
+    const h = run(targets, {
+      schedule: { ...FAST, maxAttempts: 1_000, maxAgeMs: 400 },
+      // The first probe's turn comes after the held ones' window ended: they are dead at
+      // that turn, unsent, and do not use it up.
+      probeMs: 1_000,
+      observer: { attempt: (label) => attempts.push(label), outcome: () => {} },
+    });
+    await h.outbox.enqueue(owed(targets, 1));
+    await expect.poll(() => attempts.length).toBeGreaterThan(0); // found down
+    const held = owed(targets, 10);
+    await h.outbox.enqueue(held);
+    await expect.poll(() => h.audited.length, { timeout: 10_000 }).toBe(11);
+    const heldIds = new Set(held.map((d) => d.id));
+    const unsent = h.audited.filter((a) => heldIds.has(a.id));
+    expect(unsent).toHaveLength(10);
+    expect(unsent.every((a) => a.outcome === 'dead' && a.attempts === 0 && a.status === null)).toBe(
+      true,
+    );
+    expect(attempts.length).toBe(h.audited.find((a) => !heldIds.has(a.id))!.attempts);
+    expect((await h.outbox.list('dead', 100)).length).toBe(11);
+    expect(await h.outbox.list('pending', 100)).toEqual([]);
+  });
+
+  it('holds new deliveries after a 503, not after a 500 (the target answered)', async () => {
+    for (const [status, held] of [
+      [503, true],
+      [500, false],
+    ] as const) {
+      const rx = await receiver(() => ({ status }));
+      const { targets } = registryOf([{ id: `t${status}`, url: rx.url }]);
+      const h = run(targets, { schedule: { ...FAST, maxAttempts: 1_000 }, probeMs: 60_000 });
+      await h.outbox.enqueue(owed(targets, 1));
+      await rx.waitFor((r) => r.length > 0);
+      await h.outbox.enqueue(owed(targets, 20));
+      await new Promise((r) => setTimeout(r, 300));
+      const ids = new Set(rx.received.map((r) => r.id));
+      expect(ids.size).toBe(held ? 1 : 21);
+    }
+  });
+
   it('gives up on a receiver slower than the timeout and retries', async () => {
     const rx = await receiver((_r, n) =>
       n < 2 ? { status: 200, delayMs: 1_000 } : { status: 200 },
