@@ -22,9 +22,10 @@
  * Compaction: when the journal outgrows twice the live state (and 16 MiB), the live state
  * is written as `put` records to `outbox.log.tmp`, fsynced, renamed over the journal, and
  * the directory fsynced; a crash at any point leaves either the old or the new journal.
- * Sizing the live state encodes all of it, so after a check that finds compaction not yet
- * worth it the next one waits until the journal has grown by half: a backlog of pending
- * deliveries (a target down for long) costs each enqueue O(1), not O(backlog).
+ * The live state's size is kept up to date as records change (`OutboxState.snapshotBytes`),
+ * so deciding costs O(1): only a compaction that is worth it encodes the state. (Encoding
+ * it to decide cost each batch O(backlog), then, checked geometrically, stalled the event
+ * loop for hundreds of ms at each check while a target was down.)
  */
 import {
   closeSync,
@@ -152,8 +153,6 @@ export class FileOutbox implements Outbox {
   readonly #leaseMs: number;
   readonly #maxBodyBytes: number;
   readonly #compactFrom: number;
-  /** The journal size at which compaction is next considered. */
-  #nextCompactCheck: number;
   readonly #flusher: Flusher;
   readonly #runway: Runway;
   #queue: Pending[] = [];
@@ -179,7 +178,6 @@ export class FileOutbox implements Outbox {
     this.#leaseMs = options.leaseMs ?? 30_000;
     this.#maxBodyBytes = options.maxBodyBytes ?? 256 * 1024 * 1024;
     this.#compactFrom = options.compactFromBytes ?? 16 * 1024 * 1024;
-    this.#nextCompactCheck = this.#compactFrom;
     this.#flusher = new Flusher(options.flush);
     this.#runway = new Runway(end);
   }
@@ -315,13 +313,8 @@ export class FileOutbox implements Outbox {
 
   /** Rewrites the journal as the live state once it has grown well past it. */
   #maybeCompact(): void {
-    if (this.#end < this.#nextCompactCheck) return;
+    if (this.#end < this.#compactFrom || this.#end < 2 * this.#state.snapshotBytes) return;
     const snapshot = Buffer.concat(this.#state.snapshot().map(encodeRecord));
-    if (this.#end < 2 * snapshot.length) {
-      // Geometric: the checks' total cost stays proportional to the bytes journaled.
-      this.#nextCompactCheck = Math.max(2 * snapshot.length, 1.5 * this.#end);
-      return;
-    }
     const tmp = join(this.#dir, TMP_FILE);
     const fd = openSync(tmp, constants.O_RDWR | constants.O_CREAT | constants.O_TRUNC, 0o600);
     try {
@@ -338,6 +331,5 @@ export class FileOutbox implements Outbox {
     this.#fd = fd;
     this.#end = snapshot.length;
     this.#runway.reset(this.#end);
-    this.#nextCompactCheck = Math.max(this.#compactFrom, 2 * snapshot.length);
   }
 }

@@ -1,4 +1,5 @@
 import { MinHeap } from '../replay/min-heap.js';
+import { JOURNAL_HEADER_BYTES } from './journal-format.js';
 import {
   DELIVERY_STATES,
   DELIVERY_TYPES,
@@ -46,6 +47,8 @@ interface Rec {
   finalAt: number | null;
   lease: string | null;
   leaseUntil: number;
+  /** About the bytes of its `put` record in a snapshot (see `snapshotBytes`). */
+  bytes: number;
 }
 
 /** Thrown by `apply` for an operation that does not fit the state (a damaged journal). */
@@ -63,12 +66,24 @@ export class OutboxState {
   /** Delivered ids in the order they were delivered, for trimming. */
   readonly #delivered = new Set<string>();
   #bodyBytes = 0;
+  #snapshotBytes = 0;
 
   constructor(private readonly keepDelivered: number) {}
 
   /** Bytes of bodies held (pending and dead deliveries). */
   get bodyBytes(): number {
     return this.#bodyBytes;
+  }
+
+  /**
+   * About the size of `snapshot()` once framed, kept up to date per record so that deciding
+   * whether to compact does not encode the whole state (with a target down, that is every
+   * pending delivery, and encoding it stalled the event loop for hundreds of ms). Each
+   * record's share is measured when it is inserted or emptied, with a margin for the
+   * figures that change as it is retried.
+   */
+  get snapshotBytes(): number {
+    return this.#snapshotBytes;
   }
 
   has(id: string): boolean {
@@ -91,6 +106,7 @@ export class OutboxState {
           finalAt: null,
           lease: null,
           leaseUntil: 0,
+          bytes: 0,
         });
         return;
       }
@@ -99,7 +115,7 @@ export class OutboxState {
         checkNew(r);
         if (!DELIVERY_STATES.includes(r.state)) throw new JournalStateError('bad state');
         if (this.#records.has(r.id)) throw new JournalStateError('duplicate record');
-        this.#insert({ ...r, lease: null, leaseUntil: 0 });
+        this.#insert({ ...r, lease: null, leaseUntil: 0, bytes: 0 });
         return;
       }
       case 'set': {
@@ -236,10 +252,23 @@ export class OutboxState {
     if (rec.state === 'delivered') {
       rec.body = '';
       this.#delivered.add(rec.id);
-      this.#trim();
     } else {
       this.#bodyBytes += rec.body.length;
     }
+    this.#measure(rec);
+    if (rec.state === 'delivered') this.#trim();
+  }
+
+  /** (Re)counts `rec`'s share of `snapshotBytes`: its framed `put` record, plus a margin. */
+  #measure(rec: Rec): void {
+    this.#snapshotBytes -= rec.bytes;
+    const meta = JSON.stringify({ op: 'put', r: { ...view(rec), body: '', finalAt: rec.finalAt } });
+    rec.bytes =
+      JOURNAL_HEADER_BYTES +
+      Buffer.byteLength(meta) +
+      (rec.body === '' ? 0 : Buffer.byteLength(JSON.stringify(rec.body)) - 2) +
+      SNAPSHOT_MARGIN_BYTES;
+    this.#snapshotBytes += rec.bytes;
   }
 
   #finish(rec: Rec, state: 'delivered' | 'dead', at: number): void {
@@ -249,6 +278,7 @@ export class OutboxState {
     if (state === 'delivered') {
       this.#bodyBytes -= rec.body.length;
       rec.body = '';
+      this.#measure(rec);
       this.#delivered.add(rec.id);
       this.#trim();
     }
@@ -268,10 +298,17 @@ export class OutboxState {
     for (const id of this.#delivered) {
       if (this.#delivered.size <= this.keepDelivered) break;
       this.#delivered.delete(id);
+      this.#snapshotBytes -= this.#records.get(id)?.bytes ?? 0;
       this.#records.delete(id);
     }
   }
 }
+
+/**
+ * Room in a record's estimate for the figures that grow as it is retried (attempts, status,
+ * times: digits that an `add` record does not have yet).
+ */
+const SNAPSHOT_MARGIN_BYTES = 48;
 
 /** Never tried and not leased: held back while its target is unavailable. */
 function isUntried(rec: Rec): boolean {

@@ -7,7 +7,7 @@ import type { FlushMode } from '../../src/audit/log-store.js';
 import { RUNWAY_BYTES, RUNWAY_MAX_BATCH_BYTES } from '../../src/audit/storage/runway.js';
 import type { NewDelivery } from '../../src/delivery/delivery.js';
 import { JOURNAL_FILE, openFileOutbox, type FileOutbox } from '../../src/delivery/file-outbox.js';
-import { scanJournal } from '../../src/delivery/journal-format.js';
+import { encodeRecord, scanJournal } from '../../src/delivery/journal-format.js';
 import { OutboxState } from '../../src/delivery/outbox-state.js';
 import { owed, registryOf, tempOutboxDir } from './harness.js';
 
@@ -190,20 +190,49 @@ describe('FileOutbox', () => {
     await expect(o.enqueue(owed(targets, 20))).rejects.toThrow(/outbox is full/);
   });
 
-  it('sizes its live state for compaction a logarithmic number of times while a backlog grows', async () => {
-    // Sizing encodes every record; done per batch, a backlog of pending deliveries (a
-    // target down for long) made each enqueue cost O(backlog): 5 enqueues/s at ~24,000.
+  it('decides on compaction without encoding its live state while a backlog grows', async () => {
+    // Encoding every record to decide made each enqueue cost O(backlog) (5 enqueues/s at
+    // ~24,000 pending), and, checked less often, stalled the event loop at each check.
     const sized = vi.spyOn(OutboxState.prototype, 'snapshot');
     try {
       const o = open(tempOutboxDir(), { compactFromBytes: 16 * 1024 });
       for (let i = 0; i < 1_500; i++) await o.enqueue(owed(targets, 1));
-      expect(o.journalBytes).toBeGreaterThan(40 * 16 * 1024); // ~60 checks' worth, one per 16 KiB
-      expect(sized.mock.calls.length).toBeGreaterThan(0); // it did check
-      expect(sized.mock.calls.length).toBeLessThanOrEqual(12); // log1.5(40) ≈ 9, not one per batch
-      expect(await o.list('pending', 2_000)).toHaveLength(1_500); // nothing was worth compacting
+      expect(o.journalBytes).toBeGreaterThan(40 * 16 * 1024);
+      expect(sized).not.toHaveBeenCalled(); // nothing was worth compacting, and nothing encoded
+      expect(await o.list('pending', 2_000)).toHaveLength(1_500);
     } finally {
       sized.mockRestore();
     }
+  });
+
+  it('keeps its estimate of the snapshot size just above the real one', () => {
+    const state = new OutboxState(3);
+    const encoded = (): number =>
+      state.snapshot().reduce((n, op) => n + encodeRecord(op).length, 0);
+    const check = (): void => {
+      const records = state.snapshot().length;
+      expect(state.snapshotBytes).toBeGreaterThanOrEqual(encoded());
+      expect(state.snapshotBytes).toBeLessThanOrEqual(encoded() + 48 * records);
+    };
+    const ds = owed(targets, 12, 1_000).map((d, i) =>
+      i % 3 === 0 ? { ...d, body: `{"q":"\\"\u0001 é ✓ ${'x'.repeat(i * 50)}"}` } : d,
+    );
+    for (const d of ds) state.apply({ op: 'add', d });
+    check();
+    const claims = state.claim(2_000, A, 12, 1_000, () => 'lease');
+    check();
+    claims.forEach((c, i) => {
+      const settled =
+        i < 5
+          ? { state: 'delivered' as const, attempts: 1, status: 200 }
+          : i < 8
+            ? { state: 'dead' as const, attempts: 30, status: 503 }
+            : { state: 'pending' as const, attempts: 29, status: 504, nextAttemptAtMs: 1e13 };
+      state.apply(OutboxState.settleOp(c.id, settled, 1_700_000_000_000 + i));
+      check(); // delivered ones past `keepDelivered` are trimmed as they come
+    });
+    state.apply({ op: 'retry', id: claims[6]!.id, at: 1_800_000_000_000 });
+    check();
   });
 
   it('compacts the journal, keeping the live state across a reopen', async () => {
