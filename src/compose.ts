@@ -331,10 +331,11 @@ function openDeliveries(input: {
     stores.redis !== undefined
       ? new RedisOutbox({ redis: stores.redis, prefix: config.redisPrefix })
       : openFileOutbox(path.join(config.dataDir, OUTBOX_DIR));
-  const observer = registerDeliveryMetrics(input.metricsEndpoint.registry, {
-    stats: () => outbox.stats(),
-    nowMs: () => clock.nowMs(),
-  });
+  const observer = registerDeliveryMetrics(
+    input.metricsEndpoint.registry,
+    { stats: () => outbox.stats(), nowMs: () => clock.nowMs() },
+    targets.all.map((t) => t.id),
+  );
   const dispatcher = new DeliveryDispatcher({
     outbox,
     targets,

@@ -11,9 +11,12 @@ export interface DeliveryObserver {
   attempt(result: AttemptLabel, seconds: number): void;
   /** A delivery reached a final state. */
   outcome(outcome: 'delivered' | 'dead'): void;
+  /** `target` was found down (its new deliveries are held), or answers again. */
+  targetAvailability(target: string, available: boolean): void;
 }
 
 export const noopDeliveryObserver: DeliveryObserver = {
   attempt: () => {},
   outcome: () => {},
+  targetAvailability: () => {},
 };

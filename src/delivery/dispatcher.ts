@@ -276,11 +276,13 @@ export class DeliveryDispatcher {
     if (foundDown(result)) {
       if (this.#probeAt.has(target)) return; // already held; probes keep their own pace
       this.#probeAt.set(target, nowMs + this.#o.probeMs);
+      this.#o.observer.targetAvailability(target, false);
       this.#o.log?.('warn', 'delivery target unavailable; holding its new deliveries', {
         target,
         result: label(result),
       });
     } else if (this.#probeAt.delete(target)) {
+      this.#o.observer.targetAvailability(target, true);
       this.#o.log?.('info', 'delivery target available again', { target });
     }
   }

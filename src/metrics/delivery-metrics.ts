@@ -14,6 +14,8 @@ const ATTEMPT_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10
 export function registerDeliveryMetrics(
   registry: Registry,
   sources: { readonly stats: () => Promise<OutboxStats>; readonly nowMs: () => number },
+  /** The targets file's ids: one `gateway_delivery_target_unavailable` series each. */
+  targetIds: readonly string[] = [],
 ): DeliveryObserver {
   const registers = [registry];
   const outcomes = new Counter({
@@ -32,6 +34,12 @@ export function registerDeliveryMetrics(
     name: 'gateway_delivery_attempt_duration_seconds',
     help: 'Duration of one delivery attempt (connect, send, answer).',
     buckets: ATTEMPT_BUCKETS,
+    registers,
+  });
+  const unavailable = new Gauge({
+    name: 'gateway_delivery_target_unavailable',
+    help: '1 while a target is found down and its new deliveries are held (one probe per second), else 0.',
+    labelNames: ['target'] as const,
     registers,
   });
   // Both gauges read one snapshot per scrape; a failing outbox leaves them out of it.
@@ -70,6 +78,7 @@ export function registerDeliveryMetrics(
   for (const o of ['delivered', 'dead'] as const) outcomes.inc({ outcome: o }, 0);
   for (const r of ['success', 'http_error', 'timeout', 'network'] as const)
     attempts.inc({ result: r }, 0);
+  for (const target of targetIds) unavailable.set({ target }, 0);
   return {
     attempt(result: AttemptLabel, seconds: number) {
       attempts.inc({ result });
@@ -77,6 +86,9 @@ export function registerDeliveryMetrics(
     },
     outcome(outcome) {
       outcomes.inc({ outcome });
+    },
+    targetAvailability(target, available) {
+      unavailable.set({ target }, available ? 0 : 1);
     },
   };
 }

@@ -1,8 +1,12 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
 import { afterEach, describe, expect, it } from 'vitest';
+import { Registry } from 'prom-client';
+import { noopDeliveryObserver } from '../../src/delivery/delivery-observer.js';
+import { openFileOutbox } from '../../src/delivery/file-outbox.js';
+import { registerDeliveryMetrics } from '../../src/metrics/delivery-metrics.js';
 import { freePort } from '../helpers/redis.js';
-import { FAST, owed, registryOf, startDispatcher, type Harness } from './harness.js';
+import { FAST, owed, registryOf, startDispatcher, tempOutboxDir, type Harness } from './harness.js';
 import { startReceiver, type Receiver } from './receiver.js';
 
 const open: Array<Harness | Receiver> = [];
@@ -121,15 +125,31 @@ describe('DeliveryDispatcher with real receivers', () => {
   it('holds deliveries never tried while a target is down, probes it, and sends them all once it is back', async () => {
     const port = await freePort(); // nothing listens there yet
     const { targets } = registryOf([{ id: 'down', url: `http://127.0.0.1:${port}/hook` }]);
+    // The gateway's own metrics adapter, on a registry of its own.
+    const outbox = openFileOutbox(tempOutboxDir());
+    const registry = new Registry();
+    const observer = registerDeliveryMetrics(
+      registry,
+      { stats: () => outbox.stats(), nowMs: () => Date.now() },
+      ['down'],
+    );
+    const metric = async (series: string): Promise<number> =>
+      Number(new RegExp(`^${series} (\\S+)$`, 'm').exec(await registry.metrics())?.[1]);
+    const held = 'gateway_delivery_target_unavailable{target="down"}';
     const attempts: string[] = [];
     const h = run(targets, {
+      outbox,
       schedule: { ...FAST, maxAttempts: 1_000 },
       probeMs: 200,
-      observer: { attempt: (label) => attempts.push(label), outcome: () => {} },
+      observer: {
+        ...observer,
+        attempt: (label, sec) => (attempts.push(label), observer.attempt(label, sec)),
+      },
     });
+    expect(await metric(held)).toBe(0);
     const [first] = owed(targets, 1);
     await h.outbox.enqueue([first!]);
-    await expect.poll(() => attempts.length).toBeGreaterThan(0); // found down
+    await expect.poll(() => metric(held)).toBe(1); // found down
     const later = owed(targets, 50);
     await h.outbox.enqueue(later);
     await new Promise((r) => setTimeout(r, 1_000));
@@ -148,6 +168,10 @@ describe('DeliveryDispatcher with real receivers', () => {
     await expect.poll(() => h.audited.length, { timeout: 10_000 }).toBe(51);
     expect(h.audited.every((a) => a.outcome === 'delivered')).toBe(true);
     expect(new Set(rx.received.map((r) => r.id)).size).toBe(51);
+    expect(await metric(held)).toBe(0);
+    expect(await metric('gateway_delivery_attempts_total{result="network"}')).toBe(
+      attempts.length - 51,
+    );
   });
 
   it('makes a delivery held past its window dead without sending it, and audits it', async () => {
@@ -159,7 +183,7 @@ describe('DeliveryDispatcher with real receivers', () => {
       // The first probe's turn comes after the held ones' window ended: they are dead at
       // that turn, unsent, and do not use it up.
       probeMs: 1_000,
-      observer: { attempt: (label) => attempts.push(label), outcome: () => {} },
+      observer: { ...noopDeliveryObserver, attempt: (label) => attempts.push(label) },
     });
     await h.outbox.enqueue(owed(targets, 1));
     await expect.poll(() => attempts.length).toBeGreaterThan(0); // found down

@@ -220,7 +220,7 @@ describe('attempts', () => {
     expect(elsewhere.received).toHaveLength(0);
   }, 30_000);
 
-  it('exports delivery metrics: outcomes, attempts, queue depth, oldest pending age', async () => {
+  it('exports delivery metrics: outcomes, attempts, queue depth, oldest pending age, held targets', async () => {
     const res = await g.get('/metrics');
     expect(res.status).toBe(200);
     const text = await res.text();
@@ -230,6 +230,8 @@ describe('attempts', () => {
     expect(text).toMatch(/^gateway_delivery_attempts_total\{result="success"\} [1-9]/m);
     expect(text).toMatch(/^gateway_delivery_queue_depth \d+/m);
     expect(text).toMatch(/^gateway_delivery_oldest_pending_age_seconds [\d.e+-]+/m);
+    // One series per target of the file; a 3xx is an answer, so `moved` is never held.
+    expect(text).toMatch(/^gateway_delivery_target_unavailable\{target="moved"\} 0$/m);
   });
 });
 
