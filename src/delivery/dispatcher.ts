@@ -189,16 +189,17 @@ export class DeliveryDispatcher {
       return;
     }
     for (const claim of claims) {
+      const expired = this.#expired(claim, nowMs);
       // A probe went out: the next one waits its turn, whatever this one's answer.
       // (One held past its window is not sent, so it does not use up the probe's turn.)
-      if (claim.attempts === 0 && this.#probeAt.has(claim.target) && !this.#expired(claim, nowMs))
+      if (claim.attempts === 0 && this.#probeAt.has(claim.target) && !expired)
         this.#probeAt.set(claim.target, nowMs + this.#o.probeMs);
       if (this.#closed) break; // leased but not sent: the lease expires, another takes it
       const sender = this.#senders.get(claim.target);
       if (sender === undefined) continue;
       this.#inflight.set(claim.target, (this.#inflight.get(claim.target) ?? 0) + 1);
       this.#total += 1;
-      const run = this.#attempt(claim, sender).finally(() => {
+      const run = this.#attempt(claim, sender, expired).finally(() => {
         this.#inflight.set(claim.target, (this.#inflight.get(claim.target) ?? 1) - 1);
         this.#total -= 1;
         this.#running.delete(run);
@@ -208,14 +209,14 @@ export class DeliveryDispatcher {
     }
   }
 
-  async #attempt(claim: ClaimedDelivery, sender: TargetSender): Promise<void> {
+  /** `expired`: held untried while its target was down until its 24 h window ended. */
+  async #attempt(claim: ClaimedDelivery, sender: TargetSender, expired: boolean): Promise<void> {
     const target = this.#o.targets.byId(claim.target);
     if (target === undefined) return;
     let settlement: Settlement;
     let nowMs = this.#o.clock.nowMs();
-    if (this.#expired(claim, nowMs)) {
-      // Held untried while its target was down until its 24 h window ended: dead, unsent.
-      settlement = { state: 'dead', attempts: 0, status: null };
+    if (expired) {
+      settlement = { state: 'dead', attempts: 0, status: null }; // dead, unsent
     } else {
       const started = performance.now();
       const result = await sender.post(
@@ -313,9 +314,12 @@ export class DeliveryDispatcher {
   }
 }
 
-/** No connection, no answer in time, or an answer that says the target cannot take deliveries now. */
+/** Answers that say the target cannot take deliveries now (not about one delivery). */
+const DOWN_STATUSES = new Set([429, 502, 503, 504]);
+
+/** No connection, no answer in time, or one of DOWN_STATUSES. */
 function foundDown(r: AttemptResult): boolean {
-  return r.kind !== 'answer' || [429, 502, 503, 504].includes(r.status);
+  return r.kind !== 'answer' || DOWN_STATUSES.has(r.status);
 }
 
 function label(r: AttemptResult): AttemptLabel {

@@ -240,10 +240,7 @@ export class OutboxState {
 
   /** Every record as a `put` operation: the journal's compacted form. */
   snapshot(): JournalOp[] {
-    return [...this.#records.values()].map((r) => ({
-      op: 'put',
-      r: { ...view(r), finalAt: r.finalAt },
-    }));
+    return [...this.#records.values()].map(putOp);
   }
 
   #insert(rec: Rec): void {
@@ -262,12 +259,8 @@ export class OutboxState {
   /** (Re)counts `rec`'s share of `snapshotBytes`: its framed `put` record, plus a margin. */
   #measure(rec: Rec): void {
     this.#snapshotBytes -= rec.bytes;
-    const meta = JSON.stringify({ op: 'put', r: { ...view(rec), body: '', finalAt: rec.finalAt } });
     rec.bytes =
-      JOURNAL_HEADER_BYTES +
-      Buffer.byteLength(meta) +
-      (rec.body === '' ? 0 : Buffer.byteLength(JSON.stringify(rec.body)) - 2) +
-      SNAPSHOT_MARGIN_BYTES;
+      JOURNAL_HEADER_BYTES + Buffer.byteLength(JSON.stringify(putOp(rec))) + SNAPSHOT_MARGIN_BYTES;
     this.#snapshotBytes += rec.bytes;
   }
 
@@ -318,6 +311,11 @@ function isUntried(rec: Rec): boolean {
 /** When `rec` is next claimable: its lease's end while leased, else its next attempt. */
 function dueOf(rec: Rec): number {
   return rec.lease !== null ? rec.leaseUntil : (rec.nextAttemptAtMs ?? 0);
+}
+
+/** `r` as the `put` operation a snapshot holds. */
+function putOp(r: Rec): JournalOp {
+  return { op: 'put', r: { ...view(r), finalAt: r.finalAt } };
 }
 
 function view(r: Rec): DeliveryRecord {

@@ -15,7 +15,7 @@ export function registerDeliveryMetrics(
   registry: Registry,
   sources: { readonly stats: () => Promise<OutboxStats>; readonly nowMs: () => number },
   /** The targets file's ids: one `gateway_delivery_target_unavailable` series each. */
-  targetIds: readonly string[] = [],
+  targetIds: readonly string[],
 ): DeliveryObserver {
   const registers = [registry];
   const outcomes = new Counter({
