@@ -49,7 +49,7 @@ describe('file log: one observation per durable batch', () => {
     });
   }
 
-  it('takes a batch only once the event loop reaches its check phase', async () => {
+  it('takes a batch in the check phase of the turn after its first append', async () => {
     const seen: FileBatchObservation[] = [];
     const store = await openFileLogStore(tmp.dir, { signer, observe: (o) => seen.push(o) });
     try {
@@ -67,6 +67,15 @@ describe('file log: one observation per durable batch', () => {
       await new Promise((r) => setImmediate(r));
       await store.append(sampleLeaf(3));
       expect(seen.map((o) => o.leaves)).toEqual([3, 1]);
+      // The batch is taken one turn later: an append made in the next turn (here its check
+      // phase, as a request read in its poll phase would) still joins it.
+      await new Promise((r) => setImmediate(r));
+      const early = store.append(sampleLeaf(4));
+      const late = await new Promise<Promise<unknown>>((r) =>
+        setImmediate(() => r(store.append(sampleLeaf(5)))),
+      );
+      await Promise.all([early, late]);
+      expect(seen.map((o) => o.leaves)).toEqual([3, 1, 2]);
     } finally {
       await store.close();
     }
