@@ -68,7 +68,8 @@ export interface DispatcherOptions {
  * goes out per `probeMs`, as a probe: a target that is down would otherwise be tried once
  * for every event, at the gateway's own rate, each try a connection and a journaled
  * outcome (bench/README.md measured that cost). The others wait, untried, and go out
- * as soon as the target answers again.
+ * as soon as the target answers again. A 429 or 503 with `Retry-After` holds them (no
+ * probe) until that time has passed, up to the schedule's cap.
  */
 export class DeliveryDispatcher {
   readonly #o: Required<Omit<DispatcherOptions, 'log'>> & Pick<DispatcherOptions, 'log'>;
@@ -275,12 +276,23 @@ export class DeliveryDispatcher {
   /** Marks `target` unavailable after an attempt that found it down, available after any other answer. */
   #availability(target: string, result: AttemptResult, nowMs: number): void {
     if (foundDown(result)) {
-      if (this.#probeAt.has(target)) return; // already held; probes keep their own pace
-      this.#probeAt.set(target, nowMs + this.#o.probeMs);
+      // A Retry-After asks the whole target for a pause: no probe before it ends (at most
+      // the schedule's cap, since the receiver sets it).
+      const hint = retryAfterHint(result, nowMs);
+      const pause = hint === undefined ? 0 : Math.min(hint, this.#o.schedule.capMs);
+      const probeAt = nowMs + Math.max(this.#o.probeMs, pause);
+      const heldUntil = this.#probeAt.get(target);
+      if (heldUntil !== undefined) {
+        // Already held: probes keep their own pace, unless the target asked for longer.
+        if (hint !== undefined && probeAt > heldUntil) this.#probeAt.set(target, probeAt);
+        return;
+      }
+      this.#probeAt.set(target, probeAt);
       this.#o.observer.targetAvailability(target, false);
       this.#o.log?.('warn', 'delivery target unavailable; holding its new deliveries', {
         target,
         result: label(result),
+        ...(hint === undefined ? {} : { retryAfterMs: pause }),
       });
     } else if (this.#probeAt.delete(target)) {
       this.#o.observer.targetAvailability(target, true);
@@ -293,11 +305,7 @@ export class DeliveryDispatcher {
     if (result.kind === 'answer' && result.status >= 200 && result.status <= 299)
       return { state: 'delivered', attempts, status: result.status };
     const status = result.kind === 'answer' ? result.status : null;
-    // Retry-After is honoured only where HTTP gives it that meaning for a retry.
-    const hint =
-      result.kind === 'answer' && (status === 429 || status === 503)
-        ? parseRetryAfter(result.retryAfter, nowMs)
-        : undefined;
+    const hint = retryAfterHint(result, nowMs);
     const next = afterFailure(
       this.#o.schedule,
       {
@@ -320,6 +328,13 @@ const DOWN_STATUSES = new Set([429, 502, 503, 504]);
 /** No connection, no answer in time, or one of DOWN_STATUSES. */
 function foundDown(r: AttemptResult): boolean {
   return r.kind !== 'answer' || DOWN_STATUSES.has(r.status);
+}
+
+/** The answer's Retry-After, ms, where HTTP gives it that meaning for a retry (429, 503). */
+function retryAfterHint(r: AttemptResult, nowMs: number): number | undefined {
+  return r.kind === 'answer' && (r.status === 429 || r.status === 503)
+    ? parseRetryAfter(r.retryAfter, nowMs)
+    : undefined;
 }
 
 function label(r: AttemptResult): AttemptLabel {

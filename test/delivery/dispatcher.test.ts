@@ -277,6 +277,33 @@ describe('DeliveryDispatcher with real receivers', () => {
     expect(g).toBeLessThan(2_000);
   });
 
+  it("pauses a target's new deliveries for its Retry-After (429/503), up to the cap", async () => {
+    for (const [retryAfter, capMs, pausedMs] of [
+      ['1', 5_000, 1_000],
+      ['3600', 300, 300], // a hint beyond the cap pauses for the cap
+    ] as const) {
+      const rx = await receiver((_r, n) =>
+        n === 0 ? { status: 429, headers: { 'retry-after': retryAfter } } : { status: 200 },
+      );
+      const { targets } = registryOf([{ id: 'a', url: rx.url }]);
+      // Without the pause a probe would go out every 20 ms, and find the target back.
+      const h = run(targets, { schedule: { ...FAST, capMs }, probeMs: 20 });
+      await h.outbox.enqueue(owed(targets, 1));
+      await rx.waitFor((r) => r.length > 0);
+      const pausedAt = rx.received[0]!.at;
+      const later = owed(targets, 10);
+      await h.outbox.enqueue(later);
+      await expect.poll(() => h.audited.length, { timeout: 10_000 }).toBe(11);
+      const laterIds = new Set(later.map((d) => d.id));
+      const firstLater = Math.min(
+        ...rx.received.filter((r) => laterIds.has(r.id)).map((r) => r.at),
+      );
+      expect(firstLater - pausedAt).toBeGreaterThanOrEqual(pausedMs - 10);
+      expect(firstLater - pausedAt).toBeLessThan(pausedMs + 2_000);
+      expect(h.audited.every((a) => a.outcome === 'delivered')).toBe(true);
+    }
+  });
+
   it('retries a 429 without Retry-After on the ordinary schedule', async () => {
     const rx = await receiver((_r, n) => ({ status: n === 0 ? 429 : 200 }));
     const { targets } = registryOf([{ id: 'a', url: rx.url }]);
