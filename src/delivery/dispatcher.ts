@@ -226,8 +226,9 @@ export class DeliveryDispatcher {
       );
       this.#o.observer.attempt(label(result), (performance.now() - started) / 1000);
       nowMs = this.#o.clock.nowMs();
-      this.#availability(claim.target, result, nowMs);
-      settlement = this.#settlement(claim, result, nowMs);
+      const hint = retryAfterHint(result, nowMs);
+      this.#availability(claim.target, result, hint, nowMs);
+      settlement = this.#settlement(claim, result, hint, nowMs);
     }
     if (settlement.state !== 'pending') {
       try {
@@ -273,13 +274,20 @@ export class DeliveryDispatcher {
     return claim.attempts === 0 && nowMs >= claim.windowStartMs + this.#o.schedule.maxAgeMs;
   }
 
-  /** Marks `target` unavailable after an attempt that found it down, available after any other answer. */
-  #availability(target: string, result: AttemptResult, nowMs: number): void {
+  /**
+   * Marks `target` unavailable after an attempt that found it down, available after any
+   * other answer. `hint`: the answer's Retry-After (ms), if any.
+   */
+  #availability(
+    target: string,
+    result: AttemptResult,
+    hint: number | undefined,
+    nowMs: number,
+  ): void {
     if (foundDown(result)) {
       // A Retry-After asks the whole target for a pause: no probe before it ends (at most
       // the schedule's cap, since the receiver sets it).
-      const hint = retryAfterHint(result, nowMs);
-      const pause = hint === undefined ? 0 : Math.min(hint, this.#o.schedule.capMs);
+      const pause = Math.min(hint ?? 0, this.#o.schedule.capMs);
       const probeAt = nowMs + Math.max(this.#o.probeMs, pause);
       const heldUntil = this.#probeAt.get(target);
       if (heldUntil !== undefined) {
@@ -300,12 +308,16 @@ export class DeliveryDispatcher {
     }
   }
 
-  #settlement(claim: ClaimedDelivery, result: AttemptResult, nowMs: number): Settlement {
+  #settlement(
+    claim: ClaimedDelivery,
+    result: AttemptResult,
+    hint: number | undefined,
+    nowMs: number,
+  ): Settlement {
     const attempts = claim.attempts + 1;
     if (result.kind === 'answer' && result.status >= 200 && result.status <= 299)
       return { state: 'delivered', attempts, status: result.status };
     const status = result.kind === 'answer' ? result.status : null;
-    const hint = retryAfterHint(result, nowMs);
     const next = afterFailure(
       this.#o.schedule,
       {

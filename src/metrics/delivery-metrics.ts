@@ -38,7 +38,7 @@ export function registerDeliveryMetrics(
   });
   const unavailable = new Gauge({
     name: 'gateway_delivery_target_unavailable',
-    help: '1 while a target is found down and its new deliveries are held (one probe per second), else 0.',
+    help: '1 while a target is found down and its new deliveries are held (only probes go out), else 0.',
     labelNames: ['target'] as const,
     registers,
   });
