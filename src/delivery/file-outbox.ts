@@ -85,6 +85,8 @@ export class OutboxCorruptionError extends Error {
 
 interface Pending {
   readonly ops: JournalOp[];
+  /** The size of each op's record, as encoded in `bytes`. */
+  readonly sizes: number[];
   readonly bytes: Buffer;
   readonly resolve: () => void;
   readonly reject: (e: unknown) => void;
@@ -259,9 +261,11 @@ export class FileOutbox implements Outbox {
   /** Queues `ops` for the next batch; resolves once they are durable and applied. */
   #write(ops: JournalOp[]): Promise<void> {
     this.#check();
-    const bytes = Buffer.concat(ops.map(encodeRecord));
+    const records = ops.map(encodeRecord);
+    const bytes = Buffer.concat(records);
+    const sizes = records.map((r) => r.length);
     return new Promise<void>((resolve, reject) => {
-      this.#queue.push({ ops, bytes, resolve, reject });
+      this.#queue.push({ ops, sizes, bytes, resolve, reject });
       this.#running ??= this.#run();
     });
   }
@@ -298,7 +302,7 @@ export class FileOutbox implements Outbox {
           throw err;
         }
         this.#end += buf.length;
-        for (const p of batch) for (const op of p.ops) this.#state.apply(op);
+        for (const p of batch) p.ops.forEach((op, i) => this.#state.apply(op, p.sizes[i]));
         for (const p of batch) p.resolve();
         this.#maybeCompact();
       } catch (err) {
