@@ -1,0 +1,96 @@
+import { describe, expect, it } from 'vitest';
+// @ts-expect-error: a plain ESM module of the bench, without type declarations
+import { renderMarkdown, targetChecks } from '../../bench/report.mjs';
+
+interface Check {
+  readonly figure: string;
+  readonly want: string;
+  readonly value: number | undefined;
+  readonly met: boolean;
+}
+
+/** A bench run's `load` with the figures issue 19 judges (bench/run.mjs's shape). */
+function load(f: {
+  echo1: number;
+  mem1: number;
+  redis1?: number;
+  echo64?: number;
+  mem64?: number;
+  p99: number;
+}) {
+  const max = (rps: number) => ({ max: { rps } });
+  return {
+    '1KiB': {
+      echo: max(f.echo1),
+      memory: { ...max(f.mem1), halfRate: { latencyMs: { p50: 1, p99: f.p99 } } },
+      ...(f.redis1 === undefined ? {} : { redis: max(f.redis1) }),
+    },
+    ...(f.echo64 === undefined || f.mem64 === undefined
+      ? {}
+      : { '64KiB': { echo: max(f.echo64), memory: max(f.mem64) } }),
+  };
+}
+
+const verdicts = (l: unknown): boolean[] => (targetChecks(l) as Check[]).map((c) => c.met);
+
+// bench/report.mjs states in every report which of issue 19's four targets the run met, so
+// a reader does not compare each figure by hand; these pin the thresholds and their edges.
+describe('bench report: issue 19 targets', () => {
+  it('meets each target exactly at its threshold and misses it just past it', () => {
+    const at = load({
+      echo1: 10_000,
+      mem1: 5_000,
+      redis1: 4_000,
+      echo64: 1_000,
+      mem64: 350,
+      p99: 5,
+    });
+    expect(verdicts(at)).toEqual([true, true, true, true]);
+    const past = load({
+      echo1: 10_000,
+      mem1: 4_999,
+      redis1: 3_999,
+      echo64: 1_000,
+      mem64: 349,
+      p99: 5.001,
+    });
+    expect(verdicts(past)).toEqual([false, false, false, false]);
+    const values = (targetChecks(past) as Check[]).map((c) => c.value);
+    expect(values).toEqual([0.4999, 0.3999, 0.349, 5.001]);
+  });
+
+  it('reports a figure the run did not measure as not met, never as met', () => {
+    const checks = targetChecks(load({ echo1: 10_000, mem1: 6_000, p99: 2 })) as Check[];
+    expect(checks.map((c) => [c.value, c.met])).toEqual([
+      [0.6, true],
+      [undefined, false],
+      [undefined, false],
+      [2, true],
+    ]);
+  });
+
+  it('renders each figure with three decimals, its verdict from the unrounded figure, and the count met', () => {
+    const results = {
+      startedAt: 'test',
+      settings: { rateDriver: 'open-loop' },
+      load: load({
+        echo1: 10_000,
+        mem1: 4_999,
+        redis1: 4_100,
+        echo64: 1_000,
+        mem64: 400,
+        p99: 7.5,
+      }),
+    };
+    const md = renderMarkdown(results) as string;
+    expect(md).toContain("Issue 19's targets in this run: 2 of 4 met.");
+    expect(md).toContain('| 1 KiB, memory mode ÷ echo (max req/s) | ≥ 0.50 | 0.500 | no |');
+    expect(md).toContain('| 1 KiB, Redis mode ÷ echo (max req/s) | ≥ 0.40 | 0.410 | yes |');
+    expect(md).toContain('| 1 KiB, memory mode, p99 at 50% load (ms) | ≤ 5 | 7.500 | no |');
+    const all = renderMarkdown({
+      ...results,
+      load: load({ echo1: 10_000, mem1: 5_500, redis1: 4_100, echo64: 1_000, mem64: 400, p99: 4 }),
+    }) as string;
+    expect(all).toContain('4 of 4 met (all in one run)');
+  });
+});
