@@ -188,7 +188,7 @@ export function targetChecks(load) {
   ];
   return checks.map(({ ok, ...c }) => ({
     ...c,
-    met: typeof c.value === 'number' && Number.isFinite(c.value) && ok(c.value),
+    met: Number.isFinite(c.value) && ok(c.value),
   }));
 }
 
