@@ -107,8 +107,9 @@ function batchTable(load) {
 
 /**
  * What one request costs the server at its maximum and at the 50% rate: CPU over all
- * threads, how busy its one core was at 50%, and its context switches per request (all
- * threads; and how often the main thread was preempted). The bare echo is also shown at
+ * threads, how busy its one core was at 50% (CPU) and how busy a gateway's event loop
+ * was (also blocked in synchronous calls while the core idled), and its context switches
+ * per request (all threads; and how often the main thread was preempted). The bare echo is also shown at
  * the memory-mode gateway's 50% rate, so the cost of serving that rate on this machine is
  * read apart from the gateway's own work. The last column is the open-loop driver's own
  * share of the latency: from each request's scheduled time to its write.
@@ -121,7 +122,7 @@ function halfRateCostTable(load) {
         ? undefined
         : (half.rps * half.serverCpuUsPerRequest.all) / 1e6;
     rows.push(
-      `| ${size} | ${name} | ${fmt(half?.offeredRate)} | ${fmt(max?.serverCpuUsPerRequest?.all)} / ${fmt(half?.serverCpuUsPerRequest?.all)} | ${fmt(busy, 2)} | ` +
+      `| ${size} | ${name} | ${fmt(half?.offeredRate)} | ${fmt(max?.serverCpuUsPerRequest?.all)} / ${fmt(half?.serverCpuUsPerRequest?.all)} | ${fmt(busy, 2)} | ${fmt(half?.serverLoopBusy, 2)} | ` +
         `${fmt(max?.serverSwitchesPerRequest?.all, 1)} / ${fmt(half?.serverSwitchesPerRequest?.all, 1)} | ${fmt(half?.serverSwitchesPerRequest?.mainPreempted, 1)} | ` +
         `${fmt(max?.serverMinorFaultsPerRequest, 2)} / ${fmt(half?.serverMinorFaultsPerRequest, 2)} | ${fmt(half?.latencyMs?.p99, 2)} | ${fmt(half?.openLoop?.sendLagMs?.p50, 2)} / ${fmt(half?.openLoop?.sendLagMs?.p99, 2)} |`,
     );
@@ -136,10 +137,10 @@ function halfRateCostTable(load) {
   );
   if (!measured) return [];
   return [
-    'What a request costs the server at its maximum and at the 50% rate (CPU over all threads and minor page faults, from `/proc/<pid>/stat`; context switches from `/proc/<pid>/task/*/status`; core busy = answered rate × CPU per request):',
+    "What a request costs the server at its maximum and at the 50% rate (CPU over all threads and minor page faults, from `/proc/<pid>/stat`; context switches from `/proc/<pid>/task/*/status`; core busy = answered rate × CPU per request; event loop busy = the share of the phase a gateway's event loop was not waiting for I/O, from `gateway_event_loop_active_seconds_total`, which also counts inline fdatasyncs while the core idles):",
     '',
-    "| body | target | 50% rate (req/s) | CPU µs/req, max / 50% | core busy at 50% | context switches per req, max / 50% | main thread preempted per req at 50% | minor page faults per req, max / 50% | p99 at 50% (ms) | driver's send lag at 50%, p50 / p99 (ms) |",
-    '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|',
+    "| body | target | 50% rate (req/s) | CPU µs/req, max / 50% | core busy at 50% | event loop busy at 50% | context switches per req, max / 50% | main thread preempted per req at 50% | minor page faults per req, max / 50% | p99 at 50% (ms) | driver's send lag at 50%, p50 / p99 (ms) |",
+    '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
     ...rows,
     '',
   ];

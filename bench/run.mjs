@@ -283,7 +283,10 @@ async function stageMeans(url) {
   );
 }
 
-/** The gateway's audit batch histograms (`gateway_audit_batch_*`) as read now. */
+/**
+ * The gateway's audit batch histograms (`gateway_audit_batch_*`) and its event loop's
+ * active seconds (`gateway_event_loop_active_seconds_total`) as read now.
+ */
 async function auditBatchCounters(url) {
   const text = await scrape(url);
   const size = histogram(text, 'gateway_audit_batch_size');
@@ -293,6 +296,9 @@ async function auditBatchCounters(url) {
     batches: size.count,
     commitSeconds: commit.sum,
     buckets: commit.buckets,
+    loopActiveSeconds: Number(
+      /^gateway_event_loop_active_seconds_total (\S+)$/m.exec(text)?.[1] ?? NaN,
+    ),
   };
 }
 
@@ -491,10 +497,18 @@ try {
     const gateway = server.name !== 'echo';
     const batchesBefore = gateway ? await auditBatchCounters(server.url) : undefined;
     const before = serverCpuSeconds(server.child.pid);
+    const start = performance.now();
     const r = await drive(j, script);
+    const seconds = (performance.now() - start) / 1000;
     const after = serverCpuSeconds(server.child.pid);
-    if (gateway)
-      r.auditBatches = auditBatchesBetween(batchesBefore, await auditBatchCounters(server.url));
+    if (gateway) {
+      const batchesAfter = await auditBatchCounters(server.url);
+      r.auditBatches = auditBatchesBetween(batchesBefore, batchesAfter);
+      // The share of the drive's wall time the gateway's event loop was not waiting for
+      // I/O: CPU, and blocked in synchronous calls (inline fdatasyncs) while the core idled.
+      r.serverLoopBusy =
+        (batchesAfter.loopActiveSeconds - batchesBefore.loopActiveSeconds) / seconds;
+    }
     // The server's CPU was read around the whole drive, the open-loop warm-up included.
     const done = (r.requests ?? 0) + (r.warmupRequests ?? 0) + (r.openLoop?.warmupRequests ?? 0);
     if (before !== undefined && after !== undefined && done > 0) {

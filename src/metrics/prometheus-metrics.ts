@@ -7,6 +7,7 @@ import {
   HistogramFamily,
 } from './fast-metrics.js';
 import type { GaugeSources } from './gauge-sources.js';
+import { registerEventLoopMetrics } from './event-loop-metrics.js';
 import type { DecisionOutcome, Metrics, MetricsEndpoint, Stage } from './metrics-port.js';
 
 /** Seconds; the hot path sits in the tens of microseconds, a slow fsync in the tens of ms. */
@@ -24,7 +25,7 @@ export interface PrometheusMetrics extends MetricsEndpoint {
 }
 
 export interface PrometheusOptions {
-  /** Also export process metrics (RSS, CPU, event-loop delay, GC); off in unit tests. */
+  /** Also export process metrics (RSS, CPU, event-loop delay and utilisation, GC); off in unit tests. */
   readonly processMetrics?: boolean;
 }
 
@@ -38,7 +39,10 @@ export function createPrometheusMetrics(
 ): PrometheusMetrics {
   const registry = new Registry();
   const registers = [registry];
-  if (options.processMetrics === true) collectDefaultMetrics({ register: registry });
+  if (options.processMetrics === true) {
+    collectDefaultMetrics({ register: registry });
+    registerEventLoopMetrics(registry);
+  }
 
   // The five request-path metrics: series found through plain Maps and updated by an add
   // (fast-metrics.ts), rendered by the registry exactly as prom-client's own would be. A

@@ -88,6 +88,7 @@ describe('GET /metrics on a real gateway process', () => {
     expect(text).toMatch(/^gateway_policy_info\{revision="sha256:[0-9a-f]{64}"\} 1$/m);
     expect(sample(text, 'gateway_policy_last_reload_failed')).toBe(0);
     expect(sample(text, 'process_resident_memory_bytes')).toBeGreaterThan(0);
+    expect(sample(text, 'gateway_event_loop_active_seconds_total')).toBeGreaterThan(0);
   });
 
   it('labels unknown paths as unmatched, so hostile paths cannot create series', async () => {
