@@ -109,10 +109,11 @@ function batchTable(load) {
  * What one request costs the server at its maximum and at the 50% rate: CPU over all
  * threads, how busy its one core was at 50% (CPU) and how busy a gateway's event loop
  * was (also blocked in synchronous calls while the core idled), and its context switches
- * per request (all threads; and how often the main thread was preempted). The bare echo is also shown at
- * the memory-mode gateway's 50% rate, so the cost of serving that rate on this machine is
- * read apart from the gateway's own work. The last column is the open-loop driver's own
- * share of the latency: from each request's scheduled time to its write.
+ * per request (all threads; and how often the main thread was preempted). The bare echo
+ * is also shown at the memory-mode gateway's 50% rate, so the cost of serving that rate
+ * on this machine is read apart from the gateway's own work. The last column is the
+ * open-loop driver's own share of the latency: from each request's scheduled time to its
+ * write.
  */
 function halfRateCostTable(load) {
   const rows = [];

@@ -287,7 +287,7 @@ async function stageMeans(url) {
  * The gateway's audit batch histograms (`gateway_audit_batch_*`) and its event loop's
  * active seconds (`gateway_event_loop_active_seconds_total`) as read now.
  */
-async function auditBatchCounters(url) {
+async function gatewayCounters(url) {
   const text = await scrape(url);
   const size = histogram(text, 'gateway_audit_batch_size');
   const commit = histogram(text, 'gateway_audit_batch_commit_seconds');
@@ -303,7 +303,7 @@ async function auditBatchCounters(url) {
 }
 
 /**
- * What the audit log's batches did between two reads of auditBatchCounters: how many, how
+ * What the audit log's batches did between two reads of gatewayCounters: how many, how
  * big, how long each waited for durability (the file log: its fdatasyncs as the event loop
  * saw them complete), how many waited over 5 ms, and the bucket bound the slowest one fell
  * under.
@@ -492,22 +492,25 @@ try {
     ...extra,
   });
 
-  /** Drives `job` at `server` and adds the server's CPU per completed request (µs). */
+  /**
+   * Drives `job` at `server` and adds the server's CPU per completed request (µs) and, for
+   * a gateway, its audit batches and the share of the drive its event loop was busy.
+   */
   const driveMeasured = async (server, j, script) => {
     const gateway = server.name !== 'echo';
-    const batchesBefore = gateway ? await auditBatchCounters(server.url) : undefined;
+    const countersBefore = gateway ? await gatewayCounters(server.url) : undefined;
     const before = serverCpuSeconds(server.child.pid);
     const start = performance.now();
     const r = await drive(j, script);
     const seconds = (performance.now() - start) / 1000;
     const after = serverCpuSeconds(server.child.pid);
     if (gateway) {
-      const batchesAfter = await auditBatchCounters(server.url);
-      r.auditBatches = auditBatchesBetween(batchesBefore, batchesAfter);
+      const countersAfter = await gatewayCounters(server.url);
+      r.auditBatches = auditBatchesBetween(countersBefore, countersAfter);
       // The share of the drive's wall time the gateway's event loop was not waiting for
       // I/O: CPU, and blocked in synchronous calls (inline fdatasyncs) while the core idled.
       r.serverLoopBusy =
-        (batchesAfter.loopActiveSeconds - batchesBefore.loopActiveSeconds) / seconds;
+        (countersAfter.loopActiveSeconds - countersBefore.loopActiveSeconds) / seconds;
     }
     // The server's CPU was read around the whole drive, the open-loop warm-up included.
     const done = (r.requests ?? 0) + (r.warmupRequests ?? 0) + (r.openLoop?.warmupRequests ?? 0);
