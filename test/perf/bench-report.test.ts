@@ -93,4 +93,24 @@ describe('bench report: issue 19 targets', () => {
     }) as string;
     expect(all).toContain('4 of 4 met (all in one run)');
   });
+
+  it('judges the 50% phase by its median round and shows every round, its failures and warnings', () => {
+    const rounds = load({ echo1: 10_000, mem1: 5_500, p99: 4.2 });
+    Object.assign(rounds['1KiB'].memory.halfRate, {
+      roundsP99: [21.07, 4.2, 3.81],
+      roundsFailed: 3,
+      roundsWarnings: ['round 1: scheduler fell up to 12 ms behind'],
+    });
+    const md = renderMarkdown({
+      startedAt: 'test',
+      settings: { rateDriver: 'open-loop' },
+      load: rounds,
+    }) as string;
+    expect(md).toContain('the round with the median p99 counts');
+    expect(md).toContain(
+      '| 1 KiB, memory mode, p99 at 50% load (ms) | ≤ 5 | 4.200 (rounds 3.81–21.07) | yes |',
+    );
+    expect(md).toContain('1.00 / 4.20 (rounds 3.81–21.07) | 3 |');
+    expect(md).toContain('- 1KiB memory at 50%: round 1: scheduler fell up to 12 ms behind.');
+  });
 });
