@@ -1,6 +1,7 @@
 /**
  * Renders bench results (bench/run.mjs) as a short Markdown report: the load table with
- * ratios to the echo baseline, then the micro figures.
+ * ratios to the echo baseline, then the micro figures. Also picks which 50% round counts
+ * (`medianP99Round`), so the rule and the report that states it live together.
  */
 
 const fmt = (n, digits = 0) =>
@@ -206,6 +207,22 @@ function targetsTable(load) {
     ),
     '',
   ];
+}
+
+/**
+ * The 50% phase's round with the median p99 (of an even count, the higher of the two
+ * middle ones), with every round's p99, failed requests and driver warnings beside it.
+ */
+export function medianP99Round(rounds) {
+  const sorted = [...rounds].sort((a, b) => a.latencyMs.p99 - b.latencyMs.p99);
+  return {
+    ...sorted[sorted.length >> 1],
+    roundsP99: rounds.map((r) => r.latencyMs.p99),
+    roundsFailed: rounds.reduce((n, r) => n + (r.non2xx ?? 0) + (r.errors ?? 0), 0),
+    roundsWarnings: rounds.flatMap((r, i) =>
+      r.openLoop?.warning === undefined ? [] : [`round ${i + 1}: ${r.openLoop.warning}`],
+    ),
+  };
 }
 
 /** ` (rounds 3.12–21.07)`: the 50% phase's lowest and highest p99, when it ran in rounds. */

@@ -55,7 +55,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createBenchDatabase, postgresReachable } from './pg-bench-db.mjs';
 import { deleteRedisPrefix, redisAnswers, startPrivateRedis } from './private-redis.mjs';
 import { contextSwitches, cpuSeconds, minorFaults } from './proc-cpu.mjs';
-import { renderMarkdown } from './report.mjs';
+import { medianP99Round, renderMarkdown } from './report.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..');
@@ -329,22 +329,6 @@ function auditBatchesBetween(before, after) {
 function medianRound(rounds) {
   const sorted = [...rounds].sort((a, b) => a.rps - b.rps);
   return { ...sorted[(sorted.length - 1) >> 1], roundsRps: rounds.map((r) => r.rps) };
-}
-
-/**
- * The 50% phase's round with the median p99 (of an even count, the higher of the two
- * middle ones), with every round's p99, failed requests and driver warnings beside it.
- */
-function medianP99Round(rounds) {
-  const sorted = [...rounds].sort((a, b) => a.latencyMs.p99 - b.latencyMs.p99);
-  return {
-    ...sorted[sorted.length >> 1],
-    roundsP99: rounds.map((r) => r.latencyMs.p99),
-    roundsFailed: rounds.reduce((n, r) => n + (r.non2xx ?? 0) + (r.errors ?? 0), 0),
-    roundsWarnings: rounds.flatMap((r, i) =>
-      r.openLoop?.warning === undefined ? [] : [`round ${i + 1}: ${r.openLoop.warning}`],
-    ),
-  };
 }
 
 /** The run-output words for a phase's audit batches (empty for the echo). */

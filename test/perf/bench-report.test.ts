@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 // @ts-expect-error: a plain ESM module of the bench, without type declarations
-import { renderMarkdown, targetChecks } from '../../bench/report.mjs';
+import { medianP99Round, renderMarkdown, targetChecks } from '../../bench/report.mjs';
 
 interface Check {
   readonly figure: string;
@@ -94,7 +94,23 @@ describe('bench report: issue 19 targets', () => {
     expect(all).toContain('4 of 4 met (all in one run)');
   });
 
-  it('judges the 50% phase by its median round and shows every round, its failures and warnings', () => {
+  it("takes the 50% phase's round with the median p99 (the worse middle one of an even count)", () => {
+    const round = (p99: number, non2xx = 0, warning?: string) => ({
+      latencyMs: { p50: 1, p99 },
+      non2xx,
+      errors: 0,
+      ...(warning === undefined ? {} : { openLoop: { warning } }),
+    });
+    const three = medianP99Round([round(21.07, 2, 'late'), round(4.2), round(3.81, 1)]);
+    expect(three.latencyMs.p99).toBe(4.2);
+    expect(three.roundsP99).toEqual([21.07, 4.2, 3.81]);
+    expect(three.roundsFailed).toBe(3);
+    expect(three.roundsWarnings).toEqual(['round 1: late']);
+    expect(medianP99Round([round(3), round(9)]).latencyMs.p99).toBe(9);
+    expect(medianP99Round([round(7)]).roundsP99).toEqual([7]);
+  });
+
+  it('shows the 50% rounds: their p99 range, failures and warnings', () => {
     const rounds = load({ echo1: 10_000, mem1: 5_500, p99: 4.2 });
     Object.assign(rounds['1KiB'].memory.halfRate, {
       roundsP99: [21.07, 4.2, 3.81],
