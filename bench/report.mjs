@@ -1,7 +1,8 @@
 /**
  * Renders bench results (bench/run.mjs) as a short Markdown report: the load table with
- * ratios to the echo baseline, then the micro figures. Also picks which 50% round counts
- * (`medianP99Round`), so the rule and the report that states it live together.
+ * ratios to the echo baseline, then the micro figures. Also picks which round counts
+ * (`medianRound` for a maximum, `medianP99Round` for the 50% phase), so the rule and the
+ * report that states it live together.
  */
 
 const fmt = (n, digits = 0) =>
@@ -209,14 +210,27 @@ function targetsTable(load) {
   ];
 }
 
+/** The middle of `rounds` ranked from best to worst by `worse` (of an even count, the worse middle one). */
+function middleRound(rounds, worse) {
+  const ranked = [...rounds].sort((a, b) => worse(a) - worse(b));
+  return ranked[ranked.length >> 1];
+}
+
+/**
+ * The median round of one target at one connection level, by req/s (of an even count, the
+ * slower middle one), with every round's req/s in run order as `roundsRps`.
+ */
+export function medianRound(rounds) {
+  return { ...middleRound(rounds, (r) => -r.rps), roundsRps: rounds.map((r) => r.rps) };
+}
+
 /**
  * The 50% phase's round with the median p99 (of an even count, the higher of the two
  * middle ones), with every round's p99, failed requests and driver warnings beside it.
  */
 export function medianP99Round(rounds) {
-  const sorted = [...rounds].sort((a, b) => a.latencyMs.p99 - b.latencyMs.p99);
   return {
-    ...sorted[sorted.length >> 1],
+    ...middleRound(rounds, (r) => r.latencyMs.p99),
     roundsP99: rounds.map((r) => r.latencyMs.p99),
     roundsFailed: rounds.reduce((n, r) => n + (r.non2xx ?? 0) + (r.errors ?? 0), 0),
     roundsWarnings: rounds.flatMap((r, i) =>
@@ -225,17 +239,18 @@ export function medianP99Round(rounds) {
   };
 }
 
-/** ` (rounds 3.12–21.07)`: the 50% phase's lowest and highest p99, when it ran in rounds. */
-function p99Rounds(half) {
-  const p99s = half?.roundsP99;
-  if (!Array.isArray(p99s) || p99s.length < 2) return '';
-  return ` (rounds ${fmt(Math.min(...p99s), 2)}–${fmt(Math.max(...p99s), 2)})`;
+/**
+ * `rounds 0.31–0.36` between `before` and `after`: the lowest and highest per-round
+ * figure, or '' when there were no rounds.
+ */
+function roundRange(values, before, after = '') {
+  if (!Array.isArray(values) || values.length < 2) return '';
+  return `${before}rounds ${fmt(Math.min(...values), 2)}–${fmt(Math.max(...values), 2)}${after}`;
 }
 
-/** `; rounds 0.31–0.36`: the lowest and highest per-round ratio, when there were rounds. */
-function roundRange(ratios) {
-  if (!Array.isArray(ratios) || ratios.length < 2) return '';
-  return `; rounds ${fmt(Math.min(...ratios), 2)}–${fmt(Math.max(...ratios), 2)}`;
+/** ` (rounds 3.12–21.07)`: the 50% phase's lowest and highest p99, when it ran in rounds. */
+function p99Rounds(half) {
+  return roundRange(half?.roundsP99, ' (', ')');
 }
 
 export function renderMarkdown(results) {
@@ -275,7 +290,7 @@ export function renderMarkdown(results) {
           (t.levels ?? []).reduce((a, r) => a + (r.non2xx ?? 0) + (r.errors ?? 0), 0) +
           (half.roundsFailed ?? (half.non2xx ?? 0) + (half.errors ?? 0));
         lines.push(
-          `| ${size} | ${name} | ${fmt(max.rps)} (${max.connections ?? '–'}) | ${name === 'echo' ? '1.00' : fmt(max.rps / echo, 2) + ` (${pct(max.rps / echo)}${roundRange(max.roundRatios)})`} | ` +
+          `| ${size} | ${name} | ${fmt(max.rps)} (${max.connections ?? '–'}) | ${name === 'echo' ? '1.00' : fmt(max.rps / echo, 2) + ` (${pct(max.rps / echo)}${roundRange(max.roundRatios, '; ')})`} | ` +
             `${fmt(max.serverCpuUsPerRequest?.main)} / ${fmt(max.serverCpuUsPerRequest?.all)} | ` +
             `${fmt(max.latencyMs?.p50, 1)} / ${fmt(max.latencyMs?.p99, 1)} | ${fmt(half.offeredRate)}` +
             `${openLoop ? ` (${fmt(half.rps)})` : ''} | ` +

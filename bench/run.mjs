@@ -55,7 +55,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createBenchDatabase, postgresReachable } from './pg-bench-db.mjs';
 import { deleteRedisPrefix, redisAnswers, startPrivateRedis } from './private-redis.mjs';
 import { contextSwitches, cpuSeconds, minorFaults } from './proc-cpu.mjs';
-import { medianP99Round, renderMarkdown } from './report.mjs';
+import { medianP99Round, medianRound, renderMarkdown } from './report.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..');
@@ -322,15 +322,6 @@ function auditBatchesBetween(before, after) {
   };
 }
 
-/**
- * The median round of one target at one connection level (the middle one by req/s; the
- * lower middle for an even count), with every round's req/s in run order as `roundsRps`.
- */
-function medianRound(rounds) {
-  const sorted = [...rounds].sort((a, b) => a.rps - b.rps);
-  return { ...sorted[(sorted.length - 1) >> 1], roundsRps: rounds.map((r) => r.rps) };
-}
-
 /** The run-output words for a phase's audit batches (empty for the echo). */
 function batchWords(r) {
   const b = r.auditBatches;
@@ -569,14 +560,12 @@ try {
     // every round's p99 (bench/README.md, "The 50% phase").
     const halfRounds = Object.fromEntries(servers.map((s) => [s.name, []]));
     const echo = servers.find((s) => s.name === 'echo');
-    const gatewayHalf =
-      load[size].memory === undefined
-        ? undefined
-        : Math.max(1, Math.round(load[size].memory.max.rps / 2));
+    const halfOfMax = (name) => Math.max(1, Math.round(load[size][name].max.rps / 2));
+    const gatewayHalf = load[size].memory === undefined ? undefined : halfOfMax('memory');
     const echoAtGatewayHalf = [];
     for (let round = 1; round <= ROUNDS; round++) {
       for (const s of servers) {
-        const rate = Math.max(1, Math.round(load[size][s.name].max.rps / 2));
+        const rate = halfOfMax(s.name);
         const r = await driveMeasured(
           s,
           job(s, size, { connections: RATE_CONNECTIONS, durationSec: DURATION, overallRate: rate }),

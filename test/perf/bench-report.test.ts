@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 // @ts-expect-error: a plain ESM module of the bench, without type declarations
-import { medianP99Round, renderMarkdown, targetChecks } from '../../bench/report.mjs';
+import { medianP99Round, medianRound, renderMarkdown, targetChecks } from '../../bench/report.mjs';
 
 interface Check {
   readonly figure: string;
@@ -108,6 +108,15 @@ describe('bench report: issue 19 targets', () => {
     expect(three.roundsWarnings).toEqual(['round 1: late']);
     expect(medianP99Round([round(3), round(9)]).latencyMs.p99).toBe(9);
     expect(medianP99Round([round(7)]).roundsP99).toEqual([7]);
+  });
+
+  it("takes a maximum's round with the median req/s (the slower middle one of an even count)", () => {
+    const round = (rps: number) => ({ rps });
+    const three = medianRound([round(7_000), round(5_000), round(6_000)]);
+    expect(three.rps).toBe(6_000);
+    expect(three.roundsRps).toEqual([7_000, 5_000, 6_000]);
+    expect(medianRound([round(9_000), round(3_000)]).rps).toBe(3_000);
+    expect(medianRound([round(4_000)]).roundsRps).toEqual([4_000]);
   });
 
   it('shows the 50% rounds: their p99 range, failures and warnings', () => {
