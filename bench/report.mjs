@@ -210,6 +210,25 @@ function targetsTable(load) {
   ];
 }
 
+/**
+ * What the 64 KiB body's own work leaves of the 64 KiB target on this machine: the echo's
+ * main-thread CPU per request at its maximum (E, which a gateway also spends receiving the
+ * request), and the body's SHA-256 and check 7's parse per body (F, bench/micro/body.bench.mjs,
+ * which every gateway must do). A gateway that did nothing else would reach about
+ * E ÷ (E + F) of the echo. An estimate, not a bound: the gateway's events lane skips the
+ * Hono layer the echo runs, and the micro figure is taken with warm caches.
+ */
+export function bodyCeiling(results) {
+  const echoUs = results.load?.['64KiB']?.echo?.max?.serverCpuUsPerRequest?.main;
+  const body = results.micro?.body?.results?.['64KiB'];
+  if (!(echoUs > 0) || !(body?.requiredUs > 0)) return [];
+  const ceiling = echoUs / (echoUs + body.requiredUs);
+  return [
+    `At 64 KiB the body's own work caps the ratio: the echo used ${fmt(echoUs, 1)} µs of main-thread CPU per request at its maximum; the SHA-256 the signature covers (${fmt(body.sha256Us, 1)} µs) and check 7's parse (${fmt(body.parseJsonBodyUs, 1)} µs, \`JSON.parse\` alone ${fmt(body.jsonParseUs, 1)}) take ${fmt(body.requiredUs, 1)} µs per body (micro benchmark \`body\`). A gateway doing only that would reach about ${fmt(echoUs, 1)} ÷ (${fmt(echoUs, 1)} + ${fmt(body.requiredUs, 1)}) = ${fmt(ceiling, 2)} of the echo; 0.35 needs the echo to spend at least ${fmt(body.requiredUs * (0.35 / 0.65), 1)} µs.`,
+    '',
+  ];
+}
+
 /** The middle of `rounds` ranked from best to worst by `worse` (of an even count, the worse middle one). */
 function middleRound(rounds, worse) {
   const ranked = [...rounds].sort((a, b) => worse(a) - worse(b));
@@ -315,6 +334,7 @@ export function renderMarkdown(results) {
   if (results.load !== undefined)
     lines.push(
       ...targetsTable(results.load),
+      ...bodyCeiling(results),
       ...halfRateCostTable(results.load),
       ...batchTable(results.load),
     );

@@ -52,6 +52,7 @@ import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { BODY_SIZES, eventOfSize } from './event-body.mjs';
 import { createBenchDatabase, postgresReachable } from './pg-bench-db.mjs';
 import { deleteRedisPrefix, redisAnswers, startPrivateRedis } from './private-redis.mjs';
 import { contextSwitches, cpuSeconds, minorFaults } from './proc-cpu.mjs';
@@ -74,10 +75,9 @@ const RATE_CONNECTIONS = Number(
 );
 // Without REDIS_URL the run starts its own redis-server (bench/private-redis.mjs) below.
 let REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-const ALL_SIZES = { '1KiB': 1024, '64KiB': 65536 };
 /** `BENCH_SIZES=1KiB` (comma-separated) runs only those body sizes: quicker A/B runs. */
 const SIZES = Object.fromEntries(
-  Object.entries(ALL_SIZES).filter(
+  Object.entries(BODY_SIZES).filter(
     ([k]) =>
       process.env.BENCH_SIZES === undefined || process.env.BENCH_SIZES.split(',').includes(k),
   ),
@@ -93,21 +93,6 @@ if (!existsSync(path.join(dist, 'main.js'))) {
 const { generateCredentials } = await import(
   pathToFileURL(path.join(dist, 'config/dev-client.js')).href
 );
-
-/** A valid event (docs/protocol.md §3) of exactly `size` bytes, padded inside metadata. */
-function eventOfSize(size) {
-  const base = {
-    action: 'build',
-    target: 'acme/web',
-    steps: [{ name: 'build', run: 'npm run build' }],
-    metadata: { pad: '' },
-  };
-  const overhead = Buffer.byteLength(JSON.stringify(base));
-  base.metadata.pad = 'x'.repeat(size - overhead);
-  const text = JSON.stringify(base);
-  if (Buffer.byteLength(text) !== size) throw new Error('body size mismatch');
-  return text;
-}
 
 function freePort() {
   return new Promise((resolve, reject) => {

@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
-// @ts-expect-error: a plain ESM module of the bench, without type declarations
-import { medianP99Round, medianRound, renderMarkdown, targetChecks } from '../../bench/report.mjs';
+import {
+  bodyCeiling,
+  medianP99Round,
+  medianRound,
+  renderMarkdown,
+  targetChecks,
+  // @ts-expect-error: a plain ESM module of the bench, without type declarations
+} from '../../bench/report.mjs';
 
 interface Check {
   readonly figure: string;
@@ -137,5 +143,28 @@ describe('bench report: issue 19 targets', () => {
     );
     expect(md).toContain('1.00 / 4.20 (rounds 3.81–21.07) | 3 |');
     expect(md).toContain('- 1KiB memory at 50%: round 1: scheduler fell up to 12 ms behind.');
+  });
+
+  it("sets the 64 KiB body's own work against the echo's CPU per request", () => {
+    const results = {
+      load: {
+        '64KiB': { echo: { max: { rps: 20_000, serverCpuUsPerRequest: { main: 40, all: 42 } } } },
+      },
+      micro: {
+        body: {
+          results: {
+            '64KiB': { sha256Us: 39, parseJsonBodyUs: 41, jsonParseUs: 31, requiredUs: 80 },
+          },
+        },
+      },
+    };
+    const [line] = bodyCeiling(results) as string[];
+    // 40 ÷ (40 + 80) = 0.33; 0.35 needs 80 × 0.35 ÷ 0.65 = 43.1 µs of echo CPU.
+    expect(line).toContain('40.0 ÷ (40.0 + 80.0) = 0.33 of the echo');
+    expect(line).toContain('at least 43.1 µs');
+    expect(renderMarkdown({ startedAt: 'test', settings: {}, ...results })).toContain(line);
+    // Without the micro figure (BENCH_SKIP_MICRO=1) or the 64 KiB echo, nothing is claimed.
+    expect(bodyCeiling({ load: results.load, micro: {} })).toEqual([]);
+    expect(bodyCeiling({ load: {}, micro: results.micro })).toEqual([]);
   });
 });
