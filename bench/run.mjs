@@ -548,14 +548,16 @@ try {
     const halfOfMax = (name) => Math.max(1, Math.round(load[size][name].max.rps / 2));
     const gatewayHalf = load[size].memory === undefined ? undefined : halfOfMax('memory');
     const echoAtGatewayHalf = [];
+    const driveAt = (s, rate) =>
+      driveMeasured(
+        s,
+        job(s, size, { connections: RATE_CONNECTIONS, durationSec: DURATION, overallRate: rate }),
+        RATE_DRIVER === 'open-loop' ? 'open-loop-driver.mjs' : 'load-driver.mjs',
+      );
     for (let round = 1; round <= ROUNDS; round++) {
       for (const s of servers) {
         const rate = halfOfMax(s.name);
-        const r = await driveMeasured(
-          s,
-          job(s, size, { connections: RATE_CONNECTIONS, durationSec: DURATION, overallRate: rate }),
-          RATE_DRIVER === 'open-loop' ? 'open-loop-driver.mjs' : 'load-driver.mjs',
-        );
+        const r = await driveAt(s, rate);
         log(
           `${size} ${s.name} at ${rate} req/s (50% of max, ${RATE_DRIVER}, c=${RATE_CONNECTIONS}) round ${round}/${ROUNDS}: ` +
             `answered ${Math.round(r.rps)} req/s, p50 ${r.latencyMs.p50} ms p99 ${r.latencyMs.p99} ms${batchWords(r)}` +
@@ -567,15 +569,7 @@ try {
       // machine at that rate with no gateway work at all (bench/README.md, "How to read the
       // figures").
       if (RATE_DRIVER === 'open-loop' && echo !== undefined && gatewayHalf !== undefined) {
-        const r = await driveMeasured(
-          echo,
-          job(echo, size, {
-            connections: RATE_CONNECTIONS,
-            durationSec: DURATION,
-            overallRate: gatewayHalf,
-          }),
-          'open-loop-driver.mjs',
-        );
+        const r = await driveAt(echo, gatewayHalf);
         log(
           `${size} echo at the memory gateway's 50% rate (${gatewayHalf} req/s) round ${round}/${ROUNDS}: p50 ${r.latencyMs.p50} ms p99 ${r.latencyMs.p99} ms`,
         );

@@ -2,7 +2,7 @@
  * What the audit micro benchmarks share (audit.bench.mjs, receipt.bench.mjs,
  * pg-audit.bench.mjs, batch-cost.bench.mjs, outbox.bench.mjs): the compiled modules from
  * dist/, pinning to the last core, a leaf the size of a decision entry, medians, a log
- * identity, and the timed append loop.
+ * identity, and the timed append loop. body.bench.mjs uses its loading and medians.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';

@@ -12,22 +12,13 @@
  * Usage: node bench/micro/body.bench.mjs   (BENCH_ROUND_MS, default 300; 5 rounds; the
  * median counts. BENCH_DIST: another build's dist directory.)
  */
-import { existsSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import { BODY_SIZES, eventOfSize } from '../event-body.mjs';
+import { fromDist, median } from './audit-common.mjs';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const dist = path.resolve(process.env.BENCH_DIST ?? path.join(here, '../../dist'));
-if (!existsSync(path.join(dist, 'http/json-body.js'))) {
-  console.error(`body.bench: ${dist}/http/json-body.js not found; run \`npm run build\` first`);
-  process.exit(1);
-}
-const load = (file) => import(pathToFileURL(path.join(dist, file)).href);
-const { sha256Hex } = await load('crypto/index.js');
-const { parseJsonBody } = await load('http/json-body.js');
-const { eventSchema } = await load('events/event-schema.js');
-const { acceptEvent } = await load('events/event-validator.js');
+const { sha256Hex } = await fromDist('crypto/index.js', 'body.bench');
+const { parseJsonBody } = await fromDist('http/json-body.js', 'body.bench');
+const { eventSchema } = await fromDist('events/event-schema.js', 'body.bench');
+const { acceptEvent } = await fromDist('events/event-validator.js', 'body.bench');
 
 const ROUND_MS = Number(process.env.BENCH_ROUND_MS ?? 300);
 const ROUNDS = 5;
@@ -46,7 +37,6 @@ function round(fn) {
   return ((now - start) * 1000) / n;
 }
 
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const results = {};
 for (const [label, size] of Object.entries(BODY_SIZES)) {
   const text = eventOfSize(size);
