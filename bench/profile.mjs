@@ -10,18 +10,12 @@
  * category (self time, by the source file of the sampled function).
  */
 import { spawn } from 'node:child_process';
-import {
-  chmodSync,
-  copyFileSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
+import { eventOfSize } from './event-body.mjs';
+import { writeGatewayFiles } from './bench-gateway.mjs';
 import { deleteRedisPrefix, startPrivateRedis } from './private-redis.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -61,30 +55,12 @@ const CATEGORIES = [
   ['other', () => true],
 ];
 
-const { generateCredentials } = await import(
-  pathToFileURL(path.join(root, 'dist/config/dev-client.js')).href
-);
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'codex-profile-'));
-const client = generateCredentials('bench', ['events:write', 'audit:read']);
-const clientsFile = path.join(tmp, 'clients.json');
-writeFileSync(clientsFile, JSON.stringify({ clients: [client.entry] }));
-chmodSync(clientsFile, 0o600);
-const shipped = JSON.parse(readFileSync(path.join(root, 'policy/policy.json'), 'utf8'));
-delete shipped.$schema;
-const policyFile = path.join(tmp, 'policy.json');
-writeFileSync(
-  policyFile,
-  JSON.stringify({ ...shipped, clients: { bench: { actions: ['build'] } } }),
-);
-
-const base = {
-  action: 'build',
-  target: 'acme/web',
-  steps: [{ name: 'build', run: 'npm run build' }],
-  metadata: { pad: '' },
-};
-base.metadata.pad = 'x'.repeat(size - Buffer.byteLength(JSON.stringify(base)));
-const body = JSON.stringify(base);
+const { client, gatewayEnv } = await writeGatewayFiles(tmp, {
+  dist: path.join(root, 'dist'),
+  scopes: ['events:write'],
+});
+const body = eventOfSize(size);
 
 const port = 20000 + Math.floor(Math.random() * 20000);
 const redisPrefix = `profile-${process.pid}:`;
@@ -102,14 +78,9 @@ const server = spawn(
     stdio: ['ignore', 'ignore', 'inherit'],
     env: {
       PATH: process.env.PATH,
-      NODE_ENV: 'production',
-      LOG_LEVEL: 'info',
+      ...gatewayEnv('profile'),
       PORT: String(port),
       HOST: '127.0.0.1',
-      GATEWAY_CLIENTS_FILE: clientsFile,
-      GATEWAY_POLICY_FILE: policyFile,
-      GATEWAY_DATA_DIR: path.join(tmp, 'data'),
-      GATEWAY_LOG_ORIGIN: 'profile.codex-gateway.local/log',
       ...(redis
         ? {
             REDIS_URL: redisUrl,

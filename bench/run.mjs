@@ -38,21 +38,12 @@
  *      others, so an optimisation is measured A/B in the same run).
  */
 import { spawn, spawnSync } from 'node:child_process';
-import {
-  chmodSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
-import { createServer } from 'node:net';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { BODY_SIZES, eventOfSize } from './event-body.mjs';
+import { freePort, writeGatewayFiles } from './bench-gateway.mjs';
 import { createBenchDatabase, postgresReachable } from './pg-bench-db.mjs';
 import { deleteRedisPrefix, redisAnswers, startPrivateRedis } from './private-redis.mjs';
 import { contextSwitches, cpuSeconds, minorFaults } from './proc-cpu.mjs';
@@ -89,20 +80,6 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 if (!existsSync(path.join(dist, 'main.js'))) {
   log('dist/main.js missing: run `npm run build` (npm run bench does)');
   process.exit(1);
-}
-const { generateCredentials } = await import(
-  pathToFileURL(path.join(dist, 'config/dev-client.js')).href
-);
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 /**
@@ -377,27 +354,13 @@ async function runMicro() {
 
 // --- setup ----------------------------------------------------------------------------
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'codex-bench-'));
-const client = generateCredentials('bench', ['events:write', 'metrics:read']);
-const clientsFile = path.join(tmp, 'clients.json');
-writeFileSync(clientsFile, JSON.stringify({ clients: [client.entry] }), { mode: 0o600 });
-chmodSync(clientsFile, 0o600);
-const shipped = JSON.parse(readFileSync(path.join(root, 'policy/policy.json'), 'utf8'));
-delete shipped.$schema;
 // The shipped deny rules, the bench client allowed to build with no rate limit.
-const policyFile = path.join(tmp, 'policy.json');
-writeFileSync(
-  policyFile,
-  JSON.stringify({ ...shipped, clients: { bench: { actions: ['build'] } } }),
-);
-const redisPrefix = `bench-${process.pid}-${Date.now().toString(36)}:`;
-const gatewayEnv = (name) => ({
-  NODE_ENV: 'production',
-  LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info',
-  GATEWAY_CLIENTS_FILE: clientsFile,
-  GATEWAY_POLICY_FILE: policyFile,
-  GATEWAY_DATA_DIR: path.join(tmp, `data-${name}`),
-  GATEWAY_LOG_ORIGIN: `bench.codex-gateway.local/${name}`,
+const { client, gatewayEnv } = await writeGatewayFiles(tmp, {
+  dist,
+  scopes: ['events:write', 'metrics:read'],
+  logLevel: process.env.BENCH_LOG_LEVEL ?? 'info',
 });
+const redisPrefix = `bench-${process.pid}-${Date.now().toString(36)}:`;
 
 const servers = [];
 let pgDatabase;

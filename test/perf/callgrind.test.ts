@@ -1,0 +1,80 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import {
+  callgrindAvailable,
+  callgrindControl,
+  startUnderCallgrind,
+  threadTotals,
+  // @ts-expect-error: a plain ESM module of the bench, without type declarations
+} from '../../bench/callgrind.mjs';
+
+type Totals = { thread: number; instructions: number }[];
+
+// bench/micro/instructions.bench.mjs divides what these read by the requests it sent.
+describe('bench callgrind helpers', () => {
+  it('reads the per-thread totals of `callgrind_control -e`', () => {
+    const text = [
+      'PID 14385: node -e let i=0',
+      '',
+      '  Totals:         Ir ',
+      '   Th 1  800,758,418 ',
+      '   Th 3       51,429 ',
+      '   Th 12          0 ',
+      '',
+    ].join('\n');
+    expect(threadTotals(text)).toEqual([
+      { thread: 1, instructions: 800_758_418 },
+      { thread: 3, instructions: 51_429 },
+      { thread: 12, instructions: 0 },
+    ]);
+    expect(threadTotals('no callgrind run found')).toEqual([]);
+  });
+
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'codex-callgrind-test-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  // valgrind is a bench tool, not the gateway's: without it this one case cannot run.
+  it.skipIf(!callgrindAvailable())(
+    'counts nothing until switched on, then the main thread’s work in proportion to it',
+    async () => {
+      // Each line on stdin hashes that many zero bytes: native code, whose count is the same
+      // every time (JavaScript's would change as V8 compiles it).
+      const script = [
+        "process.stdin.setEncoding('utf8');",
+        "const { createHash } = require('node:crypto');",
+        "process.stdin.on('data', (d) => { for (const n of d.split('\\n').filter(Boolean)) {",
+        "  const h = createHash('sha256').update(Buffer.alloc(Number(n))).digest('hex');",
+        "  process.stdout.write(h + '\\n'); } });",
+      ].join('\n');
+      const child = startUnderCallgrind(['-e', script], {}, dir, ['pipe', 'pipe', 'ignore']);
+      const lines: string[] = [];
+      child.stdout.setEncoding('utf8');
+      child.stdout.on('data', (d: string) => lines.push(...d.split('\n').filter(Boolean)));
+      const run = async (iterations: number): Promise<void> => {
+        const want = lines.length + 1;
+        child.stdin.write(`${iterations}\n`);
+        while (lines.length < want) await new Promise((r) => setTimeout(r, 20));
+      };
+      const main = (): number =>
+        (threadTotals(callgrindControl(dir, child.pid, '-e')) as Totals).find((t) => t.thread === 1)
+          ?.instructions ?? 0;
+      try {
+        await run(1_000_000); // not counted
+        expect(main()).toBe(0);
+        callgrindControl(dir, child.pid, '--instr=on');
+        await run(2_000_000);
+        const once = main();
+        await run(4_000_000);
+        const twice = main() - once;
+        expect(once).toBeGreaterThan(2_000_000);
+        expect(twice / once).toBeGreaterThan(1.9);
+        expect(twice / once).toBeLessThan(2.1);
+      } finally {
+        child.kill('SIGKILL');
+      }
+    },
+    60_000,
+  );
+});
