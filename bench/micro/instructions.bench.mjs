@@ -9,7 +9,7 @@
  *
  * Each server runs under valgrind with counting off, takes BENCH_INSTR_WARMUP signed
  * requests (default 1000) one after the other over one keep-alive connection, then counts
- * over BENCH_INSTR_REQUESTS more (default 200). One connection: every gateway request is
+ * over BENCH_INSTR_REQUESTS more (default 500). One connection: every gateway request is
  * an audit batch of its own, so its count includes a batch's work (the checkpoint's
  * signature among it). The servers of one body size run side by side: a count does not
  * depend on what else the machine is doing. Counts are of valgrind's CPU (OpenSSL, for
@@ -42,7 +42,7 @@ if (!callgrindAvailable()) {
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const WARMUP = Number(process.env.BENCH_INSTR_WARMUP ?? 1000);
-const REQUESTS = Number(process.env.BENCH_INSTR_REQUESTS ?? 200);
+const REQUESTS = Number(process.env.BENCH_INSTR_REQUESTS ?? 500);
 const sizes = Object.entries(BODY_SIZES).filter(
   ([k]) => process.env.BENCH_SIZES === undefined || process.env.BENCH_SIZES.split(',').includes(k),
 );
