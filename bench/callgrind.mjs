@@ -26,7 +26,8 @@ const namingEnv = { USER: 'bench', HOST: '127.0.0.1' };
 
 /**
  * Starts `node <args>` under callgrind, counting nothing yet, with `env` (plus PATH and
- * the naming variables). `dir` holds valgrind's pipes and output files.
+ * the naming variables) and `stdio` as for `spawn` (none by default). `dir` holds valgrind's
+ * pipes and output files.
  */
 export function startUnderCallgrind(args, env, dir, stdio = 'ignore') {
   return spawn(
