@@ -59,12 +59,17 @@ export function callgrindControl(dir, pid, flag) {
 }
 
 /**
- * Instructions per thread from `callgrind_control -e` (lines `Th <n> <count>`, the count
- * with thousands separators), as `{ thread, instructions }`; thread 1 is the main thread.
+ * The instructions counted so far, from `callgrind_control -e` (lines `Th <n> <count>`,
+ * the count with thousands separators): on the main thread (thread 1) and on all threads.
+ * Both are 0 before counting was first switched on (no such lines yet).
  */
-export function threadTotals(text) {
-  return [...text.matchAll(/^\s*Th\s+(\d+)\s+([\d,]+)\s*$/gm)].map((m) => ({
-    thread: Number(m[1]),
-    instructions: Number(m[2].replaceAll(',', '')),
-  }));
+export function instructionTotals(text) {
+  let main = 0;
+  let all = 0;
+  for (const [, thread, count] of text.matchAll(/^\s*Th\s+(\d+)\s+([\d,]+)\s*$/gm)) {
+    const instructions = Number(count.replaceAll(',', ''));
+    if (thread === '1') main = instructions;
+    all += instructions;
+  }
+  return { main, all };
 }

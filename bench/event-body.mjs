@@ -1,7 +1,7 @@
 /**
  * The bench's request body, shared by the load phases (bench/run.mjs) and the micro
- * benchmark of the body's own work (bench/micro/body.bench.mjs), so both measure the same
- * bytes.
+ * benchmarks that send or time it (bench/micro/body.bench.mjs, instructions.bench.mjs), so
+ * all measure the same bytes.
  */
 
 /** A valid event (docs/protocol.md §3) of exactly `size` bytes, padded inside metadata. */
@@ -21,3 +21,14 @@ export function eventOfSize(size) {
 
 /** The body sizes the bench runs, by label. */
 export const BODY_SIZES = { '1KiB': 1024, '64KiB': 65536 };
+
+/**
+ * The body sizes this run measures: `BENCH_SIZES=1KiB` (comma-separated labels) keeps only
+ * those, for quicker A/B runs; unset, all of them.
+ */
+export function selectedBodySizes() {
+  const only = process.env.BENCH_SIZES?.split(',');
+  return Object.fromEntries(
+    Object.entries(BODY_SIZES).filter(([label]) => only === undefined || only.includes(label)),
+  );
+}

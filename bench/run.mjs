@@ -42,7 +42,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync 
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BODY_SIZES, eventOfSize } from './event-body.mjs';
+import { eventOfSize, selectedBodySizes } from './event-body.mjs';
 import { freePort, writeGatewayFiles } from './bench-gateway.mjs';
 import { createBenchDatabase, postgresReachable } from './pg-bench-db.mjs';
 import { deleteRedisPrefix, redisAnswers, startPrivateRedis } from './private-redis.mjs';
@@ -66,13 +66,7 @@ const RATE_CONNECTIONS = Number(
 );
 // Without REDIS_URL the run starts its own redis-server (bench/private-redis.mjs) below.
 let REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-/** `BENCH_SIZES=1KiB` (comma-separated) runs only those body sizes: quicker A/B runs. */
-const SIZES = Object.fromEntries(
-  Object.entries(BODY_SIZES).filter(
-    ([k]) =>
-      process.env.BENCH_SIZES === undefined || process.env.BENCH_SIZES.split(',').includes(k),
-  ),
-);
+const SIZES = selectedBodySizes();
 
 const log = (msg) => process.stderr.write(`bench: ${msg}\n`);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));

@@ -29,10 +29,10 @@ import { freePort, writeGatewayFiles } from '../bench-gateway.mjs';
 import {
   callgrindAvailable,
   callgrindControl,
+  instructionTotals,
   startUnderCallgrind,
-  threadTotals,
 } from '../callgrind.mjs';
-import { BODY_SIZES, eventOfSize } from '../event-body.mjs';
+import { eventOfSize, selectedBodySizes } from '../event-body.mjs';
 import { dist, fromDist } from './audit-common.mjs';
 
 if (!callgrindAvailable()) {
@@ -43,9 +43,6 @@ if (!callgrindAvailable()) {
 const here = path.dirname(fileURLToPath(import.meta.url));
 const WARMUP = Number(process.env.BENCH_INSTR_WARMUP ?? 1000);
 const REQUESTS = Number(process.env.BENCH_INSTR_REQUESTS ?? 500);
-const sizes = Object.entries(BODY_SIZES).filter(
-  ([k]) => process.env.BENCH_SIZES === undefined || process.env.BENCH_SIZES.split(',').includes(k),
-);
 const { signRequest } = await fromDist('signing/sign-request.js', 'instructions');
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'codex-instructions-'));
 const { client, gatewayEnv } = await writeGatewayFiles(tmp, { dist, scopes: ['events:write'] });
@@ -112,10 +109,8 @@ async function measure(t, size, body) {
     for (let i = 0; i < WARMUP; i++) await send();
     callgrindControl(dir, child.pid, '--instr=on');
     for (let i = 0; i < REQUESTS; i++) await send();
-    const threads = threadTotals(callgrindControl(dir, child.pid, '-e'));
-    const main = threads.find((th) => th.thread === 1)?.instructions;
-    if (main === undefined) throw new Error(`${t.name}: no count for the main thread`);
-    const all = threads.reduce((sum, th) => sum + th.instructions, 0);
+    const { main, all } = instructionTotals(callgrindControl(dir, child.pid, '-e'));
+    if (main === 0) throw new Error(`${t.name}: no count for the main thread`);
     return {
       mainPerRequest: Math.round(main / REQUESTS),
       allPerRequest: Math.round(all / REQUESTS),
@@ -129,7 +124,7 @@ async function measure(t, size, body) {
 
 const result = { bench: 'instructions', warmup: WARMUP, requests: REQUESTS, results: {} };
 try {
-  for (const [size, bytes] of sizes) {
+  for (const [size, bytes] of Object.entries(selectedBodySizes())) {
     const body = Buffer.from(eventOfSize(bytes));
     const counts = await Promise.all(targets.map((t) => measure(t, size, body)));
     const row = Object.fromEntries(targets.map((t, i) => [t.name, counts[i]]));

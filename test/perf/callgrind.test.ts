@@ -5,31 +5,27 @@ import { afterAll, describe, expect, it } from 'vitest';
 import {
   callgrindAvailable,
   callgrindControl,
+  instructionTotals,
   startUnderCallgrind,
-  threadTotals,
   // @ts-expect-error: a plain ESM module of the bench, without type declarations
 } from '../../bench/callgrind.mjs';
 
-type Totals = { thread: number; instructions: number }[];
-
 // bench/micro/instructions.bench.mjs divides what these read by the requests it sent.
 describe('bench callgrind helpers', () => {
-  it('reads the per-thread totals of `callgrind_control -e`', () => {
+  it('reads the main thread’s and all threads’ totals from `callgrind_control -e`', () => {
     const text = [
       'PID 14385: node -e let i=0',
       '',
       '  Totals:         Ir ',
       '   Th 1  800,758,418 ',
       '   Th 3       51,429 ',
-      '   Th 12          0 ',
+      '   Th 12            7 ',
       '',
     ].join('\n');
-    expect(threadTotals(text)).toEqual([
-      { thread: 1, instructions: 800_758_418 },
-      { thread: 3, instructions: 51_429 },
-      { thread: 12, instructions: 0 },
-    ]);
-    expect(threadTotals('no callgrind run found')).toEqual([]);
+    // Thread 12 is not thread 1: only the exact number is the main thread.
+    expect(instructionTotals(text)).toEqual({ main: 800_758_418, all: 800_809_854 });
+    // Before counting is first switched on, callgrind_control lists no thread.
+    expect(instructionTotals('PID 14385: node\n\n  Totals: Ir\n')).toEqual({ main: 0, all: 0 });
   });
 
   const dir = mkdtempSync(path.join(os.tmpdir(), 'codex-callgrind-test-'));
@@ -57,9 +53,7 @@ describe('bench callgrind helpers', () => {
         child.stdin.write(`${iterations}\n`);
         while (lines.length < want) await new Promise((r) => setTimeout(r, 20));
       };
-      const main = (): number =>
-        (threadTotals(callgrindControl(dir, child.pid, '-e')) as Totals).find((t) => t.thread === 1)
-          ?.instructions ?? 0;
+      const main = (): number => instructionTotals(callgrindControl(dir, child.pid, '-e')).main;
       try {
         await run(1_000_000); // not counted
         expect(main()).toBe(0);
