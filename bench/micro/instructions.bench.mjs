@@ -8,19 +8,26 @@
  * "Instructions per request").
  *
  * Each server runs under valgrind with counting off, takes BENCH_INSTR_WARMUP signed
- * requests (default 1000) one after the other over one keep-alive connection, then counts
- * over BENCH_INSTR_REQUESTS more (default 500). One connection: every gateway request is
- * an audit batch of its own, so its count includes a batch's work (the checkpoint's
- * signature among it). The servers of one body size run side by side: a count does not
- * depend on what else the machine is doing. Counts are of valgrind's CPU (OpenSSL, for
- * one, sees no SHA extensions there): compare builds with them, not machines.
+ * requests (default 1000 per connection), then counts over BENCH_INSTR_REQUESTS more
+ * (default 500 per connection), once for each number of keep-alive connections in
+ * BENCH_INSTR_CONNECTIONS (default `1,32`), each connection sending its next request when
+ * its answer came. With one connection every gateway request is an audit batch of its
+ * own, so its count includes a whole batch's work (the checkpoint's signature among it);
+ * with 32 the batches hold tens of entries, as at the load phases' maximum. The servers of
+ * one body size run side by side: a count does not depend on what else the machine is
+ * doing. Counts are of valgrind's CPU (OpenSSL, for one, sees no SHA extensions there):
+ * compare builds with them, not machines.
+ *
+ * BENCH_INSTR_TOP=<n> also prints the n functions with the most self instructions in
+ * each gateway at the most connections (its JavaScript named from the perf map that
+ * `--perf-basic-prof` writes; all threads): where a change's instructions went.
  *
  * Prints human lines, then one JSON line (`{"bench":"instructions",...}`); skipped (a JSON
  * line saying so) when valgrind is not installed. Not a test: asserts nothing.
  *
  * Usage: node bench/micro/instructions.bench.mjs   (after `npm run build`)
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
@@ -30,6 +37,7 @@ import {
   callgrindAvailable,
   callgrindControl,
   instructionTotals,
+  selfInstructionsByFunction,
   startUnderCallgrind,
 } from '../callgrind.mjs';
 import { eventOfSize, selectedBodySizes } from '../event-body.mjs';
@@ -41,8 +49,18 @@ if (!callgrindAvailable()) {
 }
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const WARMUP = Number(process.env.BENCH_INSTR_WARMUP ?? 1000);
-const REQUESTS = Number(process.env.BENCH_INSTR_REQUESTS ?? 500);
+const CONNECTIONS = (process.env.BENCH_INSTR_CONNECTIONS ?? '1,32').split(',').map(Number);
+/**
+ * Requests before counting and counted, in all, on `connections` connections. More
+ * connections take more warm-up: V8 optimises the code that large batches run only once it
+ * has run them (32 connections: 464,000 instructions per 1 KiB request after 2,000 warm-up
+ * requests, 427,000 after 6,000 or 12,000).
+ */
+const WARMUP = (connections) =>
+  Number(process.env.BENCH_INSTR_WARMUP ?? (connections === 1 ? 1000 : 6000));
+const REQUESTS = (connections) =>
+  Number(process.env.BENCH_INSTR_REQUESTS ?? (connections === 1 ? 500 : 3000));
+const TOP = Number(process.env.BENCH_INSTR_TOP ?? 0);
 const { signRequest } = await fromDist('signing/sign-request.js', 'instructions');
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'codex-instructions-'));
 const { client, gatewayEnv } = await writeGatewayFiles(tmp, { dist, scopes: ['events:write'] });
@@ -58,7 +76,7 @@ if (process.env.BENCH_BASE_DIST !== undefined)
     target: '/v1/events',
   });
 
-/** POSTs `body`, signed, over the agent's one connection; resolves with the status. */
+/** POSTs `body`, signed, over one of the agent's connections; resolves with the status. */
 function post(port, agent, target, body) {
   const headers = {
     'content-type': 'application/json',
@@ -84,14 +102,23 @@ function post(port, agent, target, body) {
   });
 }
 
-/** Starts `t` under callgrind, warms it up, counts REQUESTS requests of `body`. */
-async function measure(t, size, body) {
-  const dir = mkdtempSync(path.join(tmp, `${t.name}-${size}-`));
+/**
+ * Starts `t` under callgrind, warms it up, counts REQUESTS(connections) requests of
+ * `body` sent over `connections` connections; with `top`, also its functions' counts.
+ */
+async function measure(t, size, body, connections, top) {
+  const dir = mkdtempSync(path.join(tmp, `${t.name}-${size}-${connections}-`));
   const port = await freePort();
-  const env = { ...gatewayEnv(`${t.name}-${size}`), PORT: String(port) };
-  const child = startUnderCallgrind([t.script], env, dir);
+  const env = { ...gatewayEnv(`${t.name}-${size}-${connections}`), PORT: String(port) };
+  const profiled = top > 0 && t.name !== 'echo';
+  const child = startUnderCallgrind(
+    [...(profiled ? ['--perf-basic-prof'] : []), t.script],
+    env,
+    dir,
+  );
   const exited = new Promise((resolve) => child.once('exit', resolve));
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  const agent = new http.Agent({ keepAlive: true, maxSockets: connections });
+  const perfMap = path.join('/tmp', `perf-${child.pid}.map`);
   try {
     // Up once a request is answered (valgrind starts the gateway in tens of seconds).
     for (let waited = 0; ; waited += 250) {
@@ -102,41 +129,97 @@ async function measure(t, size, body) {
       if (waited > 180_000) throw new Error(`${t.name} did not start`);
       await new Promise((r) => setTimeout(r, 250));
     }
-    const send = async () => {
-      const status = await post(port, agent, t.target, body);
-      if (status !== 200) throw new Error(`${t.name} answered ${status}`);
+    /** `n` requests, each connection sending its next one when its answer came. */
+    const send = async (n) => {
+      let left = n;
+      const connection = async () => {
+        for (; left > 0; left--) {
+          const status = await post(port, agent, t.target, body);
+          if (status !== 200) throw new Error(`${t.name} answered ${status}`);
+        }
+      };
+      await Promise.all(Array.from({ length: connections }, connection));
     };
-    for (let i = 0; i < WARMUP; i++) await send();
+    await send(WARMUP(connections));
     callgrindControl(dir, child.pid, '--instr=on');
-    for (let i = 0; i < REQUESTS; i++) await send();
+    const requests = REQUESTS(connections);
+    await send(requests);
     const { main, all } = instructionTotals(callgrindControl(dir, child.pid, '-e'));
     if (main === 0) throw new Error(`${t.name}: no count for the main thread`);
-    return {
-      mainPerRequest: Math.round(main / REQUESTS),
-      allPerRequest: Math.round(all / REQUESTS),
+    const counts = {
+      mainPerRequest: Math.round(main / requests),
+      allPerRequest: Math.round(all / requests),
     };
+    if (!profiled) return counts;
+    callgrindControl(dir, child.pid, '--dump');
+    const dump = readdirSync(dir).find((f) => /^callgrind\.\d+\.\d+$/.test(f));
+    if (dump === undefined) throw new Error(`${t.name}: callgrind wrote no dump`);
+    const functions = selfInstructionsByFunction(
+      readFileSync(path.join(dir, dump), 'utf8'),
+      readFileSync(perfMap, 'utf8'),
+    );
+    return { ...counts, functions: functions.slice(0, top), requests };
   } finally {
     agent.destroy();
     child.kill('SIGKILL');
     await exited;
+    rmSync(perfMap, { force: true });
   }
 }
 
-const result = { bench: 'instructions', warmup: WARMUP, requests: REQUESTS, results: {} };
+/** The lines of a function table: share of all instructions, per request, name. */
+function functionLines(label, { functions, requests, allPerRequest }) {
+  const shorten = (name) => name.replaceAll(`${path.dirname(dist)}/`, '');
+  return [
+    `${label}, the functions with the most self instructions (all threads):`,
+    ...functions.map(
+      (f) =>
+        `  ${((100 * f.instructions) / (allPerRequest * requests)).toFixed(2).padStart(6)}% ` +
+        `${Math.round(f.instructions / requests)
+          .toLocaleString('en')
+          .padStart(8)}  ${shorten(f.name)}`,
+    ),
+  ];
+}
+
+const result = {
+  bench: 'instructions',
+  connections: CONNECTIONS,
+  warmup: CONNECTIONS.map(WARMUP),
+  requests: CONNECTIONS.map(REQUESTS),
+  results: {},
+};
+const functionTables = [];
 try {
   for (const [size, bytes] of Object.entries(selectedBodySizes())) {
     const body = Buffer.from(eventOfSize(bytes));
-    const counts = await Promise.all(targets.map((t) => measure(t, size, body)));
-    const row = Object.fromEntries(targets.map((t, i) => [t.name, counts[i]]));
-    for (const t of targets.slice(1))
-      row[`${t.name}ToEcho`] = +(row[t.name].mainPerRequest / row.echo.mainPerRequest).toFixed(2);
-    result.results[size] = row;
-    for (const t of targets)
-      console.log(
-        `${size} ${t.name}: ${row[t.name].mainPerRequest.toLocaleString('en')} instructions per request on the main thread, ${row[t.name].allPerRequest.toLocaleString('en')} on all threads`,
+    result.results[size] = {};
+    for (const connections of CONNECTIONS) {
+      const top = connections === Math.max(...CONNECTIONS) ? TOP : 0;
+      const counts = await Promise.all(
+        targets.map((t) => measure(t, size, body, connections, top)),
       );
+      const row = {};
+      targets.forEach((t, i) => {
+        const { mainPerRequest, allPerRequest } = counts[i];
+        row[t.name] = { mainPerRequest, allPerRequest };
+        if (counts[i].functions !== undefined)
+          functionTables.push(
+            ...functionLines(`${size} ${t.name}, ${connections} connections`, counts[i]),
+          );
+      });
+      for (const t of targets.slice(1))
+        row[`${t.name}ToEcho`] = +(row[t.name].mainPerRequest / row.echo.mainPerRequest).toFixed(2);
+      // `c32`: counted over 32 connections.
+      result.results[size][`c${connections}`] = row;
+      for (const t of targets)
+        console.log(
+          `${size} ${t.name}, ${connections} connection(s): ${row[t.name].mainPerRequest.toLocaleString('en')} instructions per request on the main thread, ${row[t.name].allPerRequest.toLocaleString('en')} on all threads`,
+        );
+    }
   }
 } finally {
   rmSync(tmp, { recursive: true, force: true });
 }
+for (const line of functionTables) console.log(line);
 console.log(JSON.stringify(result));

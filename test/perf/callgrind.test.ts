@@ -6,6 +6,7 @@ import {
   callgrindAvailable,
   callgrindControl,
   instructionTotals,
+  selfInstructionsByFunction,
   startUnderCallgrind,
   // @ts-expect-error: a plain ESM module of the bench, without type declarations
 } from '../../bench/callgrind.mjs';
@@ -26,6 +27,49 @@ describe('bench callgrind helpers', () => {
     expect(instructionTotals(text)).toEqual({ main: 800_758_418, all: 800_809_854 });
     // Before counting is first switched on, callgrind_control lists no thread.
     expect(instructionTotals('PID 14385: node\n\n  Totals: Ir\n')).toEqual({ main: 0, all: 0 });
+  });
+
+  it('sums self instructions per function from a dump, naming JIT code from the perf map', () => {
+    // A dump as callgrind writes one: compressed names, a JIT address, a recursion level,
+    // and call lines whose cost is the callee's inclusive cost.
+    const dump = [
+      'version: 1',
+      'creator: callgrind-3.19.0',
+      'positions: line',
+      'events: Ir',
+      'summary: 1111',
+      '',
+      'ob=(1) /usr/bin/node',
+      'fl=(1) ???',
+      'fn=(1) sha256_block_data_order_avx2',
+      '0 300',
+      'fn=(2) 0x000000000d1cee80',
+      '0 100',
+      '+3 20',
+      'cfn=(1)',
+      'calls=2 0',
+      '0 300',
+      'fn=(3) 0x000000000d1cef10',
+      '* 7',
+      "fn=(4) 0x000000000d1cee80'2",
+      '0 80',
+      'fn=(5) 0x0000000000000010',
+      '0 4',
+      'totals: 511',
+    ].join('\n');
+    const perfMap = [
+      'd1cee00 100 JS:*contentReasons file:///app/dist/policy/evaluate.js:45:24',
+      'd1cef00 40 JS:~contentReasons file:///app/dist/policy/evaluate.js:45:24',
+      'not a line of the map',
+    ].join('\n');
+    expect(selfInstructionsByFunction(dump, perfMap)).toEqual([
+      { name: 'sha256_block_data_order_avx2', instructions: 300 },
+      // 100 + 20, + 80 at the recursion level, + 7 in the interpreted code of the same
+      // function; not the 300 of the call, which are sha256's own.
+      { name: 'JS contentReasons /app/dist/policy/evaluate.js:45:24', instructions: 207 },
+      // An address the map does not cover keeps its name.
+      { name: '0x0000000000000010', instructions: 4 },
+    ]);
   });
 
   const dir = mkdtempSync(path.join(os.tmpdir(), 'codex-callgrind-test-'));
