@@ -8,10 +8,10 @@
  * "Instructions per request").
  *
  * Each server runs under valgrind with counting off, takes BENCH_INSTR_WARMUP signed
- * requests (default 1000 per connection), then counts over BENCH_INSTR_REQUESTS more
- * (default 500 per connection), once for each number of keep-alive connections in
- * BENCH_INSTR_CONNECTIONS (default `1,32`), each connection sending its next request when
- * its answer came. With one connection every gateway request is an audit batch of its
+ * requests, then counts over BENCH_INSTR_REQUESTS more (in all; by default 1,000 and 500
+ * on one connection, 6,000 and 3,000 on more), once for each number of keep-alive
+ * connections in BENCH_INSTR_CONNECTIONS (default `1,32`), each connection sending its
+ * next request when its answer came. With one connection every gateway request is an audit batch of its
  * own, so its count includes a whole batch's work (the checkpoint's signature among it);
  * with 32 the batches hold tens of entries, as at the load phases' maximum. The servers of
  * one body size run side by side: a count does not depend on what else the machine is
@@ -133,7 +133,9 @@ async function measure(t, size, body, connections, top) {
     const send = async (n) => {
       let left = n;
       const connection = async () => {
-        for (; left > 0; left--) {
+        // Taken before sending: exactly `n` go out, however many are in flight.
+        while (left > 0) {
+          left -= 1;
           const status = await post(port, agent, t.target, body);
           if (status !== 200) throw new Error(`${t.name} answered ${status}`);
         }
