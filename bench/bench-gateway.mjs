@@ -4,7 +4,7 @@
  * the shipped policy with that client allowed to build and no rate limit, the environment
  * that starts a gateway on them, and a free port.
  */
-import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -12,7 +12,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 /**
- * Writes `clients.json` (mode 0600) and `policy.json` into `tmp`. `dist` is the build whose
+ * Writes `clients.json` (mode 0600) and `policy.json` into `tmp`, a fresh directory. `dist` is the build whose
  * credential generator is used. Returns the client (`apiKey`, `signingSecret`) and
  * `gatewayEnv(name)`: the gateway's variables for an instance called `name` (its own data
  * directory under `tmp` and log origin), at `LOG_LEVEL` `logLevel`.
@@ -23,8 +23,8 @@ export async function writeGatewayFiles(tmp, { dist, scopes, logLevel = 'info' }
   );
   const client = generateCredentials('bench', scopes);
   const clientsFile = path.join(tmp, 'clients.json');
+  // `tmp` is a fresh directory: the file is created here, at 0600 or stricter (umask).
   writeFileSync(clientsFile, JSON.stringify({ clients: [client.entry] }), { mode: 0o600 });
-  chmodSync(clientsFile, 0o600);
   const shipped = JSON.parse(readFileSync(path.join(root, 'policy/policy.json'), 'utf8'));
   delete shipped.$schema;
   const policyFile = path.join(tmp, 'policy.json');

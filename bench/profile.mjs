@@ -15,7 +15,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { eventOfSize } from './event-body.mjs';
-import { writeGatewayFiles } from './bench-gateway.mjs';
+import { freePort, writeGatewayFiles } from './bench-gateway.mjs';
 import { deleteRedisPrefix, startPrivateRedis } from './private-redis.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -62,7 +62,7 @@ const { client, gatewayEnv } = await writeGatewayFiles(tmp, {
 });
 const body = eventOfSize(size);
 
-const port = 20000 + Math.floor(Math.random() * 20000);
+const port = await freePort();
 const redisPrefix = `profile-${process.pid}:`;
 const privateRedis =
   redis && process.env.REDIS_URL === undefined ? await startPrivateRedis(port + 1) : undefined;

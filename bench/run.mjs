@@ -348,7 +348,6 @@ async function runMicro() {
 
 // --- setup ----------------------------------------------------------------------------
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'codex-bench-'));
-// The shipped deny rules, the bench client allowed to build with no rate limit.
 const { client, gatewayEnv } = await writeGatewayFiles(tmp, {
   dist,
   scopes: ['events:write', 'metrics:read'],

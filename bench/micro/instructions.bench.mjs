@@ -14,7 +14,7 @@
  * next request when its answer came. With one connection every gateway request is an audit batch of its
  * own, so its count includes a whole batch's work (the checkpoint's signature among it);
  * with 32 the batches hold tens of entries, as at the load phases' maximum. The servers of
- * one body size run side by side: a count does not depend on what else the machine is
+ * one body size and connection count run side by side: a count does not depend on what else the machine is
  * doing. Counts are of valgrind's CPU (OpenSSL, for one, sees no SHA extensions there):
  * compare builds with them, not machines.
  *
