@@ -232,6 +232,29 @@ export function bodyCeiling(results) {
   ];
 }
 
+/**
+ * The p99 target's rounds beside the disk: each 1 KiB 50% round of the memory gateway as
+ * its p99 and the number of its audit batches whose durable wait (the fdatasyncs every
+ * answer of the batch waited for) passed 5 ms, sorted by that number, so a run shows how
+ * much of its p99 the disk's slow flushes set. Empty when the rounds or their batches were
+ * not measured.
+ */
+export function p99BySlowFlushes(load) {
+  const half = load?.['1KiB']?.memory?.halfRate;
+  const p99s = half?.roundsP99 ?? [];
+  const slow = half?.roundsSlowBatches ?? [];
+  if (p99s.length === 0 || slow.length !== p99s.length || slow.some((n) => !Number.isInteger(n)))
+    return [];
+  const rounds = p99s
+    .map((p99, i) => ({ p99, slow: slow[i] }))
+    .sort((a, b) => a.slow - b.slow || a.p99 - b.p99)
+    .map((r) => `${fmt(r.p99, 2)} ms (${r.slow})`);
+  return [
+    `The p99 target's rounds beside the disk: each 1 KiB 50% round of the memory gateway as its p99 and, in brackets, its audit batches whose durable wait passed 5 ms (every answer of such a batch waited that long): ${rounds.join(', ')}. The \`disk\` micro benchmark shows how often this machine's fdatasync alone takes that long.`,
+    '',
+  ];
+}
+
 /** The middle of `rounds` ranked from best to worst by `worse` (of an even count, the worse middle one). */
 function middleRound(rounds, worse) {
   const ranked = [...rounds].sort((a, b) => worse(a) - worse(b));
@@ -248,12 +271,14 @@ export function medianRound(rounds) {
 
 /**
  * The 50% phase's round with the median p99 (of an even count, the higher of the two
- * middle ones), with every round's p99, failed requests and driver warnings beside it.
+ * middle ones), with every round's p99, failed requests and driver warnings beside it, and
+ * for a gateway each round's audit batches whose durable wait passed 5 ms.
  */
 export function medianP99Round(rounds) {
   return {
     ...middleRound(rounds, (r) => r.latencyMs.p99),
     roundsP99: rounds.map((r) => r.latencyMs.p99),
+    roundsSlowBatches: rounds.map((r) => r.auditBatches?.over5ms),
     roundsFailed: rounds.reduce((n, r) => n + (r.non2xx ?? 0) + (r.errors ?? 0), 0),
     roundsWarnings: rounds.flatMap((r, i) =>
       r.openLoop?.warning === undefined ? [] : [`round ${i + 1}: ${r.openLoop.warning}`],
@@ -338,6 +363,7 @@ export function renderMarkdown(results) {
     lines.push(
       ...targetsTable(results.load),
       ...bodyCeiling(results),
+      ...p99BySlowFlushes(results.load),
       ...halfRateCostTable(results.load),
       ...batchTable(results.load),
     );

@@ -3,6 +3,7 @@ import {
   bodyCeiling,
   medianP99Round,
   medianRound,
+  p99BySlowFlushes,
   renderMarkdown,
   targetChecks,
   // @ts-expect-error: a plain ESM module of the bench, without type declarations
@@ -114,6 +115,28 @@ describe('bench report: issue 19 targets', () => {
     expect(three.roundsWarnings).toEqual(['round 1: late']);
     expect(medianP99Round([round(3), round(9)]).latencyMs.p99).toBe(9);
     expect(medianP99Round([round(7)]).roundsP99).toEqual([7]);
+    const withBatches = (p99: number, over5ms: number) => ({
+      ...round(p99),
+      auditBatches: { over5ms },
+    });
+    expect(medianP99Round([withBatches(24.21, 3), withBatches(4.7, 0)]).roundsSlowBatches).toEqual([
+      3, 0,
+    ]);
+  });
+
+  it("sets each 50% round's p99 beside its audit batches over 5 ms, fewest first", () => {
+    const rounds = load({ echo1: 10_000, mem1: 5_500, p99: 13.23 });
+    Object.assign(rounds['1KiB'].memory.halfRate, {
+      roundsP99: [24.21, 4.7, 13.23],
+      roundsSlowBatches: [3, 0, 2],
+    });
+    const [line] = p99BySlowFlushes(rounds) as string[];
+    expect(line).toContain(': 4.70 ms (0), 13.23 ms (2), 24.21 ms (3).');
+    expect(renderMarkdown({ startedAt: 'test', settings: {}, load: rounds })).toContain(line);
+    // A round whose batches were not counted (the echo's shape, an older results file): nothing.
+    rounds['1KiB'].memory.halfRate.roundsSlowBatches = [3, undefined, 2];
+    expect(p99BySlowFlushes(rounds)).toEqual([]);
+    expect(p99BySlowFlushes({})).toEqual([]);
   });
 
   it("takes a maximum's round with the median req/s (the slower middle one of an even count)", () => {
