@@ -234,23 +234,27 @@ export function bodyCeiling(results) {
 
 /**
  * The p99 target's rounds beside the disk: each 1 KiB 50% round of the memory gateway as
- * its p99 and the number of its audit batches whose durable wait (the fdatasyncs every
- * answer of the batch waited for) passed 5 ms, sorted by that number, so a run shows how
- * much of its p99 the disk's slow flushes set. Empty when the rounds or their batches were
- * not measured.
+ * its p99, the number of its audit batches whose durable wait (the fdatasyncs every answer
+ * of the batch waited for) passed 5 ms and the bound the slowest fell under, sorted by that
+ * number, so a run shows how much of its p99 the disk's slow flushes set. Empty when the
+ * rounds or their batches were not measured.
  */
 export function p99BySlowFlushes(load) {
   const half = load?.['1KiB']?.memory?.halfRate;
   const p99s = half?.roundsP99 ?? [];
   const slow = half?.roundsSlowBatches ?? [];
-  if (p99s.length === 0 || slow.length !== p99s.length || slow.some((n) => !Number.isInteger(n)))
+  if (p99s.length === 0 || slow.length !== p99s.length || slow.some((b) => b === undefined))
     return [];
   const rounds = p99s
-    .map((p99, i) => ({ p99, slow: slow[i] }))
-    .sort((a, b) => a.slow - b.slow || a.p99 - b.p99)
-    .map((r) => `${fmt(r.p99, 2)} ms (${r.slow})`);
+    .map((p99, i) => ({ p99, ...slow[i] }))
+    .sort((a, b) => a.over5ms - b.over5ms || a.p99 - b.p99)
+    .map((r) =>
+      r.over5ms === 0
+        ? `${fmt(r.p99, 2)} ms (0)`
+        : `${fmt(r.p99, 2)} ms (${r.over5ms}, slowest ≤ ${r.slowestMsAtMost ?? '> 5000'} ms)`,
+    );
   return [
-    `The p99 target's rounds beside the disk: each 1 KiB 50% round of the memory gateway as its p99 and, in brackets, its audit batches whose durable wait passed 5 ms (every answer of such a batch waited that long): ${rounds.join(', ')}. The \`disk\` micro benchmark shows how often this machine's fdatasync alone takes that long.`,
+    `The p99 target's rounds beside the disk: each 1 KiB 50% round of the memory gateway as its p99 and, in brackets, its audit batches whose durable wait passed 5 ms (every answer of such a batch waited that long) with the histogram bound the slowest fell under: ${rounds.join(', ')}. The \`disk\` micro benchmark shows how often this machine's fdatasync alone takes that long.`,
     '',
   ];
 }
@@ -272,13 +276,18 @@ export function medianRound(rounds) {
 /**
  * The 50% phase's round with the median p99 (of an even count, the higher of the two
  * middle ones), with every round's p99, failed requests and driver warnings beside it, and
- * for a gateway each round's audit batches whose durable wait passed 5 ms.
+ * for a gateway each round's count of audit batches whose durable wait passed 5 ms and the
+ * histogram bound its slowest batch fell under.
  */
 export function medianP99Round(rounds) {
   return {
     ...middleRound(rounds, (r) => r.latencyMs.p99),
     roundsP99: rounds.map((r) => r.latencyMs.p99),
-    roundsSlowBatches: rounds.map((r) => r.auditBatches?.over5ms),
+    roundsSlowBatches: rounds.map((r) =>
+      r.auditBatches === undefined
+        ? undefined
+        : { over5ms: r.auditBatches.over5ms, slowestMsAtMost: r.auditBatches.slowestMsAtMost },
+    ),
     roundsFailed: rounds.reduce((n, r) => n + (r.non2xx ?? 0) + (r.errors ?? 0), 0),
     roundsWarnings: rounds.flatMap((r, i) =>
       r.openLoop?.warning === undefined ? [] : [`round ${i + 1}: ${r.openLoop.warning}`],

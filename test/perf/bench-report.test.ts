@@ -115,26 +115,38 @@ describe('bench report: issue 19 targets', () => {
     expect(three.roundsWarnings).toEqual(['round 1: late']);
     expect(medianP99Round([round(3), round(9)]).latencyMs.p99).toBe(9);
     expect(medianP99Round([round(7)]).roundsP99).toEqual([7]);
-    const withBatches = (p99: number, over5ms: number) => ({
+    const withBatches = (p99: number, over5ms: number, slowestMsAtMost: number | null) => ({
       ...round(p99),
-      auditBatches: { over5ms },
+      auditBatches: { batches: 900, over5ms, slowestMsAtMost },
     });
-    expect(medianP99Round([withBatches(24.21, 3), withBatches(4.7, 0)]).roundsSlowBatches).toEqual([
-      3, 0,
+    expect(
+      medianP99Round([withBatches(24.21, 3, 25), withBatches(4.7, 0, 5)]).roundsSlowBatches,
+    ).toEqual([
+      { over5ms: 3, slowestMsAtMost: 25 },
+      { over5ms: 0, slowestMsAtMost: 5 },
     ]);
+    // The echo's rounds have no audit batches.
+    expect(medianP99Round([round(2)]).roundsSlowBatches).toEqual([undefined]);
   });
 
   it("sets each 50% round's p99 beside its audit batches over 5 ms, fewest first", () => {
     const rounds = load({ echo1: 10_000, mem1: 5_500, p99: 13.23 });
+    const slow: ({ over5ms: number; slowestMsAtMost: number } | undefined)[] = [
+      { over5ms: 3, slowestMsAtMost: 25 },
+      { over5ms: 0, slowestMsAtMost: 5 },
+      { over5ms: 2, slowestMsAtMost: 10 },
+    ];
     Object.assign(rounds['1KiB'].memory.halfRate, {
       roundsP99: [24.21, 4.7, 13.23],
-      roundsSlowBatches: [3, 0, 2],
+      roundsSlowBatches: slow,
     });
     const [line] = p99BySlowFlushes(rounds) as string[];
-    expect(line).toContain(': 4.70 ms (0), 13.23 ms (2), 24.21 ms (3).');
+    expect(line).toContain(
+      ': 4.70 ms (0), 13.23 ms (2, slowest ≤ 10 ms), 24.21 ms (3, slowest ≤ 25 ms).',
+    );
     expect(renderMarkdown({ startedAt: 'test', settings: {}, load: rounds })).toContain(line);
-    // A round whose batches were not counted (the echo's shape, an older results file): nothing.
-    rounds['1KiB'].memory.halfRate.roundsSlowBatches = [3, undefined, 2];
+    // A round whose batches were not counted (an older results file): nothing is claimed.
+    slow[1] = undefined;
     expect(p99BySlowFlushes(rounds)).toEqual([]);
     expect(p99BySlowFlushes({})).toEqual([]);
   });
