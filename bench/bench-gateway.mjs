@@ -12,8 +12,8 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 /**
- * Writes `clients.json` (mode 0600) and `policy.json` into `tmp`, a fresh directory. `dist` is the build whose
- * credential generator is used. Returns the client (`apiKey`, `signingSecret`) and
+ * Writes `clients.json` (mode 0600) and `policy.json` into `tmp`, a fresh directory. `dist`
+ * is the build whose credential generator is used. Returns the client (`apiKey`, `signingSecret`) and
  * `gatewayEnv(name)`: the gateway's variables for an instance called `name` (its own data
  * directory under `tmp` and log origin), at `LOG_LEVEL` `logLevel`.
  */

@@ -47,7 +47,7 @@ import { freePort, writeGatewayFiles } from './bench-gateway.mjs';
 import { createBenchDatabase, postgresReachable } from './pg-bench-db.mjs';
 import { deleteRedisPrefix, redisAnswers, startPrivateRedis } from './private-redis.mjs';
 import { contextSwitches, cpuSeconds, minorFaults } from './proc-cpu.mjs';
-import { medianP99Round, medianRound, renderMarkdown } from './report.mjs';
+import { medianP99Round, medianRound, renderMarkdown, slowestBound } from './report.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..');
@@ -284,7 +284,7 @@ function batchWords(r) {
   if (b === undefined) return '';
   return (
     `; audit: ${b.batches} batches of ${b.meanLeaves.toFixed(1)}, durable wait mean ${b.meanCommitMs.toFixed(2)} ms, ` +
-    `${b.over5ms} over 5 ms, slowest ≤ ${b.slowestMsAtMost ?? '> 5000'} ms`
+    `${b.over5ms} over 5 ms, slowest ≤ ${slowestBound(b.slowestMsAtMost)} ms`
   );
 }
 

@@ -11,12 +11,13 @@
  * requests, then counts over BENCH_INSTR_REQUESTS more (in all; by default 1,000 and 500
  * on one connection, 6,000 and 3,000 on more), once for each number of keep-alive
  * connections in BENCH_INSTR_CONNECTIONS (default `1,32`), each connection sending its
- * next request when its answer came. With one connection every gateway request is an audit batch of its
- * own, so its count includes a whole batch's work (the checkpoint's signature among it);
- * with 32 the batches hold tens of entries, as at the load phases' maximum. The servers of
- * one body size and connection count run side by side: a count does not depend on what else the machine is
- * doing. Counts are of valgrind's CPU (OpenSSL, for one, sees no SHA extensions there):
- * compare builds with them, not machines.
+ * next request when its answer came. With one connection every gateway request is an
+ * audit batch of its own, so its count includes a whole batch's work (the checkpoint's
+ * signature among it); with 32 the batches hold tens of entries, as at the load phases'
+ * maximum. The servers of one body size and connection count run side by side: a count
+ * does not depend on what else the machine is doing. Counts are of valgrind's CPU
+ * (OpenSSL, for one, sees no SHA extensions there): compare builds with them, not
+ * machines.
  *
  * BENCH_INSTR_TOP=<n> also prints the n functions with the most self instructions in
  * each gateway at the most connections (its JavaScript named from the perf map that
