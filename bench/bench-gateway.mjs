@@ -12,10 +12,10 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 /**
- * Writes `clients.json` (mode 0600) and `policy.json` into `tmp`, a fresh directory. `dist`
- * is the build whose credential generator is used. Returns the client (`apiKey`, `signingSecret`) and
- * `gatewayEnv(name)`: the gateway's variables for an instance called `name` (its own data
- * directory under `tmp` and log origin), at `LOG_LEVEL` `logLevel`.
+ * Writes `clients.json` (mode 0600) and `policy.json` into `tmp`, a fresh directory.
+ * `dist` is the build whose credential generator is used. Returns the client (`apiKey`,
+ * `signingSecret`) and `gatewayEnv(name)`: the gateway's variables for an instance called
+ * `name` (its own data directory under `tmp` and log origin), at `LOG_LEVEL` `logLevel`.
  */
 export async function writeGatewayFiles(tmp, { dist, scopes, logLevel = 'info' }) {
   const { generateCredentials } = await import(
