@@ -2,8 +2,7 @@ import type { z } from 'zod';
 import { GatewayError } from '../errors.js';
 import { inspectJson } from '../events/event-schema.js';
 import { MAX_BODY_DEPTH, countKeyTokens, findDuplicateKey } from '../json/duplicate-keys.js';
-
-const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
+import { decodeStrictUtf8 } from '../json/strict-utf8.js';
 
 /** True for `application/json` with optional parameters (e.g. `; charset=utf-8`). */
 export function isJsonContentType(value: string | undefined): boolean {
@@ -43,7 +42,7 @@ export function parseJsonBody<S extends z.ZodType>(
   }
   let text: string;
   try {
-    text = strictUtf8.decode(body);
+    text = decodeStrictUtf8(body);
   } catch {
     throw new GatewayError('invalid_body', { detail: 'body is not valid UTF-8' });
   }
