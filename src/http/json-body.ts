@@ -27,7 +27,7 @@ export function isJsonContentType(value: string | undefined): boolean {
 export function parseJsonBody<S extends z.ZodType>(
   schema: S,
   contentType: string | undefined,
-  body: Uint8Array,
+  body: Buffer,
   /**
    * A specialised validator of the same schema that only ever accepts (e.g. `acceptEvent`):
    * its value is returned when it has one; otherwise `schema` decides, so every refusal
