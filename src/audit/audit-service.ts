@@ -5,6 +5,7 @@ import { formatVkey, type NoteVerifier } from './checkpoint.js';
 import type { CheckpointSigner } from './checkpoint-signer.js';
 import { entryLeaf } from './entry-bytes.js';
 import type { MerkleLogStore } from './log-store.js';
+import { decodeStrictUtf8 } from '../json/strict-utf8.js';
 
 /** `GET /v1/audit/key` (docs/protocol.md §6). */
 export interface AuditKeyView {
@@ -50,8 +51,6 @@ export interface AuditReader {
   /** Consistency proof from `from` (≥ 1) to `to` (default: current size). */
   consistency(from: number, to?: number): Promise<ConsistencyView>;
 }
-
-const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
 /**
  * The audit log as the rest of the gateway sees it: appends canonical (RFC 8785) entries
@@ -160,7 +159,7 @@ export class AuditService implements AuditAppender, AuditReader {
 
   private async entryAt(index: number): Promise<AuditEntryView> {
     const [bytes, hash] = await Promise.all([this.store.leaf(index), this.store.leafHash(index)]);
-    const leaf = strictUtf8.decode(bytes);
+    const leaf = decodeStrictUtf8(bytes);
     return { index, leafHash: toHex(hash), leaf, entry: JSON.parse(leaf) as unknown };
   }
 }

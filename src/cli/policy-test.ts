@@ -13,6 +13,7 @@ import {
 import type { CliCommand } from './command.js';
 import type { CliIo } from './io.js';
 import { shown } from './render.js';
+import { decodeStrictUtf8 } from '../json/strict-utf8.js';
 
 /** The policy tested when `--policy` is not given (the server's default, docs/protocol.md §8). */
 export const DEFAULT_POLICY_FILE = 'policy/policy.json';
@@ -165,7 +166,7 @@ async function readBounded(file: string): Promise<string> {
     if (length > MAX_FIXTURE_FILE_BYTES)
       throw new FileError(`${shown(file)}: larger than ${MAX_FIXTURE_FILE_BYTES} bytes`);
     try {
-      return new TextDecoder('utf-8', { fatal: true }).decode(buffer.subarray(0, length));
+      return decodeStrictUtf8(buffer.subarray(0, length));
     } catch {
       throw new FileError(`${shown(file)}: not valid UTF-8`);
     }

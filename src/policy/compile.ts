@@ -11,6 +11,7 @@ import { jsonPath } from './json-path.js';
 import { compilePatternSet } from './regex/pattern-set.js';
 import { policySchema } from './schema.js';
 import { semanticProblems } from './semantic-checks.js';
+import { decodeStrictUtf8 } from '../json/strict-utf8.js';
 
 /** Largest policy file accepted, in bytes. */
 export const MAX_POLICY_FILE_BYTES = 1024 * 1024;
@@ -41,7 +42,7 @@ export function compilePolicy(bytes: Uint8Array, options: CompileOptions): Compi
   let json: unknown;
   let text: string;
   try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    text = decodeStrictUtf8(bytes);
   } catch {
     return fail(['(root): not valid UTF-8']);
   }

@@ -1,6 +1,7 @@
 import { isHex } from '../crypto/index.js';
 import { artifactPathProblem } from './artifact-path.js';
 import type { ArtifactDigest } from './artifact-files.js';
+import { decodeStrictUtf8 } from '../json/strict-utf8.js';
 
 /**
  * in-toto Statement v1 (https://github.com/in-toto/attestation/blob/main/spec/v1/statement.md),
@@ -55,7 +56,7 @@ export const MAX_SUBJECTS = 20_000;
 export function statementSubjects(payload: Uint8Array): ArtifactDigest[] {
   let statement: unknown;
   try {
-    statement = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(payload));
+    statement = JSON.parse(decodeStrictUtf8(payload));
   } catch {
     throw new TypeError('statement is not UTF-8 JSON');
   }

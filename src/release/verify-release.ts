@@ -8,6 +8,7 @@ import { IN_TOTO_PAYLOAD_TYPE, verifyEnvelope } from '../provenance/dsse.js';
 import { releaseStatementSchema, type ParsedReleaseStatement } from './statement-schema.js';
 import { voteProblem, type TrustedPolicy } from './vote-check.js';
 import { DIGEST_LABEL, HEX_32, digestLabelHex } from '../protocol/grammar.js';
+import { decodeStrictUtf8 } from '../json/strict-utf8.js';
 
 /**
  * Offline verification of a release attestation (docs/protocol.md §10): the five checks, in order,
@@ -58,7 +59,6 @@ export interface FailedRelease {
 export type ReleaseVerification = VerifiedRelease | FailedRelease;
 
 const RFC3339_SECONDS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.000Z$/;
-const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
 /** `check N (name) failed: reason` — the line the CLI prints. */
 export function describeReleaseFailure(f: FailedRelease): string {
@@ -134,7 +134,7 @@ function parseStrictJson(input: Uint8Array | string): object | string {
   let text: string;
   let value: unknown;
   try {
-    text = typeof input === 'string' ? input : strictUtf8.decode(input);
+    text = typeof input === 'string' ? input : decodeStrictUtf8(input);
     value = JSON.parse(text);
   } catch {
     return 'is not a UTF-8 JSON document';

@@ -3,13 +3,14 @@ import { describe, expect, it } from 'vitest';
 import { decodeStrictUtf8 } from '../../src/json/strict-utf8.js';
 
 /**
- * Check 7 reads every body through `decodeStrictUtf8`, which copies an all-ASCII body
- * without the validating decoder (issue 19). It must answer exactly as that decoder does:
- * the same string, or a throw for malformed UTF-8, on any bytes.
+ * Check 7 reads every body through `decodeStrictUtf8`, which copies an all-ASCII Buffer
+ * without the validating decoder (issue 19); the policy, fixture, audit and release readers
+ * use it too. It must answer exactly as that decoder does: the same string, or a throw for
+ * malformed UTF-8, on any bytes.
  */
 const reference = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
 
-function outcome(decode: (b: Buffer) => string, bytes: Buffer): string | 'throws' {
+function outcome(decode: (b: Uint8Array) => string, bytes: Uint8Array): string | 'throws' {
   try {
     return decode(bytes);
   } catch {
@@ -33,13 +34,16 @@ const bytesNearUtf8 = fc.oneof(
 );
 
 describe('decodeStrictUtf8', () => {
-  it('agrees with the strict TextDecoder on any bytes, at any offset in their buffer', () => {
+  it('agrees with the strict TextDecoder on any bytes, at any offset, as a Buffer or a plain Uint8Array', () => {
     fc.assert(
       fc.property(bytesNearUtf8, fc.nat({ max: 8 }), (bytes, offset) => {
         const backing = Buffer.alloc(offset + bytes.length + 3, 0xff);
         backing.set(bytes, offset);
         const view = backing.subarray(offset, offset + bytes.length);
-        expect(outcome(decodeStrictUtf8, view)).toEqual(outcome((b) => reference.decode(b), view));
+        const expected = outcome((b) => reference.decode(b), view);
+        expect(outcome(decodeStrictUtf8, view)).toEqual(expected);
+        const plain = new Uint8Array(backing.buffer, backing.byteOffset + offset, bytes.length);
+        expect(outcome(decodeStrictUtf8, plain)).toEqual(expected);
       }),
       { numRuns: 50_000 },
     );
