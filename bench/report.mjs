@@ -73,6 +73,15 @@ function auditSummary(results) {
   return out;
 }
 
+/** How the other servers were kept out of each measured drive (BENCH_PAUSE_OTHERS). */
+function pausedWording(pauseOthers) {
+  if (pauseOthers === true)
+    return " Each measured drive had the servers' core to itself: the other servers were stopped (SIGSTOP) meanwhile.";
+  if (pauseOthers === false)
+    return ' The other servers kept running during each drive (BENCH_PAUSE_OTHERS=0).';
+  return '';
+}
+
 /** How phase 2 offered its 50% rate (results before `rateDriver` existed used autocannon). */
 function rateWording(settings) {
   const n = settings?.rateConnections;
@@ -331,6 +340,7 @@ export function renderMarkdown(results) {
         ? " (in rounds too, targets alternated; the round with the median p99 counts, and every round's p99 range is given)"
         : '') +
       `. Gateway LOG_LEVEL=${results.settings?.gatewayLogLevel}.` +
+      pausedWording(results.settings?.pauseOthers) +
       (results.settings?.glibcTunables
         ? ` Every server: GLIBC_TUNABLES=${results.settings.glibcTunables}.`
         : '') +

@@ -206,4 +206,15 @@ describe('bench report: issue 19 targets', () => {
     expect(bodyCeiling({ load: results.load, micro: {} })).toEqual([]);
     expect(bodyCeiling({ load: {}, micro: results.micro })).toEqual([]);
   });
+
+  it('says whether the other servers were stopped during each drive', () => {
+    const header = (settings: object) =>
+      (renderMarkdown({ startedAt: 'test', settings }) as string).split('\n')[2];
+    expect(header({ pauseOthers: true })).toContain(
+      'the other servers were stopped (SIGSTOP) meanwhile',
+    );
+    expect(header({ pauseOthers: false })).toContain('kept running during each drive');
+    // An older results file says neither.
+    expect(header({})).not.toMatch(/SIGSTOP|kept running/);
+  });
 });
