@@ -164,8 +164,8 @@ async function startServer(name, args, env) {
  * '0' to turn it off): every other server of the run is stopped (SIGSTOP) while it runs and
  * continued after. The servers share one core, and an idle one is not idle: its timers, and
  * V8's garbage collection after its own phase, ran inside the next target's phase. On the
- * twenty-eighth machine (bench/README.md) that alone took the memory gateway's p99 at 50%
- * from about 22 ms to under 5.
+ * twenty-eighth machine, in runs of the echo and the memory gateway only, stopping them took
+ * the gateway's p99 at 50% from about 22 ms to about 5 (bench/README.md, "What runs").
  */
 const PAUSE_OTHERS = process.env.BENCH_PAUSE_OTHERS !== '0';
 
