@@ -169,8 +169,8 @@ async function startServer(name, args, env) {
  */
 const PAUSE_OTHERS = process.env.BENCH_PAUSE_OTHERS !== '0';
 
-/** Runs `fn` with every live server but `server` stopped, and continues them after. */
-async function alone(server, fn) {
+/** Runs `fn` with every live server of `servers` but `server` stopped, and continues them after. */
+async function alone(server, servers, fn) {
   const others = PAUSE_OTHERS
     ? servers.filter((o) => o !== server && o.child.exitCode === null)
     : [];
@@ -458,7 +458,7 @@ try {
     const countersBefore = gateway ? await gatewayCounters(server.url) : undefined;
     const before = serverCpuSeconds(server.child.pid);
     const start = performance.now();
-    const r = await alone(server, () => drive(j, script));
+    const r = await alone(server, servers, () => drive(j, script));
     const seconds = (performance.now() - start) / 1000;
     const after = serverCpuSeconds(server.child.pid);
     if (gateway) {
