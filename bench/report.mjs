@@ -82,6 +82,14 @@ function pausedWording(pauseOthers) {
   return '';
 }
 
+/** Where the PostgreSQL target ran (results before `postgresLast` existed alternated it). */
+function postgresWording(settings, load) {
+  const measured = load !== undefined && Object.values(load).some((t) => t.postgres?.max);
+  return settings?.postgresLast === true && measured
+    ? " The PostgreSQL target ran after all the others, not alternated with them, and its round ratios are to the echo's earlier rounds."
+    : '';
+}
+
 /** How phase 2 offered its 50% rate (results before `rateDriver` existed used autocannon). */
 function rateWording(settings) {
   const n = settings?.rateConnections;
@@ -341,6 +349,7 @@ export function renderMarkdown(results) {
         : '') +
       `. Gateway LOG_LEVEL=${results.settings?.gatewayLogLevel}.` +
       pausedWording(results.settings?.pauseOthers) +
+      postgresWording(results.settings, results.load) +
       (results.settings?.glibcTunables
         ? ` Every server: GLIBC_TUNABLES=${results.settings.glibcTunables}.`
         : '') +

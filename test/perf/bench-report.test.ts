@@ -217,4 +217,16 @@ describe('bench report: issue 19 targets', () => {
     // An older results file says neither.
     expect(header({})).not.toMatch(/SIGSTOP|kept running/);
   });
+
+  it('says when the PostgreSQL target ran after the others', () => {
+    const header = (settings: object, load?: object) =>
+      (renderMarkdown({ startedAt: 'test', settings, load }) as string).split('\n')[2];
+    const load = { '1KiB': { postgres: { max: { rps: 1, connections: 8 } } } };
+    expect(header({ postgresLast: true }, load)).toContain(
+      'The PostgreSQL target ran after all the others',
+    );
+    // Not measured (skipped), or an older results file: nothing is said.
+    expect(header({ postgresLast: true }, { '1KiB': {} })).not.toContain('PostgreSQL target');
+    expect(header({}, load)).not.toContain('PostgreSQL target');
+  });
 });
