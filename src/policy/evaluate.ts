@@ -92,11 +92,17 @@ function contentReasons(
     ...(emoji ? ['deny_emoji'] : []),
     reason,
   ];
+  // The texts are folded first and scanned together (one prefilter pass over all of them,
+  // pattern-set.ts); past the size bound, what was folded is still scanned, so the reasons
+  // name every pattern found before the bound, as when each text was scanned in turn.
+  const texts: string[] = [];
+  const scanned = (reason: string): string[] =>
+    rules.patterns.scan(texts, found, budget) ? stop(reason) : stop('evaluation_budget');
   for (const text of eventStrings(event)) {
     const folded = fold(text);
     chars -= folded.length;
-    if (chars < 0) return stop('evaluation_limit');
-    if (!rules.patterns.scan(folded, found, budget)) return stop('evaluation_budget');
+    if (chars < 0) return scanned('evaluation_limit');
+    texts.push(folded);
     if (!emoji) emoji = rules.emoji.matches(text);
   }
   // Commands are also matched in their shell-aware view (quotes, escapes, $IFS, paths).
@@ -105,9 +111,10 @@ function contentReasons(
     const view = shellView(folded);
     if (view === folded) continue;
     chars -= view.length;
-    if (chars < 0) return stop('evaluation_limit');
-    if (!rules.patterns.scan(view, found, budget)) return stop('evaluation_budget');
+    if (chars < 0) return scanned('evaluation_limit');
+    texts.push(view);
   }
+  if (!rules.patterns.scan(texts, found, budget)) return stop('evaluation_budget');
   return [...patternReasons(rules, found), ...(emoji ? ['deny_emoji'] : [])];
 }
 

@@ -85,10 +85,20 @@ const textArb = fc
 /** Verdicts of `scan` (prefiltered) and `matches` (every automaton) on one text. */
 function both(set: PatternSet, text: string): [number[], number[]] {
   const found = new Uint8Array(set.size);
-  expect(set.scan(text, found, { work: Infinity })).toBe(true);
+  expect(set.scan([text], found, { work: Infinity })).toBe(true);
   const filtered: number[] = [];
   found.forEach((v, i) => v === 1 && filtered.push(i));
   return [filtered, set.matches(text)];
+}
+
+/** Verdicts of one `scan` of all `texts` together and the union of `matches` on each. */
+function together(set: PatternSet, texts: readonly string[]): [number[], number[]] {
+  const found = new Uint8Array(set.size);
+  expect(set.scan(texts, found, { work: Infinity })).toBe(true);
+  const filtered: number[] = [];
+  found.forEach((v, i) => v === 1 && filtered.push(i));
+  const reference = [...new Set(texts.flatMap((t) => set.matches(t)))].sort((a, b) => a - b);
+  return [filtered, reference];
 }
 
 describe('the literal prefilter', () => {
@@ -135,6 +145,38 @@ describe('the literal prefilter', () => {
     expect(filtered).toBeGreaterThan(700);
   });
 
+  it('scans many texts at once as each alone: short ones joined, long ones apart', () => {
+    // Above 4,096 characters a text is searched alone (JOIN_LIMIT in pattern-set.ts); the
+    // filler holds no letter of the patterns' alphabet, so it only moves the text across.
+    const long = (t: string): string => `${'z'.repeat(4100)}${t}`;
+    let matched = 0;
+    let matchedLong = 0;
+    fc.assert(
+      fc.property(
+        fc.array(patternArb.alt, { minLength: 1, maxLength: 4 }),
+        fc.array(fc.tuple(textArb, fc.boolean()), { minLength: 1, maxLength: 6 }),
+        (generated, picks) => {
+          const sources = generated.filter((p) => compilePatternSet([p]).ok);
+          if (sources.length === 0) return;
+          const compiled = compilePatternSet(sources);
+          if (!compiled.ok) return;
+          const texts = picks.map(([t, isLong]) => (isLong ? long(t) : t));
+          const [withPrefilter, reference] = together(compiled.set, texts);
+          expect(withPrefilter, `${JSON.stringify(sources)} on ${JSON.stringify(picks)}`).toEqual(
+            reference,
+          );
+          if (reference.length > 0) matched++;
+          if (texts.some((t) => t.length > 4096 && compiled.set.matches(t).length > 0))
+            matchedLong++;
+        },
+      ),
+      { numRuns: 3000, seed: 20261129 },
+    );
+    // Matches, and matches in long texts, or this proves nothing.
+    expect(matched).toBeGreaterThan(150);
+    expect(matchedLong).toBeGreaterThan(50);
+  });
+
   it('derives the literals of the shipped rules', () => {
     const patterns = (
       shippedPolicyJson() as { deny: { patterns: { name: string; regex: string }[] } }
@@ -178,8 +220,8 @@ describe('the literal prefilter', () => {
     // The reference: the same set, its scan replaced by the unfiltered `matches`.
     const unfiltered: PatternSet = {
       ...set,
-      scan(text, found) {
-        for (const p of set.matches(text)) found[p] = 1;
+      scan(texts, found) {
+        for (const text of texts) for (const p of set.matches(text)) found[p] = 1;
         return true;
       },
     };

@@ -20,10 +20,11 @@ export interface PatternSet {
   /** States of the complete automaton (built at load). */
   readonly states: number;
   /**
-   * Sets `found[p] = 1` for every pattern p matching somewhere in `text`. False when the
-   * budget ran out before the end of the text (the caller must then fail closed).
+   * Sets `found[p] = 1` for every pattern p matching somewhere in one of `texts` (each text
+   * on its own: no match spans two). False when the budget ran out before the end of the
+   * texts (the caller must then fail closed).
    */
-  scan(text: string, found: Uint8Array, budget: ScanBudget): boolean;
+  scan(texts: readonly string[], found: Uint8Array, budget: ScanBudget): boolean;
   /** Numbers of the patterns that match somewhere in `text`, ascending (no budget). */
   matches(text: string): number[];
   /**
@@ -111,11 +112,21 @@ function compileUncached(sources: readonly string[]): CompiledPatterns {
     set: {
       size,
       states: groups.reduce((n, g) => n + g.dfa.states, 0),
-      scan(text, found, budget): boolean {
-        for (const g of groups) {
-          // Prefilter: no pattern of this group can match a text holding none of their literals.
-          if (g.literals !== undefined && !containsAny(text, g.literals)) continue;
-          if (!g.dfa.scan(text, found, budget)) return false;
+      scan(texts, found, budget): boolean {
+        // Prefilter: no pattern of a group can match a text holding none of its literals.
+        // The short texts are first searched together, joined: an event's handful of short
+        // strings then costs one search per literal instead of one per literal and string
+        // (issue 19). A long text is searched alone, so it is never copied.
+        const joined = texts.filter((t) => t.length <= JOIN_LIMIT).join('\n');
+        for (const { dfa, literals } of groups) {
+          const shortMayMatch = literals === undefined || containsAny(joined, literals);
+          for (const text of texts) {
+            if (literals !== undefined) {
+              if (text.length <= JOIN_LIMIT && !shortMayMatch) continue;
+              if (!containsAny(text, literals)) continue;
+            }
+            if (!dfa.scan(text, found, budget)) return false;
+          }
         }
         return true;
       },
@@ -215,6 +226,12 @@ function groupLiterals(asts: readonly RegexNode[]): readonly string[] | undefine
   }
   return all.size === 0 || all.size > MAX_GROUP_LITERALS ? undefined : [...all];
 }
+
+/**
+ * Texts up to this length are searched for literals joined together. Joining copies
+ * them; above this, a text costs more to copy than its own search calls.
+ */
+const JOIN_LIMIT = 4096;
 
 function containsAny(text: string, literals: readonly string[]): boolean {
   for (let i = 0; i < literals.length; i++) if (text.includes(literals[i]!)) return true;
