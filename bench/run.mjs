@@ -32,7 +32,7 @@
  *      loop, 8 connections, whole-millisecond latencies; for comparison),
  *      BENCH_GLIBC_TUNABLES (every server's GLIBC_TUNABLES; '' for glibc's defaults),
  *      BENCH_SIZES (e.g. 1KiB), BENCH_LOG_LEVEL (gateway LOG_LEVEL, default info), BENCH_SKIP_MICRO=1,
- *      BENCH_MICRO_TIMEOUT_SEC (default 300), REDIS_URL (a shared Redis instead of the run's
+ *      BENCH_MICRO_TIMEOUT_SEC (default 900), REDIS_URL (a shared Redis instead of the run's
  *      own redis-server; the fallback when redis-server is missing: redis://127.0.0.1:6379),
  *      BENCH_PAUSE_OTHERS=0 (keep the other servers running during each measured drive;
  *      by default they are stopped, so each target has the servers' core to itself),
@@ -50,6 +50,7 @@ import { freePort, writeGatewayFiles } from './bench-gateway.mjs';
 import { createBenchDatabase, postgresReachable } from './pg-bench-db.mjs';
 import { deleteRedisPrefix, redisAnswers, startPrivateRedis } from './private-redis.mjs';
 import { contextSwitches, cpuSeconds, minorFaults } from './proc-cpu.mjs';
+import { runMicroScript } from './micro-script.mjs';
 import { medianP99Round, medianRound, renderMarkdown, slowestBound } from './report.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -329,45 +330,14 @@ async function runMicro() {
       log(`micro: bench/micro/${name}.bench.* not present, skipped`);
       out[name] = { skipped: 'script not present' };
     }
-  const timeoutMs = Number(process.env.BENCH_MICRO_TIMEOUT_SEC ?? 300) * 1000;
+  const timeoutMs = Number(process.env.BENCH_MICRO_TIMEOUT_SEC ?? 900) * 1000;
   for (const script of scripts) {
     const name = script.split('.')[0];
     const args = script.endsWith('.ts')
       ? ['--import', 'tsx', path.join(dir, script)]
       : [path.join(dir, script)];
     log(`micro: ${script}`);
-    out[name] = await new Promise((resolve) => {
-      const child = spawn(process.execPath, args, {
-        cwd: root,
-        stdio: ['ignore', 'pipe', 'inherit'],
-      });
-      let text = '';
-      child.stdout.on('data', (d) => {
-        text += d;
-        process.stderr.write(d);
-      });
-      const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-      child.once('exit', (code, signal) => {
-        clearTimeout(timer);
-        const line = text
-          .trim()
-          .split('\n')
-          .reverse()
-          .find((l) => l.startsWith('{'));
-        if (code === 0 && line === undefined)
-          return resolve({ failed: 'ran, but printed no JSON line' });
-        if (code !== 0 || line === undefined)
-          return resolve({
-            failed:
-              signal === null ? `exit ${code}` : `killed (${signal}, timeout ${timeoutMs / 1000}s)`,
-          });
-        try {
-          resolve(JSON.parse(line));
-        } catch {
-          resolve({ failed: 'last line is not JSON' });
-        }
-      });
-    });
+    out[name] = await runMicroScript(args, { cwd: root, timeoutMs });
   }
   return out;
 }
