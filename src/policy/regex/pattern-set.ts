@@ -228,8 +228,8 @@ function groupLiterals(asts: readonly RegexNode[]): readonly string[] | undefine
 }
 
 /**
- * Texts up to this length are searched for literals joined together. Joining copies
- * them; above this, a text costs more to copy than its own search calls.
+ * Texts up to this length are searched for literals joined together; a longer one is
+ * searched on its own, so the join never copies a large text (the bound was not tuned).
  */
 const JOIN_LIMIT = 4096;
 
