@@ -3,6 +3,7 @@
  * JSON line, or to `{ failed }` saying why there is none.
  */
 import { spawn } from 'node:child_process';
+import { trackJob } from './interrupt.mjs';
 
 /**
  * Runs `node <args>` in `cwd`, echoing its stdout to stderr, and resolves to the last line
@@ -13,11 +14,9 @@ import { spawn } from 'node:child_process';
  */
 export function runMicroScript(args, { cwd, timeoutMs }) {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, args, {
-      cwd,
-      detached: true,
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    const child = trackJob(
+      spawn(process.execPath, args, { cwd, detached: true, stdio: ['ignore', 'pipe', 'inherit'] }),
+    );
     let text = '';
     child.stdout.on('data', (d) => {
       text += d;

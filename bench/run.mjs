@@ -24,6 +24,8 @@
  *   each printing one JSON line; a missing script is reported, not fatal.
  * The PostgreSQL target runs after all the others (both phases, every size; see below).
  * Output: bench/results/latest.json and bench/results/latest.md (see bench/README.md).
+ * Interrupted (SIGINT, SIGTERM, SIGHUP): the stopped servers are continued, everything the
+ * run started is stopped and cleaned up, and no results are written (bench/interrupt.mjs).
  *
  * Env: BENCH_DURATION_SEC (default 5), BENCH_ROUNDS (runs of each target at each level for
  *      the maximum, default 3; the median counts), BENCH_CONNECTIONS (default "8,64"),
@@ -51,6 +53,7 @@ import { createBenchDatabase, postgresReachable } from './pg-bench-db.mjs';
 import { deleteRedisPrefix, redisAnswers, startPrivateRedis } from './private-redis.mjs';
 import { contextSwitches, cpuSeconds, minorFaults } from './proc-cpu.mjs';
 import { runMicroScript } from './micro-script.mjs';
+import { handleInterrupts, interruptedBy, trackJob, trackServer } from './interrupt.mjs';
 import { medianP99Round, medianRound, renderMarkdown, slowestBound } from './report.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -145,6 +148,7 @@ async function startServer(name, args, env) {
     },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
+  trackServer(child);
   let stderr = '';
   child.stderr.on('data', (d) => (stderr += d));
   const url = `http://127.0.0.1:${port}`;
@@ -186,7 +190,7 @@ async function alone(server, servers, fn) {
 
 function stopServer(server) {
   return new Promise((resolve) => {
-    if (server.child.exitCode !== null) return resolve();
+    if (server.child.exitCode !== null || server.child.signalCode !== null) return resolve();
     const force = setTimeout(() => server.child.kill('SIGKILL'), 15_000);
     server.child.once('exit', () => {
       clearTimeout(force);
@@ -202,12 +206,17 @@ function stopServer(server) {
  */
 function drive(job, script = 'load-driver.mjs') {
   return new Promise((resolve, reject) => {
+    if (interruptedBy() !== undefined) return reject(new Error(`interrupted (${interruptedBy()})`));
     const [command, args] = pinned(PINNING?.driver, [path.join(here, script), JSON.stringify(job)]);
-    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+    // Its own process group, so an interrupted bench can kill it (bench/interrupt.mjs).
+    const child = trackJob(
+      spawn(command, args, { detached: true, stdio: ['ignore', 'pipe', 'inherit'] }),
+    );
     let out = '';
     child.stdout.on('data', (d) => (out += d));
-    child.once('exit', (code) => {
+    child.once('exit', (code, signal) => {
       const line = out.trim().split('\n').pop() ?? '';
+      if (signal !== null) return reject(new Error(`load driver killed (${signal})`));
       if (code !== 0) return reject(new Error(`load driver exited with ${code}`));
       resolve(JSON.parse(line));
     });
@@ -332,6 +341,7 @@ async function runMicro() {
     }
   const timeoutMs = Number(process.env.BENCH_MICRO_TIMEOUT_SEC ?? 900) * 1000;
   for (const script of scripts) {
+    if (interruptedBy() !== undefined) break;
     const name = script.split('.')[0];
     const args = script.endsWith('.ts')
       ? ['--import', 'tsx', path.join(dir, script)]
@@ -343,6 +353,7 @@ async function runMicro() {
 }
 
 // --- setup ----------------------------------------------------------------------------
+handleInterrupts();
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'codex-bench-'));
 const { client, gatewayEnv } = await writeGatewayFiles(tmp, {
   dist,
@@ -580,8 +591,18 @@ try {
   rmSync(tmp, { recursive: true, force: true });
 }
 
+/** An interrupted run writes no results: it exits 128 + the signal's number, as a shell would. */
+function exitIfInterrupted() {
+  const signal = interruptedBy();
+  if (signal === undefined) return;
+  log(`interrupted by ${signal}: no results written`);
+  process.exit(128 + os.constants.signals[signal]);
+}
+
+exitIfInterrupted();
 results.micro =
   process.env.BENCH_SKIP_MICRO === '1' ? { skipped: 'BENCH_SKIP_MICRO=1' } : await runMicro();
+exitIfInterrupted();
 results.finishedAt = new Date().toISOString();
 results.machine = {
   cpus: os.cpus().length,

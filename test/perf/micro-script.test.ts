@@ -1,27 +1,11 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, describe, expect, it } from 'vitest';
 // @ts-expect-error: a plain ESM module of the bench, without type declarations
 import { runMicroScript } from '../../bench/micro-script.mjs';
-
-/**
- * True while a process with this pid runs: it exists (signal 0 only checks) and is not a
- * zombie (killed, waiting for its new parent to reap it; Linux's /proc tells).
- */
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    return !/^\d+ \(.*\) Z /.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return false;
-  }
-}
+import { alive } from '../helpers/processes.js';
 
 // `npm run bench` runs each micro benchmark script through runMicroScript; a script past
 // its timeout is killed with everything it started (the `instructions` micro's servers run
