@@ -569,7 +569,9 @@ try {
   for (const s of servers.filter((x) => x.name !== 'echo'))
     results.stages[s.name] = await stageMeans(s.url);
 } catch (err) {
-  log(`load phase failed: ${err instanceof Error ? err.stack : err}`);
+  if (interruptedBy() === undefined)
+    log(`load phase failed: ${err instanceof Error ? err.stack : err}`);
+  else log(`load phase stopped (${interruptedBy()})`);
   exitCode = 1;
 } finally {
   await Promise.all(servers.map(stopServer));

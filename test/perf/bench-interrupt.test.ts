@@ -99,6 +99,8 @@ describe.skipIf(!built && !buildRequired)('npm run bench, interrupted', () => {
           (up) => !up,
           5_000,
         );
+      expect(run.stderr()).toContain('load phase stopped (SIGTERM)');
+      expect(run.stderr()).not.toContain('load phase failed');
       expect(run.stderr()).toContain('interrupted by SIGTERM: no results written');
       expect(mtime(results)).toBe(resultsBefore);
       expect(benchTempDirs()).toEqual(tempBefore);
