@@ -37,7 +37,8 @@ export const trackJob = (child) => track(jobs, child);
 /** The signal that interrupted the bench, or undefined. */
 export const interruptedBy = () => signalled;
 
-function killGroup(child) {
+/** SIGKILLs `child`'s process group (it was spawned `detached`); nothing if it is gone. */
+export function killGroup(child) {
   try {
     process.kill(-child.pid, 'SIGKILL');
   } catch {

@@ -3,7 +3,7 @@
  * JSON line, or to `{ failed }` saying why there is none.
  */
 import { spawn } from 'node:child_process';
-import { trackJob } from './interrupt.mjs';
+import { killGroup, trackJob } from './interrupt.mjs';
 
 /**
  * Runs `node <args>` in `cwd`, echoing its stdout to stderr, and resolves to the last line
@@ -25,11 +25,7 @@ export function runMicroScript(args, { cwd, timeoutMs }) {
     let timedOut = false;
     const timer = setTimeout(() => {
       timedOut = true;
-      try {
-        process.kill(-child.pid, 'SIGKILL');
-      } catch {
-        /* the group is gone already */
-      }
+      killGroup(child);
     }, timeoutMs);
     child.once('exit', (code, signal) => {
       clearTimeout(timer);
