@@ -243,27 +243,24 @@ function onData(conn, chunk) {
  * with this; bench/README.md). A worker thread sleeps in Atomics.wait (a futex with a
  * fractional-millisecond timeout, no busy loop) and posts a message when the time is due,
  * which wakes the main thread's poll at once. It costs the driver's core more (57-58%
- * against 34-35% of it at that rate): a wake-up per due request not already sent.
+ * against 34-35% of it at that rate): about one wake-up per request, also for one that a
+ * socket read sent first.
  */
 function startTicker() {
-  const shared = new SharedArrayBuffer(16);
-  const wake = new BigInt64Array(shared, 0, 1); // absolute hrtime (ns) to wake at; 0 = none, -1 = stop
-  const generation = new Int32Array(shared, 8, 1);
+  // Absolute hrtime (ns) to wake at; 0 = none, -1 = stop. The worker waits on this value
+  // itself, so a new time (stored, then notified) ends its wait at once.
+  const wake = new BigInt64Array(new SharedArrayBuffer(8));
   const worker = new Worker(
-    `const { parentPort, workerData } = require('node:worker_threads');
-    const wake = new BigInt64Array(workerData, 0, 1);
-    const generation = new Int32Array(workerData, 8, 1);
+    `const { parentPort, workerData: wake } = require('node:worker_threads');
     for (;;) {
-      const g = Atomics.load(generation, 0);
       const at = Atomics.load(wake, 0);
       if (at === -1n) break;
-      if (at === 0n) { Atomics.wait(generation, 0, g); continue; }
-      const waitMs = Number(at - process.hrtime.bigint()) / 1e6;
-      if (waitMs > 0) { Atomics.wait(generation, 0, g, waitMs); continue; }
-      // Only if the main thread did not move the time meanwhile.
-      if (Atomics.compareExchange(wake, 0, at, 0n) === at) parentPort.postMessage(0);
+      const waitMs = at === 0n ? Infinity : Number(at - process.hrtime.bigint()) / 1e6;
+      if (waitMs > 0) Atomics.wait(wake, 0, at, waitMs);
+      // Due, unless the main thread moved the time meanwhile.
+      else if (Atomics.compareExchange(wake, 0, at, 0n) === at) parentPort.postMessage(0);
     }`,
-    { eval: true, workerData: shared },
+    { eval: true, workerData: wake },
   );
   worker.unref();
   worker.on('message', () => onTick?.());
@@ -274,8 +271,7 @@ function startTicker() {
   });
   const set = (value) => {
     Atomics.store(wake, 0, value);
-    Atomics.add(generation, 0, 1);
-    Atomics.notify(generation, 0);
+    Atomics.notify(wake, 0);
   };
   return {
     /** Runs `onTick` at `dueNs` (this driver's clock), or soon after. */
