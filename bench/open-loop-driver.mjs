@@ -16,10 +16,9 @@
  * so time spent waiting for a connection or for a late scheduler counts — corrected for
  * coordinated omission, as wrk2 does. Percentiles are exact (sorted samples), in ms.
  *
- * Cheap enough to keep up (with the ticker, 57-58% of a core at 8,706 req/s and 69-70% at
- * 17,906 on the thirty-first machine, bench/README.md): raw `net` sockets (Nagle off), the
- * request bytes built once (only the four signing headers differ per request), and a
- * minimal HTTP/1.1 response parser (status line, Content-Length).
+ * Cheap enough to keep up (its cost with the ticker: startTicker below): raw `net` sockets
+ * (Nagle off), the request bytes built once (only the four signing headers differ per
+ * request), and a minimal HTTP/1.1 response parser (status line, Content-Length).
  * Signed runs: a fresh codex-sig/v1 signature per request exactly as load-driver.mjs makes it.
  * A non-2xx answer counts in `non2xx`; a socket error counts in `errors` (the request is
  * lost, the connection is reopened); requests still unanswered 10 s after the last one was
